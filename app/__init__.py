@@ -1,0 +1,1 @@
+"""Backprop Lab's web server (FastAPI) and command line; all maths lives in ``engine``."""

@@ -1,0 +1,117 @@
+"""The ``backprop-lab`` command: train, download and (once the server exists) serve."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from engine import Diverged, datasets
+from engine.builder import build_model, default_loss
+
+
+def _parse_layers(text: str) -> list[int]:
+    try:
+        units = [int(u) for u in text.split(",") if u.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--layers takes comma-separated unit counts like 8,8, got {text!r}")
+    if any(u < 1 for u in units):
+        raise argparse.ArgumentTypeError(f"--layers needs positive unit counts, got {text!r}")
+    return units
+
+
+def cmd_train(args) -> int:
+    """Train a network on a registered data set, printing Keras' progress bar and the test score."""
+    options = {"seed": args.seed} if args.dataset != "mnist" else {}
+    if args.dataset == "mnist" and args.max_train:
+        options["max_train"] = args.max_train
+    try:
+        data = datasets.load(args.dataset, **options)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    classification = data.kind == "classification"
+    out_units = data.n_classes if classification else data.y_train.shape[1]
+    out_act = "softmax" if classification else "linear"
+    layers = [{"units": u, "activation": args.activation} for u in args.layers]
+    layers.append({"units": out_units, "activation": out_act})
+    optimizer = {"name": args.optimizer, "learning_rate": args.lr}
+    loss = args.loss or default_loss(data.kind, data.n_classes)
+    try:
+        model = build_model(data.x_train.shape[1], layers, loss, optimizer,
+                            metrics=["acc"] if classification else ["mae"], seed=args.seed)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    y_train, y_test = data.targets("train"), data.targets("test")
+    print(f"Data set {data.name}: {data.n_train} training and {data.n_test} test samples, "
+          f"{data.x_train.shape[1]} inputs")
+    model.summary()
+    start = time.perf_counter()
+    try:
+        model.fit(data.x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
+                  validation_data=(data.x_test, y_test), verbose=1)
+    except Diverged as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    seconds = time.perf_counter() - start
+    score = model.evaluate(data.x_test, y_test)
+    name = "accuracy" if classification else "mae"
+    print(f"Test loss {score[0]:.4f}, test {name} {score[1]:.4f} after {args.epochs} epochs in {seconds:.2f} s")
+    return 0
+
+
+def cmd_download(args) -> int:
+    """Fetch the four MNIST files, checking each SHA-256."""
+    try:
+        folder = datasets.mnist.download(dest=args.dest)
+    except datasets.DownloadError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"MNIST is ready in {folder}")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    """Run the web app with uvicorn."""
+    import uvicorn
+
+    from .main import create_app
+    from .settings import Settings
+    print(f"Backprop Lab is running at http://{args.host}:{args.port}  (Ctrl+C stops it)", flush=True)
+    uvicorn.run(create_app(Settings()), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="backprop-lab", description="Watch a neural network learn.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    train = sub.add_parser("train", help="train a network on a data set in the terminal")
+    train.add_argument("--dataset", default="xor", choices=datasets.names(), help="data set (default: xor)")
+    train.add_argument("--layers", type=_parse_layers, default=[8, 8], help="hidden units, e.g. 8,8")
+    train.add_argument("--activation", default="tanh", help="hidden activation (default: tanh)")
+    train.add_argument("--loss", default=None, help="loss (default: categorical_crossentropy or mse)")
+    train.add_argument("--optimizer", default="sgd", help="sgd, adam, adagrad, rmsprop or adadelta")
+    train.add_argument("--lr", type=float, default=0.1, help="learning rate (default: 0.1)")
+    train.add_argument("--epochs", type=int, default=30, help="passes over the training data")
+    train.add_argument("--batch-size", type=int, default=16, help="samples per weight update")
+    train.add_argument("--seed", type=int, default=0, help="seed for data, weights and batch order")
+    train.add_argument("--max-train", type=int, default=None, help="MNIST: use only the first N images")
+    train.set_defaults(func=cmd_train)
+    download = sub.add_parser("download", help="download a data set (mnist)")
+    download.add_argument("name", choices=["mnist"])
+    download.add_argument("--dest", default=None, help="folder to write to (default: the user cache)")
+    download.set_defaults(func=cmd_download)
+    serve = sub.add_parser("serve", help="run the web app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = make_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

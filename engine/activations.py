@@ -1,0 +1,206 @@
+"""Activation functions f, each with its derivative written next to it (micrograd style).
+
+Every activation maps z → a = f(z) row by row (rows are samples) and knows how to send a
+gradient back: ``backward(z, a, grad_a)`` returns ∂loss/∂z given ∂loss/∂a. For the
+element-wise ones that is ``grad_a ⊙ f′(z)``; softmax multiplies by its full Jacobian.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .registry import Registry
+
+
+class Activation:
+    """Base class: ``forward`` is f, ``derivative`` is f′ (element-wise), ``backward`` the chain rule."""
+
+    name = "activation"
+    elementwise = True          # False only for softmax, whose Jacobian is not diagonal
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """f′(z), element by element (softmax: the Jacobian's diagonal a(1 − a))."""
+        raise NotImplementedError
+
+    def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
+        """∂loss/∂z = ∂loss/∂a ⊙ f′(z)."""
+        d = self.derivative(z, a)
+        d *= grad_a
+        return d
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        return self.forward(z)
+
+    def get_config(self) -> dict:
+        return {}
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+registry = Registry("activation", base=Activation)
+
+
+@registry.register("linear", "identity")
+class Linear(Activation):
+    """f(z) = z;  f′(z) = 1."""
+
+    name = "linear"
+
+    def forward(self, z):
+        return z
+
+    def derivative(self, z, a):
+        return np.ones_like(z)
+
+    def backward(self, z, a, grad_a):
+        return grad_a
+
+
+@registry.register("sigmoid")
+class Sigmoid(Activation):
+    """f(z) = 1 / (1 + e^(−z)), computed as ½ + ½·tanh(z/2) (no overflow);  f′(z) = a(1 − a)."""
+
+    name = "sigmoid"
+
+    def forward(self, z):
+        a = np.multiply(z, 0.5)
+        np.tanh(a, out=a)
+        a *= 0.5
+        a += 0.5
+        return a
+
+    def derivative(self, z, a):
+        d = np.subtract(1.0, a, dtype=a.dtype)
+        d *= a
+        return d
+
+
+@registry.register("tanh")
+class Tanh(Activation):
+    """f(z) = tanh z;  f′(z) = 1 − a²."""
+
+    name = "tanh"
+
+    def forward(self, z):
+        return np.tanh(z)
+
+    def derivative(self, z, a):
+        d = np.square(a)
+        np.subtract(1.0, d, out=d)
+        return d
+
+
+@registry.register("relu")
+class ReLU(Activation):
+    """f(z) = max(0, z);  f′(z) = 1 if z > 0 else 0."""
+
+    name = "relu"
+
+    def forward(self, z):
+        return np.maximum(z, 0.0, dtype=z.dtype)
+
+    def derivative(self, z, a):
+        return (z > 0).astype(z.dtype)
+
+    def backward(self, z, a, grad_a):
+        return np.multiply(grad_a, z > 0, dtype=grad_a.dtype)
+
+
+@registry.register("leaky_relu", "LeakyReLU")
+class LeakyReLU(Activation):
+    """f(z) = z if z > 0 else α·z (Keras 3: α = negative_slope = 0.2);  f′(z) = 1 or α."""
+
+    name = "leaky_relu"
+
+    def __init__(self, negative_slope: float = 0.2):
+        self.negative_slope = float(negative_slope)   # α, the slope for z ≤ 0
+
+    def forward(self, z):
+        return np.where(z > 0, z, z * self.negative_slope).astype(z.dtype, copy=False)
+
+    def derivative(self, z, a):
+        return np.where(z > 0, 1.0, self.negative_slope).astype(z.dtype)
+
+    def get_config(self):
+        return {"negative_slope": self.negative_slope}
+
+
+@registry.register("elu")
+class ELU(Activation):
+    """f(z) = z if z > 0 else α(e^z − 1) (α = 1);  f′(z) = 1 if z > 0 else a + α."""
+
+    name = "elu"
+
+    def __init__(self, alpha: float = 1.0):
+        self.alpha = float(alpha)   # α, the value f approaches as z → −∞ is −α
+
+    def forward(self, z):
+        neg = np.expm1(np.minimum(z, 0.0)) * self.alpha
+        return np.where(z > 0, z, neg).astype(z.dtype, copy=False)
+
+    def derivative(self, z, a):
+        return np.where(z > 0, 1.0, a + self.alpha).astype(z.dtype)
+
+    def get_config(self):
+        return {"alpha": self.alpha}
+
+
+@registry.register("softplus")
+class Softplus(Activation):
+    """f(z) = log(1 + e^z), computed as logaddexp(0, z);  f′(z) = sigmoid(z)."""
+
+    name = "softplus"
+
+    def forward(self, z):
+        return np.logaddexp(0.0, z).astype(z.dtype, copy=False)
+
+    def derivative(self, z, a):
+        return Sigmoid().forward(z)
+
+
+@registry.register("softmax")
+class Softmax(Activation):
+    """f(z)_k = e^(z_k − max z) / Σ_j e^(z_j − max z) over each row (stable for any finite z).
+
+    Its Jacobian is ∂a_k/∂z_j = a_k(δ_kj − a_j), so backward gives
+    ∂loss/∂z = a ⊙ (g − Σ_j g_j a_j) for g = ∂loss/∂a.
+    """
+
+    name = "softmax"
+    elementwise = False
+
+    def forward(self, z):
+        e = np.subtract(z, z.max(axis=-1, keepdims=True))
+        np.exp(e, out=e)
+        e /= e.sum(axis=-1, keepdims=True)
+        return e
+
+    def derivative(self, z, a):
+        return Sigmoid.derivative(self, z, a)   # the Jacobian's diagonal, a(1 − a)
+
+    def backward(self, z, a, grad_a):
+        dot = np.einsum("ij,ij->i", grad_a, a)[:, None]
+        out = np.subtract(grad_a, dot)
+        out *= a
+        return out
+
+
+def get(identifier=None, **overrides) -> Activation:
+    """An activation from a name (``"relu"``), a dict, an instance, or None (linear)."""
+    if identifier is None:
+        return Linear()
+    return registry.get(identifier, **overrides)
+
+
+def serialize(activation: Activation):
+    """The name (plus config when it has one) that ``get`` turns back into ``activation``."""
+    config = activation.get_config()
+    return {"name": activation.name, **config} if config else activation.name
+
+
+def names() -> list[str]:
+    """Canonical activation names."""
+    return registry.names()

@@ -1,0 +1,43 @@
+"""Build a compiled Sequential from plain data (the server's and the CLI's configs)."""
+from __future__ import annotations
+
+from . import losses
+from .layers import Dense, Dropout
+from .models import Sequential
+
+
+def default_loss(kind: str, n_classes: int | None) -> str:
+    """Categorical cross-entropy for classification, mean squared error for regression."""
+    return "categorical_crossentropy" if kind == "classification" else "mean_squared_error"
+
+
+def build_model(input_dim: int, layers: list[dict], loss: str, optimizer, metrics=None,
+                kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                seed: int | None = 0, dtype: str | None = None) -> Sequential:
+    """``layers`` = [{"units": 8, "activation": "tanh", "dropout": 0.0}, ...], output layer last.
+
+    Every Dense gets the same initializers; a positive ``dropout`` adds a Dropout after it.
+    """
+    if not layers:
+        raise ValueError("layers must list at least the output layer")
+    model = Sequential(seed=seed, dtype=dtype)
+    for i, spec in enumerate(layers):
+        extra = {"input_dim": int(input_dim)} if i == 0 else {}
+        model.add(Dense(int(spec["units"]), activation=spec.get("activation") or "linear",
+                        use_bias=spec.get("use_bias", True), kernel_initializer=kernel_initializer,
+                        bias_initializer=bias_initializer, **extra))
+        if spec.get("dropout"):
+            model.add(Dropout(float(spec["dropout"])))
+    model.compile(optimizer=optimizer, loss=losses.get(loss), metrics=metrics or [])
+    return model
+
+
+def check_output(model: Sequential, kind: str, n_classes: int | None, n_targets: int = 1) -> None:
+    """ValueError naming the output layer when its width does not fit the data set."""
+    out = model.dense_layers[-1]
+    want = n_classes if kind == "classification" else n_targets
+    if model.loss.targets == "sparse" or kind == "classification":
+        if out.units != want:
+            raise ValueError(f"output layer {out.name!r} has {out.units} units but the data set has {want} classes")
+    elif out.units != want:
+        raise ValueError(f"output layer {out.name!r} has {out.units} units but the data set has {want} target(s)")

@@ -1,0 +1,27 @@
+"""Errors the engine raises on purpose, so callers (the server) can map them to answers."""
+from __future__ import annotations
+
+
+class StepOrderError(RuntimeError):
+    """forward → backward → apply_gradients was called out of order (e.g. backward first)."""
+
+
+class Diverged(ArithmeticError):
+    """A non-finite value appeared; says where it first did.
+
+    Attributes: ``epoch`` (0-based, or None outside fit), ``step`` (weight updates applied
+    before it), ``layer`` (lecture index l of W(l), or None for the loss), ``quantity``
+    (``"z(3)"``, ``"a(3)"``, ``"δ(3)"``, ``"dW(2)"``, ``"W(2)"``, ``"loss"`` ...).
+    """
+
+    def __init__(self, quantity: str, layer: int | None, step: int, epoch: int | None = None):
+        self.quantity, self.layer, self.step, self.epoch = quantity, layer, step, epoch
+        where = f"epoch {epoch}, " if epoch is not None else ""
+        super().__init__(
+            f"Training diverged: {quantity} became non-finite (NaN or inf) at {where}step {step}"
+            + (f", layer {layer}" if layer is not None else "")
+            + ". Try a lower learning rate."
+        )
+
+    def to_dict(self) -> dict:
+        return {"step": self.step, "epoch": self.epoch, "layer": self.layer, "quantity": self.quantity}
