@@ -1,0 +1,376 @@
+"""Keras 3 optimizers in NumPy: SGD (momentum, Nesterov), Adam (AMSGrad), Adagrad, RMSprop, Adadelta.
+
+Each optimizer updates a list of weight arrays in place, with Keras 3's update rules and defaults,
+so that training from the same weights, data and batch order ends at Keras 3's weights to float32
+precision. Keras 2's ``decay`` argument is kept (Keras 3 ignores it): before every update the
+learning rate becomes lr_t = learning_rate / (1 + decay · iterations), iterations counted before it.
+"""
+from __future__ import annotations
+
+import inspect
+import math
+
+import numpy as np
+
+from .registry import Registry
+
+
+def _check_float(name: str, value, low: float, high: float, *, open_low=False, open_high=False) -> float:
+    """``value`` as a float if it is a finite number in [low, high] (ends open if asked), else ValueError."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if ok and math.isfinite(value):
+        v = float(value)
+        if (v > low if open_low else v >= low) and (v < high if open_high else v <= high):
+            return v
+    bounds = f"{'(' if open_low else '['}{low:g}, {high:g}{')' if open_high else ']'}"
+    raise ValueError(f"{name} must be a finite number in {bounds}; got {value!r}")
+
+
+class Optimizer:
+    """Base class: lr_t = learning_rate / (1 + decay · iterations), then the subclass's rule.
+
+    Slot variables (momenta, averages) are created on the first ``apply``, one per weight position,
+    in the weight's dtype. ``learning_rate`` may be changed between updates (state is kept); the
+    other hyperparameters are fixed at construction (call ``reset()`` after changing them).
+    """
+
+    _HYPER: dict[str, tuple] = {}   # hyperparameter → (min, max, "float"|"bool", one-line help)
+    _SCRATCH = 2                    # work buffers kept per weight, reused by every update
+
+    def __init__(self, learning_rate, decay=0.0, name=None, **kwargs):
+        if "lr" in kwargs:                     # Keras 2 spelling, as in SGD(lr=0.01)
+            learning_rate = kwargs.pop("lr")
+        if kwargs:
+            valid = ", ".join(["learning_rate", "lr", *self._HYPER, "decay", "name"])
+            raise ValueError(f"Unknown argument(s) for {type(self).__name__}: "
+                             f"{', '.join(sorted(kwargs))}. Valid: {valid}")
+        self.learning_rate = learning_rate
+        self.decay = _check_float("decay", decay, 0.0, math.inf)   # Keras 2 time decay of the lr
+        self.name = name or type(self).__name__.lower()           # display / config name
+        self.iterations = 0                                        # updates applied so far
+        self._rows: list[dict[str, np.ndarray]] = []               # per weight: slots + scratch
+
+    @property
+    def learning_rate(self) -> float:
+        """The base learning rate (before decay); assignable between updates."""
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value) -> None:
+        self._learning_rate = _check_float("learning_rate", value, 0.0, math.inf, open_low=True)
+
+    def current_learning_rate(self) -> float:
+        """The learning rate the next update will use: learning_rate / (1 + decay · iterations)."""
+        if self.decay:
+            return self._learning_rate / (1.0 + self.decay * self.iterations)
+        return self._learning_rate
+
+    def apply(self, params, grads, return_deltas: bool = False):
+        """Update every array of ``params`` in place from ``grads``; return the ΔW if asked."""
+        if len(params) != len(grads):
+            raise ValueError(f"Got {len(params)} parameters but {len(grads)} gradients")
+        if not self._rows:
+            self._build(params)
+        elif len(self._rows) != len(params):
+            raise ValueError(f"{type(self).__name__} holds state for {len(self._rows)} parameters, "
+                             f"got {len(params)}; call reset() before using it on other weights")
+        lr = self.current_learning_rate()
+        coeffs: dict = {}                      # dtype → this update's scalars
+        deltas = [] if return_deltas else None
+        for p, g, row in zip(params, grads, self._rows):
+            c = coeffs.get(p.dtype)
+            if c is None:
+                c = coeffs[p.dtype] = self._coefficients(lr, p.dtype.type)
+            g = np.asarray(g, dtype=p.dtype)
+            if g.shape != p.shape:
+                raise ValueError(f"Gradient shape {g.shape} does not match parameter shape {p.shape}")
+            before = p.copy() if return_deltas else None
+            self._update(p, g, row, c)
+            if return_deltas:
+                deltas.append(np.subtract(p, before, out=before))
+        self.iterations += 1
+        return deltas
+
+    def _build(self, params) -> None:
+        """Create the slot variables and work buffers, one row per weight position."""
+        init = self._slot_init()
+        self._rows = [{**{name: np.full_like(p, value) for name, value in init.items()},
+                       **{f"_buf{k}": np.empty_like(p) for k in range(self._SCRATCH)}} for p in params]
+
+    def _slot_init(self) -> dict[str, float]:
+        """This optimizer's state arrays (one of each per weight) and the value each starts at."""
+        return {}
+
+    def _coefficients(self, lr: float, dt: type) -> tuple:
+        """Scalars shared by every weight of dtype ``dt`` in this update."""
+        raise NotImplementedError
+
+    def _update(self, p: np.ndarray, g: np.ndarray, row: dict, c: tuple) -> None:
+        """Apply this optimizer's rule to one weight ``p`` in place."""
+        raise NotImplementedError
+
+    def slots(self) -> dict[str, list[np.ndarray]]:
+        """The optimizer state by name, one (live) array per weight position."""
+        return {name: [row[name] for row in self._rows] for name in self._slot_init()}
+
+    def reset(self) -> None:
+        """Forget all state: slot variables and the iteration count."""
+        self._rows = []
+        self.iterations = 0
+
+    def get_config(self) -> dict:
+        """Constructor arguments that rebuild this optimizer (without its state)."""
+        hyper = {k: getattr(self, k) for k in self._HYPER}
+        return {"name": self.name, "learning_rate": self.learning_rate, **hyper, "decay": self.decay}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Optimizer":
+        """A new optimizer from ``get_config()``'s output."""
+        return cls(**config)
+
+    @classmethod
+    def hyperparameters(cls) -> dict[str, dict]:
+        """{name: {"default", "min", "max", "type", "help"}} for a settings form."""
+        defaults = {k: p.default for k, p in inspect.signature(cls.__init__).parameters.items()}
+        spec = {"learning_rate": (0.0, 100.0, "float", "Step size, > 0: how far each update moves W."),
+                **cls._HYPER,
+                "decay": (0.0, 1.0, "float", "Keras 2 time decay: lr_t = learning_rate / (1 + decay·t).")}
+        return {name: {"default": defaults[name], "min": lo, "max": hi, "type": kind, "help": text}
+                for name, (lo, hi, kind, text) in spec.items()}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_config().items())})"
+
+
+registry = Registry("optimizer", base=Optimizer)
+_EPSILON = (0.0, 1.0, "float", "ε, added to the denominator so the step stays finite.")
+_RHO = (0.0, 1.0, "float", "ρ: decay rate of the running mean of squared gradients.")
+_MOMENTUM = (0.0, 1.0, "float", "μ: fraction of the previous step kept (0 = none).")
+
+
+@registry.register("sgd", "SGD")
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional (Nesterov) momentum, as Keras 3 (lr = lr_t):
+
+    momentum = 0:   W ← W − lr·g
+    momentum μ:     m ← μ·m − lr·g;  W ← W + m            (m starts at 0)
+    Nesterov:       m ← μ·m − lr·g;  W ← W + μ·m − lr·g
+    """
+
+    _HYPER = {
+        "momentum": _MOMENTUM,
+        "nesterov": (None, None, "bool", "Nesterov look-ahead: step by μ·m − lr·g instead of m."),
+    }
+    _SCRATCH = 1
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, decay=0.0, name=None, **kwargs):
+        super().__init__(learning_rate, decay, name, **kwargs)
+        self.momentum = _check_float("momentum", momentum, 0.0, 1.0)   # μ, the velocity kept
+        self.nesterov = bool(nesterov)                                  # use the look-ahead step
+
+    def _slot_init(self):
+        return {"momentum": 0.0} if self.momentum else {}
+
+    def _coefficients(self, lr, dt):
+        return lr, self.momentum
+
+    def _update(self, p, g, row, c):
+        lr, mu = c
+        buf = np.multiply(g, lr, out=row["_buf0"])          # lr·g
+        if not mu:
+            np.subtract(p, buf, out=p)
+            return
+        m = row["momentum"]
+        np.multiply(m, mu, out=m)
+        np.subtract(m, buf, out=m)                           # m = μ·m − lr·g
+        if self.nesterov:
+            np.subtract(p, buf, out=p)
+            np.add(p, np.multiply(m, mu, out=buf), out=p)    # W += μ·m − lr·g
+        else:
+            np.add(p, m, out=p)
+
+
+@registry.register("adam", "Adam")
+class Adam(Optimizer):
+    """Adam, as Keras 3. With t = iterations + 1 and lr = lr_t:
+
+    α = lr·√(1 − β₂ᵗ) / (1 − β₁ᵗ)        (computed in the weight's dtype, as Keras does)
+    m ← m + (g − m)(1 − β₁);  v ← v + (g² − v)(1 − β₂)
+    AMSGrad: v̂ ← max(v̂, v), used instead of v below
+    W ← W − α·m / (√v + ε)
+    """
+
+    _HYPER = {
+        "beta_1": (0.0, 0.999999, "float", "β₁: decay rate of the running mean of gradients."),
+        "beta_2": (0.0, 0.999999, "float", "β₂: decay rate of the running mean of squared gradients."),
+        "epsilon": _EPSILON,
+        "amsgrad": (None, None, "bool", "AMSGrad: divide by the largest v seen so far."),
+    }
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
+                 decay=0.0, name=None, **kwargs):
+        super().__init__(learning_rate, decay, name, **kwargs)
+        self.beta_1 = _check_float("beta_1", beta_1, 0.0, 1.0, open_high=True)   # β₁, first moment
+        self.beta_2 = _check_float("beta_2", beta_2, 0.0, 1.0, open_high=True)   # β₂, second moment
+        self.epsilon = _check_float("epsilon", epsilon, 0.0, math.inf)           # ε, denominator pad
+        self.amsgrad = bool(amsgrad)                                              # keep max of v
+
+    def _slot_init(self):
+        return dict.fromkeys(("m", "v", "v_hat") if self.amsgrad else ("m", "v"), 0.0)
+
+    def _coefficients(self, lr, dt):
+        t = dt(self.iterations + 1)
+        alpha = dt(lr) * np.sqrt(1 - dt(self.beta_2) ** t) / (1 - dt(self.beta_1) ** t)
+        return 1 - self.beta_1, 1 - self.beta_2, alpha, self.epsilon
+
+    def _update(self, p, g, row, c):
+        one_b1, one_b2, alpha, eps = c
+        m, v, buf, buf1 = row["m"], row["v"], row["_buf0"], row["_buf1"]
+        np.subtract(g, m, out=buf)
+        np.add(m, np.multiply(buf, one_b1, out=buf), out=m)
+        np.subtract(np.multiply(g, g, out=buf), v, out=buf)
+        np.add(v, np.multiply(buf, one_b2, out=buf), out=v)
+        if self.amsgrad:
+            v = np.maximum(row["v_hat"], v, out=row["v_hat"])
+        np.add(np.sqrt(v, out=buf), eps, out=buf)
+        np.divide(np.multiply(m, alpha, out=buf1), buf, out=buf1)
+        np.subtract(p, buf1, out=p)
+
+
+@registry.register("adagrad", "Adagrad")
+class Adagrad(Optimizer):
+    """Adagrad, as Keras 3 (lr = lr_t; the accumulator A starts at initial_accumulator_value):
+
+    A ← A + g²;  W ← W − lr·g / √(A + ε)
+    """
+
+    _HYPER = {
+        "initial_accumulator_value": (0.0, 10.0, "float", "Starting value of the sum of squared gradients."),
+        "epsilon": _EPSILON,
+    }
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, decay=0.0,
+                 name=None, **kwargs):
+        super().__init__(learning_rate, decay, name, **kwargs)
+        self.initial_accumulator_value = _check_float(                 # A at the first update
+            "initial_accumulator_value", initial_accumulator_value, 0.0, math.inf)
+        self.epsilon = _check_float("epsilon", epsilon, 0.0, math.inf)  # ε, denominator pad
+
+    def _slot_init(self):
+        return {"accumulator": self.initial_accumulator_value}
+
+    def _coefficients(self, lr, dt):
+        return lr, self.epsilon
+
+    def _update(self, p, g, row, c):
+        lr, eps = c
+        acc, buf, buf1 = row["accumulator"], row["_buf0"], row["_buf1"]
+        np.add(acc, np.multiply(g, g, out=buf), out=acc)
+        np.sqrt(np.add(acc, eps, out=buf), out=buf)
+        np.divide(np.multiply(g, lr, out=buf1), buf, out=buf1)
+        np.subtract(p, buf1, out=p)
+
+
+@registry.register("rmsprop", "RMSprop")
+class RMSprop(Optimizer):
+    """RMSprop, as Keras 3 (lr = lr_t; all slots start at 0):
+
+    v ← ρ·v + (1 − ρ)·g²
+    centered:  ḡ ← ρ·ḡ + (1 − ρ)·g;  D = v − ḡ² + ε     otherwise D = v + ε
+    Δ = lr·g / √D
+    momentum μ > 0:  m ← μ·m + Δ;  W ← W − m            otherwise W ← W − Δ
+    """
+
+    _HYPER = {
+        "rho": _RHO,
+        "momentum": _MOMENTUM,
+        "epsilon": _EPSILON,
+        "centered": (None, None, "bool", "Divide by the gradient's variance instead of its mean square."),
+    }
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
+                 decay=0.0, name=None, **kwargs):
+        super().__init__(learning_rate, decay, name, **kwargs)
+        self.rho = _check_float("rho", rho, 0.0, 1.0)                    # ρ, mean-square decay
+        self.momentum = _check_float("momentum", momentum, 0.0, 1.0)     # μ, velocity kept
+        self.epsilon = _check_float("epsilon", epsilon, 0.0, math.inf)   # ε, denominator pad
+        self.centered = bool(centered)                                   # subtract the mean²
+
+    def _slot_init(self):
+        names = ["velocity"] + ["momentum"] * bool(self.momentum) + ["average_gradient"] * self.centered
+        return dict.fromkeys(names, 0.0)
+
+    def _coefficients(self, lr, dt):
+        return lr, self.rho, 1 - self.rho, self.momentum, self.epsilon
+
+    def _update(self, p, g, row, c):
+        lr, rho, one_rho, mu, eps = c
+        v, buf, buf1 = row["velocity"], row["_buf0"], row["_buf1"]
+        np.multiply(v, rho, out=v)
+        np.add(v, np.multiply(np.multiply(g, g, out=buf), one_rho, out=buf), out=v)
+        if self.centered:
+            ag = row["average_gradient"]
+            np.multiply(ag, rho, out=ag)
+            np.add(ag, np.multiply(g, one_rho, out=buf), out=ag)
+            np.subtract(v, np.multiply(ag, ag, out=buf), out=buf)
+            np.add(buf, eps, out=buf)
+        else:
+            np.add(v, eps, out=buf)
+        np.sqrt(buf, out=buf)
+        step = np.divide(np.multiply(g, lr, out=buf1), buf, out=buf1)
+        if mu:
+            m = row["momentum"]
+            step = np.add(np.multiply(m, mu, out=m), step, out=m)
+        np.subtract(p, step, out=p)
+
+
+@registry.register("adadelta", "Adadelta")
+class Adadelta(Optimizer):
+    """Adadelta, as Keras 3 (lr = lr_t; G and D start at 0):
+
+    G ← ρ·G + (1 − ρ)·g²
+    δ = −√(D + ε)·g / √(G + ε)
+    D ← ρ·D + (1 − ρ)·δ²
+    W ← W + lr·δ
+    """
+
+    _HYPER = {"rho": _RHO, "epsilon": _EPSILON}
+
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, decay=0.0, name=None, **kwargs):
+        super().__init__(learning_rate, decay, name, **kwargs)
+        self.rho = _check_float("rho", rho, 0.0, 1.0)                    # ρ, running-mean decay
+        self.epsilon = _check_float("epsilon", epsilon, 0.0, math.inf)   # ε, pad under the roots
+
+    def _slot_init(self):
+        return {"accumulated_grad": 0.0, "accumulated_delta_var": 0.0}
+
+    def _coefficients(self, lr, dt):
+        return lr, self.rho, 1 - self.rho, self.epsilon
+
+    def _update(self, p, g, row, c):
+        lr, rho, one_rho, eps = c
+        acc_g, acc_d = row["accumulated_grad"], row["accumulated_delta_var"]
+        buf, buf1 = row["_buf0"], row["_buf1"]
+        np.multiply(acc_g, rho, out=acc_g)
+        np.add(acc_g, np.multiply(np.multiply(g, g, out=buf), one_rho, out=buf), out=acc_g)
+        np.multiply(np.sqrt(np.add(acc_d, eps, out=buf), out=buf), g, out=buf)
+        np.sqrt(np.add(acc_g, eps, out=buf1), out=buf1)
+        delta = np.negative(np.divide(buf, buf1, out=buf), out=buf)
+        np.multiply(acc_d, rho, out=acc_d)
+        np.add(acc_d, np.multiply(np.multiply(delta, delta, out=buf1), one_rho, out=buf1), out=acc_d)
+        np.add(p, np.multiply(delta, lr, out=delta), out=p)
+
+
+def get(identifier, **overrides) -> Optimizer:
+    """An optimizer from a name ("sgd"), a dict, an instance or a class; ``overrides`` set arguments."""
+    return registry.get(identifier, **overrides)
+
+
+def serialize(optimizer: Optimizer) -> dict:
+    """{"class_name": ..., "config": ...}, which ``deserialize`` turns back into an optimizer."""
+    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+
+
+def deserialize(config: dict) -> Optimizer:
+    """An optimizer from ``serialize``'s output (or a {"name": ..., **kwargs} dict)."""
+    return registry.get(config)
