@@ -52,7 +52,11 @@ class SparseCategoricalAccuracy(Metric):
 
 @registry.register("binary_accuracy")
 class BinaryAccuracy(Metric):
-    """Mean over outputs of [ (ŷ > threshold) = y ], threshold 0.5 (hinge: 0, labels ±1)."""
+    """Mean over outputs of [ (ŷ > threshold) = (y > 0.5) ], threshold 0.5.
+
+    Deviation from Keras 3, on purpose: a label of −1 (hinge's ±1 labels) counts as class 0,
+    where Keras compares the 0/1 prediction with −1 and never scores such a sample correct.
+    """
 
     name = "binary_accuracy"
 
@@ -60,7 +64,7 @@ class BinaryAccuracy(Metric):
         self.threshold = float(threshold)   # ŷ above it counts as class 1
 
     def per_sample(self, y_true, y_pred):
-        positive = y_true > (0.0 if self.threshold == 0.0 else 0.5)
+        positive = y_true > 0.5
         return np.mean((y_pred > self.threshold) == positive, axis=-1).astype(np.float64)
 
 
@@ -88,18 +92,16 @@ ACCURACY_NAMES = ("acc", "accuracy")
 
 
 def get(identifier, loss=None, output_units: int | None = None) -> Metric:
-    """A metric by name; ``acc``/``accuracy`` picks the accuracy that fits ``loss`` and the output.
+    """A metric by name; ``acc``/``accuracy`` is resolved from the output, as Keras 3 does.
 
-    sparse categorical cross-entropy → sparse_categorical_accuracy; binary cross-entropy or
-    one output unit → binary_accuracy (hinge losses: threshold 0); otherwise categorical_accuracy.
+    one output unit → binary_accuracy (threshold 0.5); sparse categorical cross-entropy →
+    sparse_categorical_accuracy; otherwise categorical_accuracy (argmax).
     """
     if isinstance(identifier, str) and identifier.lower() in ACCURACY_NAMES:
-        loss_name = getattr(loss, "name", "")
-        if loss_name == "sparse_categorical_crossentropy":
+        if output_units == 1:
+            return BinaryAccuracy()
+        if getattr(loss, "name", "") == "sparse_categorical_crossentropy":
             return SparseCategoricalAccuracy()
-        if loss_name == "binary_crossentropy" or output_units == 1:
-            hinge = loss_name in ("hinge", "squared_hinge")
-            return BinaryAccuracy(threshold=0.0 if hinge else 0.5)
         return CategoricalAccuracy()
     return registry.get(identifier)
 
