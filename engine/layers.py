@@ -79,7 +79,8 @@ class Dense(Layer):
         self.delta = None                   # δ = ∂loss_i/∂z, one row per sample
 
     def build(self, input_dim, rng, dtype):
-        self.kernel = np.ascontiguousarray(self.kernel_initializer((input_dim, self.units), dtype=dtype, rng=rng), dtype=dtype)
+        kernel = self.kernel_initializer((input_dim, self.units), dtype=dtype, rng=rng)
+        self.kernel = np.ascontiguousarray(kernel, dtype=dtype)
         if self.use_bias:
             self.bias = np.ascontiguousarray(self.bias_initializer((self.units,), dtype=dtype, rng=rng), dtype=dtype)
         self.input_dim = input_dim

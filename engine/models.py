@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import losses, metrics as metrics_mod, optimizers
+from . import losses, optimizers
+from . import metrics as metrics_mod
 from .backend import as_float, floatx
 from .errors import Diverged, StepOrderError
 from .layers import Activation, Dense, Dropout, Flatten, Layer
@@ -163,7 +164,8 @@ class Sequential:
                 if isinstance(layer, Dropout):
                     entry.mask = layer.mask
                 elif isinstance(layer, Activation):
-                    entry.activation = f"{layer.activation.name}∘{entry.activation}" if entry.activation != "linear" else layer.activation.name
+                    outer, inner = layer.activation.name, entry.activation
+                    entry.activation = outer if inner == "linear" else f"{outer}∘{inner}"
             entry.a = out
             self._check(entry.z, f"z({number + 1})", number)
             self._check(entry.a, f"a({number + 1})", number)
