@@ -1,0 +1,41 @@
+"""Code that runs inside a comparison worker process (imports only the engine: quick to spawn)."""
+from __future__ import annotations
+
+import time
+
+from engine.compare import range_test_run, train_run
+
+
+class _Stopper:
+    """should_stop() that asks the shared cancel event at most every ``interval`` seconds."""
+
+    def __init__(self, event, interval: float = 0.05):
+        self.event, self.interval, self.last, self.stopped = event, interval, 0.0, False
+
+    def __call__(self) -> bool:
+        now = time.monotonic()
+        if not self.stopped and now - self.last >= self.interval:
+            self.last, self.stopped = now, bool(self.event.is_set())
+        return self.stopped
+
+
+def run(job_id: str, index: int, spec: dict, task: dict, queue, cancel) -> str:
+    """Train one run (task["mode"] compare: one learning rate; range_test: the LR range test).
+
+    Progress messages go to ``queue`` as (job_id, index, message); the last one is the result.
+    """
+    def progress(message: dict) -> None:
+        queue.put((job_id, index, message))
+    try:
+        progress({"event": "started"})
+        if task["mode"] == "range_test":
+            result = range_test_run(spec, task["min_lr"], task["max_lr"], task.get("steps"),
+                                    progress=progress, should_stop=_Stopper(cancel))
+        else:
+            result = train_run(spec, task["learning_rate"], task["epochs"], progress=progress,
+                               should_stop=_Stopper(cancel))
+    except Exception as exc:   # reported to the client as this run's error; the other runs go on
+        progress({"event": "error", "message": f"{type(exc).__name__}: {exc}"})
+        return "error"
+    progress({"event": "result", **result})
+    return result["status"]

@@ -1,0 +1,114 @@
+"""Turn the engine's trace into answer frames, and frames into JSON.
+
+A frame is a plain dict whose tensors are ``(array, label)`` pairs (copies, so a frame stays valid
+after the next step); ``render`` encodes them with ``tensors.encode`` and can keep only some layers
+and fields (what the page draws). Layer entry ``index`` = l holds W(l), b(l), z(l+1), a(l+1), δ(l+1).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .tensors import encode, finite, sanitize
+
+FORWARD_FIELDS = ("W", "b", "z", "a", "mask")
+BACKWARD_FIELDS = ("delta", "dW", "db")
+UPDATE_FIELDS = ("dW_applied", "db_applied")
+ALWAYS = ("index", "name", "activation")
+
+
+def _pair(arr, label: str):
+    return None if arr is None else (np.array(arr, copy=True), label)
+
+
+def _entry(layer) -> dict:
+    return {"index": layer.index, "name": layer.name, "activation": layer.activation}
+
+
+def forward_layers(trace) -> list[dict]:
+    """Per dense layer: W(l), b(l) as used by this forward pass, z(l+1), a(l+1) (and the dropout mask)."""
+    out = []
+    for layer in trace.layers:
+        entry = _entry(layer)
+        for field in FORWARD_FIELDS:
+            pair = _pair(getattr(layer, field), layer.label(field))
+            if pair is not None:
+                entry[field] = pair
+        out.append(entry)
+    return out
+
+
+def backward_layers(trace) -> list[dict]:
+    """Per dense layer: δ(l+1) per sample, ∂cost/∂W(l) and ∂cost/∂b(l) (batch means)."""
+    out = []
+    for layer in trace.layers:
+        entry = _entry(layer)
+        for field in BACKWARD_FIELDS:
+            pair = _pair(getattr(layer, field), layer.label(field))
+            if pair is not None:
+                entry[field] = pair
+        out.append(entry)
+    return out
+
+
+def update_layers(trace, model) -> list[dict]:
+    """Per dense layer: W(l), b(l) after the update, ΔW(l) and Δb(l) the optimizer applied, its slots."""
+    out = []
+    for layer, dense in zip(trace.layers, model.dense_layers):
+        entry = _entry(layer)
+        entry["W"] = _pair(dense.W, layer.label("W"))
+        if dense.use_bias:
+            entry["b"] = _pair(dense.bias, layer.label("b"))
+        for field in UPDATE_FIELDS:
+            pair = _pair(getattr(layer, field), layer.label(field))
+            if pair is not None:
+                entry[field] = pair
+        for name, value in (layer.slots or {}).items():
+            entry.setdefault("slots", {})[name] = _pair(value, f"{name}({layer.index})")
+        out.append(entry)
+    return out
+
+
+def batch_part(trace, indices) -> dict:
+    """The batch: sample indices (rows of the training set), x = a(1) and the targets y."""
+    return {"indices": [int(i) for i in indices], "x": _pair(trace.x, "a(1)"),
+            "y": _pair(trace.y, "y"), "y_pred": _pair(trace.y_pred, "ŷ")}
+
+
+def merge_layers(*parts: list[dict]) -> list[dict]:
+    """Layer entries of several phases merged per index (later phases add fields, never replace W)."""
+    merged: dict[int, dict] = {}
+    for part in parts:
+        for entry in part:
+            target = merged.setdefault(entry["index"], {})
+            for key, value in entry.items():
+                target.setdefault(key, value)
+    return [merged[i] for i in sorted(merged)]
+
+
+def render(frame: dict, encoding: str = "json", layers=None, fields=None) -> dict:
+    """JSON-ready copy of ``frame``: tensors encoded; only ``layers`` (indices) and ``fields`` if given."""
+    out = {}
+    for key, value in frame.items():
+        if key == "layers":
+            out[key] = [_render_layer(e, encoding, fields) for e in value if layers is None or e["index"] in layers]
+        elif key == "batch" and isinstance(value, dict):
+            out[key] = {k: _render_value(v, encoding) for k, v in value.items()
+                        if fields is None or k == "indices" or k in fields}
+        else:
+            out[key] = _render_value(value, encoding)
+    return sanitize(out)
+
+
+def _render_layer(entry: dict, encoding: str, fields) -> dict:
+    return {k: _render_value(v, encoding) for k, v in entry.items()
+            if fields is None or k in ALWAYS or k in fields}
+
+
+def _render_value(value, encoding: str):
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], np.ndarray):
+        return encode(value[0], value[1], encoding)
+    if isinstance(value, dict):
+        return {k: _render_value(v, encoding) for k, v in value.items()}
+    if isinstance(value, float):
+        return finite(value)
+    return value

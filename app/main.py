@@ -1,0 +1,41 @@
+"""``create_app(settings)``: the FastAPI app (routers, static files, error handlers, state)."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+import engine
+
+from . import errors
+from .compare_jobs import CompareManager
+from .routes import compare, health, options, pages, sessions, ws
+from .settings import Settings
+from .store import SessionStore
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A new app with its own session store and comparison workers."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        app.state.compare.shutdown()
+
+    app = FastAPI(title="Backprop Lab", version=engine.__version__, docs_url=None, redoc_url=None,
+                  lifespan=lifespan, description="Step a neural network one forward pass, one backward "
+                  "pass and one weight update at a time.")
+    app.state.settings = settings
+    app.state.store = SessionStore(settings)
+    app.state.compare = CompareManager(settings)
+    errors.install(app)
+    for module in (health, options, sessions, compare, ws, pages):
+        app.include_router(module.router)
+    pages.STATIC.mkdir(exist_ok=True)
+    keep = pages.STATIC / ".gitkeep"
+    if not keep.exists():
+        keep.touch()
+    app.mount("/static", StaticFiles(directory=str(pages.STATIC)), name="static")
+    return app

@@ -1,0 +1,77 @@
+"""Playing a session: a thread steps it at a given speed and leaves only its newest frame for the socket.
+
+The training loop never waits for the socket: each frame overwrites the single "latest" slot and
+wakes the sender (an asyncio.Event set thread-safely); a slow client simply gets fewer frames.
+"""
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+
+class LatestFrame:
+    """A one-frame mailbox from a thread to the event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop, self.event = loop, asyncio.Event()
+        self._lock, self._frame, self.produced = threading.Lock(), None, 0
+
+    def put(self, frame: dict) -> None:
+        with self._lock:
+            self.produced += 1
+            self._frame = {**frame, "seq": self.produced}
+        self.loop.call_soon_threadsafe(self.event.set)
+
+    def wake(self) -> None:
+        """Wake the sender without a frame (e.g. the player stopped by itself)."""
+        self.loop.call_soon_threadsafe(self.event.set)
+
+    def empty(self) -> bool:
+        with self._lock:
+            return self._frame is None
+
+    def take(self) -> dict | None:
+        with self._lock:
+            frame, self._frame = self._frame, None
+            return frame
+
+
+class Player:
+    """Steps ``session`` ``speed`` times a second (as fast as it can if speed is None) until stopped."""
+
+    def __init__(self, session, slot: LatestFrame, speed: float | None, alive=lambda: True):
+        self.session, self.slot, self.speed, self.alive = session, slot, speed, alive
+        self.stop_event, self.reason = threading.Event(), None
+        self.thread = threading.Thread(target=self._loop, name=f"play-{session.id[:8]}", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    @property
+    def running(self) -> bool:
+        return self.thread.is_alive()
+
+    def _loop(self) -> None:
+        try:
+            while not self.stop_event.is_set():
+                started = time.monotonic()
+                if not self.alive():
+                    self.reason = "session deleted"
+                    break
+                with self.session.locked():
+                    frame = self.session.step()
+                self.slot.put({"type": "frame", "data": frame})
+                if frame.get("phase") == "diverged":
+                    self.reason = "diverged"
+                    break
+                if self.speed:
+                    self.stop_event.wait(max(0.0, 1.0 / self.speed - (time.monotonic() - started)))
+        except Exception as exc:   # a 409 (e.g. diverged meanwhile) or anything else ends the play
+            self.reason = f"{type(exc).__name__}: {exc}"
+        finally:
+            self.reason = self.reason or "paused"
+            self.slot.wake()

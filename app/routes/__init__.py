@@ -1,0 +1,1 @@
+"""One router per resource: health, options, sessions, compare, ws, pages."""

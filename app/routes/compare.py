@@ -1,0 +1,44 @@
+"""/api/compare: learning-rate comparisons and LR range tests in worker processes."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from starlette.concurrency import run_in_threadpool
+
+from ..compare_jobs import CompareManager
+from ..deps import get_compare, get_store
+from ..schemas import CompareCreate
+from ..store import SessionStore
+
+router = APIRouter(prefix="/api/compare", tags=["compare"])
+Manager = Annotated[CompareManager, Depends(get_compare)]
+
+
+def _tasks(body: CompareCreate) -> list[dict]:
+    if body.mode == "range_test":
+        return [{"mode": "range_test", "min_lr": body.min_lr, "max_lr": body.max_lr, "steps": body.steps}]
+    return [{"mode": "compare", "learning_rate": rate, "epochs": body.epochs} for rate in body.learning_rates]
+
+
+@router.post("", status_code=202)
+async def start(body: CompareCreate, manager: Manager, store: Annotated[SessionStore, Depends(get_store)]):
+    """Start: one run per learning rate (same initial weights, same batch order), or one range test.
+
+    Validates the config by building it once here (422 naming the field), then answers at once;
+    poll GET /api/compare/{id} for the curves so far."""
+    probe = await run_in_threadpool(store.build, body)
+    config = {**probe.config, "dataset": probe.config["dataset"]}
+    job = await run_in_threadpool(manager.start, body.mode, config, _tasks(body))
+    return {**manager.snapshot(job.id), "epochs": body.epochs}
+
+
+@router.get("/{job_id}")
+async def get(job_id: str, manager: Manager):
+    return manager.snapshot(job_id)
+
+
+@router.delete("/{job_id}")
+async def cancel(job_id: str, manager: Manager):
+    """Cancel: queued runs never start, running ones stop at their next batch."""
+    return await run_in_threadpool(manager.cancel, job_id)

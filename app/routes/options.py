@@ -1,0 +1,48 @@
+"""GET /api/options: valid names and defaults for every choice, the data sets, and the limits."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from starlette.concurrency import run_in_threadpool
+
+from engine import activations, initializers, losses, optimizers
+from engine.datasets import list_datasets
+
+from ..deps import get_settings
+from ..settings import Settings
+from ..tensors import sanitize
+
+router = APIRouter(tags=["options"])
+DEFAULTS = {"loss": None, "optimizer": {"name": "sgd", "learning_rate": 0.01},
+            "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros", "batch_size": 16, "seed": 0,
+            "dataset": {"name": "spiral"},
+            "layers": [{"units": 8, "activation": "tanh"}, {"units": 8, "activation": "tanh"},
+                       {"units": 2, "activation": "softmax"}]}
+
+
+def _optimizers() -> list[dict]:
+    out = []
+    for name in optimizers.registry.names():
+        cls = type(optimizers.get(name))
+        out.append({"name": name, "class_name": cls.__name__, "hyperparameters": cls.hyperparameters(),
+                    "help": (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""})
+    return out
+
+
+def _datasets() -> list[dict]:
+    """The registry's data sets, without the file-path options the server does not accept."""
+    rows = list_datasets()
+    for row in rows:
+        row["options"] = {k: v for k, v in row["options"].items() if v.get("type") != "path"}
+    return rows
+
+
+@router.get("/api/options")
+async def options(settings: Annotated[Settings, Depends(get_settings)]) -> dict:
+    return sanitize({
+        "activations": activations.names(), "losses": losses.registry.names(),
+        "optimizers": _optimizers(), "initializers": initializers.registry.names(),
+        "datasets": await run_in_threadpool(_datasets), "limits": settings.public(), "defaults": DEFAULTS,
+        "learning_rate": {"min_exclusive": 0, "max": 100},
+    })

@@ -1,0 +1,180 @@
+"""/api/sessions: create, read, change, delete sessions, and step them one phase at a time."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from .. import session_io
+from ..deps import get_settings, get_store
+from ..errors import Unprocessable
+from ..responses import RenderOptions, json_bytes, run_locked
+from ..schemas import ForwardRequest, ResetRequest, SessionCreate, SessionPatch, SessionPublic
+from ..settings import Settings
+from ..store import SessionStore
+
+router = APIRouter(prefix="/api/sessions", tags=["sessions"])
+Store = Annotated[SessionStore, Depends(get_store)]
+Render = Annotated[RenderOptions, Depends()]
+
+
+@router.post("", status_code=201, response_model=SessionPublic)
+async def create_session(body: SessionCreate, store: Store) -> dict:
+    """A new session; the input size comes from the data set."""
+    session = await run_in_threadpool(store.build, body)
+    store.add(session)
+    return session.public()
+
+
+@router.get("")
+async def list_sessions(store: Store) -> dict:
+    store.expire()
+    return {"sessions": [{"id": s.id, "state": s.state()} for s in store.all()]}
+
+
+@router.get("/{session_id}", response_model=SessionPublic)
+async def get_session(session_id: str, store: Store) -> dict:
+    session = store.get(session_id)
+    return await run_locked(session, session.public)
+
+
+@router.patch("/{session_id}", response_model=SessionPublic)
+async def patch_session(session_id: str, body: SessionPatch, store: Store) -> dict:
+    """Change the learning rate; the weights and the optimizer's state are kept."""
+    session = store.get(session_id)
+
+    def change():
+        session.set_learning_rate(body.optimizer.learning_rate)
+        return session.public()
+    return await run_locked(session, change)
+
+
+@router.delete("/{session_id}", status_code=204)
+async def delete_session(session_id: str, store: Store) -> Response:
+    store.delete(session_id)
+    return Response(status_code=204)
+
+
+@router.post("/{session_id}/forward")
+async def forward(session_id: str, store: Store, options: Render,
+                  body: Annotated[ForwardRequest | None, Body()] = None):
+    """Forward pass on the epoch's next minibatch, or on chosen training rows (a one-off batch)."""
+    session = store.get(session_id)
+    return await run_locked(session, session.forward, body.indices if body else None, options=options)
+
+
+@router.post("/{session_id}/backward")
+async def backward(session_id: str, store: Store, options: Render):
+    session = store.get(session_id)
+    return await run_locked(session, session.backward, options=options)
+
+
+@router.post("/{session_id}/update")
+async def update(session_id: str, store: Store, options: Render):
+    session = store.get(session_id)
+    return await run_locked(session, session.update, options=options)
+
+
+@router.post("/{session_id}/step")
+async def step(session_id: str, store: Store, options: Render):
+    session = store.get(session_id)
+    return await run_locked(session, session.step, options=options)
+
+
+@router.post("/{session_id}/epoch")
+async def epoch(session_id: str, store: Store):
+    session = store.get(session_id)
+    return await run_locked(session, session.run_epoch)
+
+
+@router.get("/{session_id}/history")
+async def history(session_id: str, store: Store):
+    session = store.get(session_id)
+    return await run_locked(session, session.history_public)
+
+
+@router.get("/{session_id}/predict-grid")
+async def predict_grid(session_id: str, store: Store, settings: Annotated[Settings, Depends(get_settings)],
+                       resolution: Annotated[int, Query(ge=2)] = 50):
+    if resolution > settings.max_grid:
+        raise Unprocessable(["query", "resolution"], f"at most {settings.max_grid}, got {resolution}")
+    session = store.get(session_id)
+    return await run_locked(session, session_io.predict_grid, session, resolution)
+
+
+@router.post("/{session_id}/reset", response_model=SessionPublic)
+async def reset(session_id: str, store: Store, body: Annotated[ResetRequest | None, Body()] = None):
+    """Start again from the same initial weights, or from new ones (weights: "new", optional seed)."""
+    session = store.get(session_id)
+    body = body or ResetRequest()
+
+    def work():
+        session.reset(body.weights, body.seed)
+        return session.public()
+    return await run_locked(session, work)
+
+
+@router.get("/{session_id}/export")
+async def export(session_id: str, store: Store, format: Literal["json", "npz"] = "json"):
+    """The session's config and weights (Keras layout) as JSON, or as an .npz file."""
+    session = store.get(session_id)
+    if format == "json":
+        return await run_locked(session, session_io.export_json, session)
+
+    def work():
+        with session.locked():
+            return session_io.export_npz(session)
+    return Response(await run_in_threadpool(work), media_type="application/octet-stream",
+                    headers={"Content-Disposition": f'attachment; filename="session-{session_id[:8]}.npz"'})
+
+
+@router.put("/{session_id}/export", response_model=SessionPublic)
+async def import_session(session_id: str, request: Request, store: Store,
+                         settings: Annotated[Settings, Depends(get_settings)]):
+    """Replace the session by an export (JSON, or .npz with Content-Type application/octet-stream)."""
+    store.get(session_id)
+    raw = await _read_limited(request, settings.max_upload_bytes)
+    if request.headers.get("content-type", "").startswith("application/json"):
+        config, weights = session_io.parse_json(_json(raw))
+    else:
+        config, weights = session_io.parse_npz(raw)
+    session = await run_in_threadpool(_rebuild, store, config, weights, session_id)
+    store.replace(session_id, session)
+    return json_bytes(session.public())
+
+
+def _rebuild(store: SessionStore, config: dict, weights, session_id: str):
+    from pydantic import ValidationError
+
+    from ..sessions import Session
+    try:
+        body = SessionCreate.model_validate(config)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise Unprocessable(["body", "config", *first["loc"]], first["msg"]) from None
+    probe = store.build(body)
+    session_io.check_weights(weights, probe.model)
+    return Session(probe.config, probe.data, weights=weights, session_id=session_id)
+
+
+def _json(raw: bytes):
+    import json
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise Unprocessable(["body"], f"not JSON: {exc}") from None
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    """The request body, refusing (422) more than ``limit`` bytes without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise Unprocessable(["body"], f"upload of {declared} bytes exceeds the limit of {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Unprocessable(["body"], f"upload exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)

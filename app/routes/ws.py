@@ -1,0 +1,177 @@
+"""WS /ws/sessions/{id}: commands in, answers and (while playing) a stream of the newest frames out.
+
+Client → server: {"command": "forward" | "backward" | "update" | "step" | "epoch" | "state" |
+"play" (with "speed": steps per second, optional) | "pause" | "options" (with "encoding": "json"|"b64",
+"layers": [l, ...], "fields": [...])}. Server → client: {"type": <command>, "data": <the HTTP answer>},
+{"type": "frame", "seq", "data": <the /step answer with state>} while playing, {"type": "playing"},
+{"type": "paused", "reason", "state"}, or {"type": "error", "command", "status", "detail"}.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.concurrency import run_in_threadpool
+
+from ..errors import ApiError
+from ..frames import render
+from ..player import LatestFrame, Player
+from ..responses import dumps
+
+router = APIRouter()
+MANUAL = {"forward": "forward", "backward": "backward", "update": "update", "step": "step",
+          "epoch": "run_epoch", "state": "public"}
+
+
+class Connection:
+    """One socket on one session."""
+
+    def __init__(self, websocket: WebSocket, session, store):
+        self.ws, self.session, self.store = websocket, session, store
+        self.settings = store.settings
+        self.encoding, self.layers, self.fields = "json", None, None
+        self.send_lock = asyncio.Lock()
+        self.slot = LatestFrame(asyncio.get_running_loop())
+        self.player: Player | None = None
+        self.sender: asyncio.Task | None = None
+
+    async def send(self, message: dict) -> None:
+        async with self.send_lock:
+            await self.ws.send_text(dumps(message).decode("utf-8"))
+
+    async def error(self, command, status: int, detail) -> None:
+        await self.send({"type": "error", "command": command, "status": status, "detail": detail})
+
+    def _render(self, message: dict) -> bytes:
+        data = render(message["data"], self.encoding, self.layers, self.fields)
+        return dumps({**{k: v for k, v in message.items() if k != "data"}, "data": data})
+
+    async def _send_frames(self) -> None:
+        """Send the newest frame each time one is ready; report when the player stops."""
+        while True:
+            await self.slot.event.wait()
+            self.slot.event.clear()
+            message = self.slot.take()
+            if message is not None:
+                text = await run_in_threadpool(self._render, message)
+                async with self.send_lock:
+                    await self.ws.send_text(text.decode("utf-8"))
+            if self.player is not None and not self.player.running and self.slot.empty():
+                await self._paused()
+
+    async def _paused(self) -> None:
+        player = self.player
+        if player is not None:
+            await run_in_threadpool(player.thread.join)
+            state = await run_in_threadpool(self._state)
+            await self.send({"type": "paused", "reason": player.reason, "state": state})
+            self.player = None
+
+    async def _settle(self) -> None:
+        """If the player is stopping (or stopped), wait until the sender has reported it."""
+        player = self.player
+        if player is None or (player.running and not player.stop_event.is_set()):
+            return
+        await run_in_threadpool(player.thread.join)
+        for _ in range(500):
+            if self.player is not player:
+                return
+            await asyncio.sleep(0.01)
+
+    def _state(self) -> dict:
+        with self.session.locked():
+            return self.session.state()
+
+    async def run(self) -> None:
+        self.sender = asyncio.create_task(self._send_frames())
+        try:
+            while True:
+                text = await self.ws.receive_text()
+                await self.handle(text)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            if self.player is not None:
+                self.player.stop()
+            self.sender.cancel()
+
+    async def handle(self, text: str) -> None:
+        try:
+            message = json.loads(text)
+            command = message["command"]
+        except (ValueError, KeyError, TypeError):
+            return await self.error(None, 422, 'send JSON like {"command": "step"}')
+        if command == "play":
+            return await self.play(message.get("speed"))
+        if command == "pause":
+            if self.player is not None:
+                self.player.stop()      # the sender sends its last frame, then "paused"
+            else:
+                await self.send({"type": "paused", "reason": "not playing", "state": self._state()})
+            return
+        if command == "options":
+            return await self.options(message)
+        if command not in MANUAL:
+            valid = ", ".join([*MANUAL, "play", "pause", "options"])
+            return await self.error(command, 422, f"unknown command; valid: {valid}")
+        await self._settle()
+        if self.player is not None:
+            return await self.error(command, 409, "the session is playing; pause first")
+        await self.manual(command, message)
+
+    async def manual(self, command: str, message: dict) -> None:
+        method = getattr(self.session, MANUAL[command])
+        args = (message.get("indices"),) if command == "forward" else ()
+
+        def work():
+            with self.session.locked():
+                frame = method(*args)
+            return dumps({"type": command, "data": render(frame, self.encoding, self.layers, self.fields)})
+        try:
+            text = await run_in_threadpool(work)
+        except ApiError as exc:
+            return await self.error(command, exc.status, exc.body()["detail"])
+        async with self.send_lock:
+            await self.ws.send_text(text.decode("utf-8"))
+
+    async def play(self, speed) -> None:
+        limit = self.settings.max_play_speed
+        if speed is not None and (isinstance(speed, bool) or not isinstance(speed, (int, float))
+                                  or not 0 < speed <= limit):
+            return await self.error("play", 422, f"speed must be a number of steps per second in (0, {limit}]")
+        await self._settle()
+        if self.player is not None:
+            self.player.speed = speed
+        else:
+            if self.session.phase == "diverged":
+                return await self.error("play", 409, "the session diverged; reset it first")
+            self.player = Player(self.session, self.slot, speed, alive=lambda: self.store.contains(self.session))
+            self.player.start()
+        await self.send({"type": "playing", "speed": speed})
+
+    async def options(self, message: dict) -> None:
+        encoding = message.get("encoding", self.encoding)
+        if encoding not in ("json", "b64"):
+            return await self.error("options", 422, "encoding must be json or b64")
+        self.encoding = encoding
+        if "layers" in message:
+            self.layers = None if message["layers"] is None else {int(v) for v in message["layers"]}
+        if "fields" in message:
+            self.fields = None if message["fields"] is None else set(message["fields"])
+        await self.send({"type": "options", "encoding": self.encoding,
+                         "layers": sorted(self.layers) if self.layers else None,
+                         "fields": sorted(self.fields) if self.fields else None})
+
+
+@router.websocket("/ws/sessions/{session_id}")
+async def session_socket(websocket: WebSocket, session_id: str) -> None:
+    store = websocket.app.state.store
+    session = store.peek(session_id)
+    await websocket.accept()
+    if session is None:
+        await websocket.send_text(dumps({"type": "error", "status": 404,
+                                         "detail": f"no session {session_id!r}"}).decode("utf-8"))
+        await websocket.close(code=4404)
+        return
+    await Connection(websocket, session, store).run()

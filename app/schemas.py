@@ -1,0 +1,195 @@
+"""Request and answer bodies. Static bounds live here; the limits of ``Settings`` are checked by
+``check_limits`` (they differ per app), and both answer 422 naming the field."""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from engine import activations, initializers, losses, optimizers
+from engine.datasets import names as dataset_names
+
+from .errors import Unprocessable
+from .settings import Settings
+
+LR_HELP = "Learning rate in (0, 100]."
+
+
+def _known(registry, family: str, value: str) -> str:
+    """``value`` if ``registry`` knows it (aliases and any case too), else a ValueError listing the names."""
+    if str(value).lower() not in registry.all_names():
+        raise ValueError(f"unknown {family} {value!r}; valid names: {', '.join(registry.names())}")
+    return value
+
+
+class LayerSpec(BaseModel):
+    """One Dense layer (the last one is the output layer)."""
+
+    model_config = ConfigDict(extra="forbid")
+    units: int = Field(ge=1, description="Number of units.")
+    activation: str = Field("linear", description="Name of f, e.g. tanh, relu, softmax.")
+    dropout: float = Field(0.0, ge=0.0, lt=1.0, allow_inf_nan=False, description="Dropout rate after it.")
+
+    @field_validator("activation")
+    @classmethod
+    def _activation(cls, v: str) -> str:
+        return _known(activations.registry, "activation", v)
+
+
+class DatasetSpec(BaseModel):
+    """A registered data set and its options (see /api/options)."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str = Field(description="Data set name, e.g. spiral, circle, plane, mnist.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if v not in dataset_names():
+            raise ValueError(f"unknown data set {v!r}; valid names: {', '.join(dataset_names())}")
+        return v
+
+    def options(self) -> dict:
+        return dict(self.model_extra or {})
+
+
+class OptimizerSpec(BaseModel):
+    """An optimizer by name, with its learning rate and other hyperparameters (see /api/options)."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str = "sgd"
+    learning_rate: float | None = Field(None, gt=0, le=100, allow_inf_nan=False,
+                                        description=LR_HELP + " Default: the optimizer's.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _known(optimizers.registry, "optimizer", v)
+
+
+class SessionCreate(BaseModel):
+    """A training session: data set, layers (output last), loss, optimizer, initializers, batch size, seed."""
+
+    model_config = ConfigDict(extra="forbid")
+    dataset: DatasetSpec
+    layers: list[LayerSpec] = Field(min_length=1)
+    loss: str | None = Field(None, description="Default: categorical_crossentropy or mean_squared_error.")
+    optimizer: OptimizerSpec = Field(default_factory=lambda: OptimizerSpec(name="sgd", learning_rate=0.01))
+    kernel_initializer: str = "glorot_uniform"
+    bias_initializer: str = "zeros"
+    batch_size: int = Field(16, ge=1)
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+
+    @field_validator("loss")
+    @classmethod
+    def _loss(cls, v):
+        return v if v is None else _known(losses.registry, "loss", v)
+
+    @field_validator("kernel_initializer", "bias_initializer")
+    @classmethod
+    def _init(cls, v: str) -> str:
+        return _known(initializers.registry, "initializer", v)
+
+
+class CompareCreate(SessionCreate):
+    """A session config plus the rates to compare (or ``mode: range_test`` and its range)."""
+
+    mode: Literal["compare", "range_test"] = "compare"
+    learning_rates: list[float] = Field(default_factory=list)
+    epochs: int = Field(5, ge=1)
+    min_lr: float = Field(1e-5, gt=0, le=100, allow_inf_nan=False)
+    max_lr: float = Field(10.0, gt=0, le=100, allow_inf_nan=False)
+    steps: int | None = Field(None, ge=2, description="Range test batches (default: one pass).")
+
+    @field_validator("learning_rates")
+    @classmethod
+    def _rates(cls, v: list[float]) -> list[float]:
+        for i, rate in enumerate(v):
+            if not (isinstance(rate, (int, float)) and 0 < rate <= 100):
+                raise ValueError(f"learning_rates[{i}] = {rate!r} must be in (0, 100]")
+        return v
+
+
+class ForwardRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    indices: list[int] | None = Field(None, description="Training rows to look at (a one-off batch).")
+
+
+class OptimizerPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    learning_rate: float = Field(gt=0, le=100, allow_inf_nan=False, description=LR_HELP)
+
+
+class SessionPatch(BaseModel):
+    """Change the learning rate mid-session; weights and optimizer state are kept."""
+
+    model_config = ConfigDict(extra="forbid")
+    optimizer: OptimizerPatch
+
+
+class ResetRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    weights: Literal["initial", "new"] = Field("initial", description="initial: the same initial "
+                                               "weights again; new: fresh weights from seed (or a new one).")
+    seed: int | None = Field(None, ge=0, le=2**32 - 1)
+
+
+class SessionPublic(BaseModel):
+    id: str
+    config: dict[str, Any]
+    state: dict[str, Any]
+
+
+class HealthPublic(BaseModel):
+    status: str
+    version: str
+
+
+def optimizer_config(spec: OptimizerSpec) -> dict:
+    """{"name", "learning_rate", ...} with each extra hyperparameter checked against its bounds."""
+    cls = type(optimizers.get(spec.name))
+    hyper = cls.hyperparameters()
+    out = {"name": spec.name, "learning_rate": spec.learning_rate or hyper["learning_rate"]["default"]}
+    for key, value in (spec.model_extra or {}).items():
+        loc = ["body", "optimizer", key]
+        if key not in hyper:
+            raise Unprocessable(loc, f"unknown hyperparameter of {spec.name}; valid: {', '.join(hyper)}")
+        info = hyper[key]
+        if info["type"] == "bool":
+            if not isinstance(value, bool):
+                raise Unprocessable(loc, f"must be true or false, got {value!r}")
+        elif isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                info["min"] <= value <= info["max"]):
+            raise Unprocessable(loc, f"must be a number in [{info['min']}, {info['max']}], got {value!r}")
+        out[key] = value
+    return out
+
+
+def check_limits(body: SessionCreate, settings: Settings) -> None:
+    """422 naming the field when the body exceeds one of the server's limits."""
+    if len(body.layers) > settings.max_layers:
+        raise Unprocessable(["body", "layers"], f"at most {settings.max_layers} layers, got {len(body.layers)}")
+    for i, layer in enumerate(body.layers):
+        if layer.units > settings.max_units:
+            raise Unprocessable(["body", "layers", i, "units"],
+                                f"at most {settings.max_units} units, got {layer.units}")
+    if body.batch_size > settings.max_batch_size:
+        raise Unprocessable(["body", "batch_size"], f"at most {settings.max_batch_size}, got {body.batch_size}")
+    if "path" in body.dataset.options():
+        raise Unprocessable(["body", "dataset", "path"], "file paths are not accepted over HTTP")
+    if isinstance(body, CompareCreate):
+        _check_compare(body, settings)
+
+
+def _check_compare(body: CompareCreate, settings: Settings) -> None:
+    if body.epochs > settings.max_epochs:
+        raise Unprocessable(["body", "epochs"], f"at most {settings.max_epochs}, got {body.epochs}")
+    if body.mode == "compare":
+        n = len(body.learning_rates)
+        if not 1 <= n <= settings.max_learning_rates:
+            raise Unprocessable(["body", "learning_rates"],
+                                f"give 1 to {settings.max_learning_rates} learning rates, got {n}")
+    elif body.min_lr >= body.max_lr:
+        raise Unprocessable(["body", "max_lr"], f"must be above min_lr = {body.min_lr}")
+    if body.steps is not None and body.steps > settings.max_range_test_steps:
+        raise Unprocessable(["body", "steps"], f"at most {settings.max_range_test_steps}, got {body.steps}")

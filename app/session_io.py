@@ -1,0 +1,109 @@
+"""Reading a session out: the decision-boundary grid, and export/import (JSON or .npz, never pickle)."""
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import numpy as np
+
+from engine.datasets.playground import make_features
+from engine.saving import model_config
+
+from .errors import Conflict, Unprocessable
+from .tensors import decode, encode
+
+FORMAT = "backprop-lab-session/1"
+
+
+def predict_grid(session, resolution: int) -> dict:
+    """The network's output over a resolution × resolution grid covering the 2-D points (rows: x2)."""
+    data = session.data
+    if data.coords_train is None:
+        raise Conflict(f"predict-grid needs a 2-D data set; {data.name!r} has no 2-D points")
+    if session.diverged:
+        raise Conflict("the session diverged: its weights are not finite; POST /reset first")
+    points = np.concatenate([data.coords_train, data.coords_test])
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    pad = 0.05 * np.maximum(hi - lo, 1e-6)
+    x1 = np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
+    x2 = np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
+    g1, g2 = np.meshgrid(x1, x2)                     # g[i, j] = (x1[j], x2[i])
+    grid = np.stack([g1.ravel(), g2.ravel()], axis=1)
+    features = data.options.get("features", ["x1", "x2"])
+    out = session.model.predict(make_features(grid, features))
+    units = out.shape[1]
+    outputs = out.reshape(resolution, resolution, units)
+    value = outputs[..., 1] if data.kind == "classification" and units == 2 else outputs[..., 0]
+    answer = {"resolution": resolution, "x1": x1.tolist(), "x2": x2.tolist(), "kind": data.kind,
+              "outputs": encode(outputs, "ŷ"), "value": encode(value, "P(class 1)" if data.kind ==
+                                                                 "classification" else "ŷ")}
+    if data.kind == "classification":
+        answer["predicted_class"] = encode(np.argmax(outputs, axis=-1) if units > 1 else
+                                           (outputs[..., 0] > 0.5).astype(np.int64), "class")
+    return answer
+
+
+def export_json(session) -> dict:
+    """{"format", "config", "model", "weights": [Keras-layout tensors], "state"}."""
+    if session.diverged:
+        raise Conflict("the session diverged: its weights are not finite; POST /reset before exporting")
+    weights = session.model.get_weights()
+    return {"format": FORMAT, "config": session.config, "model": model_config(session.model),
+            "weights": [encode(w, f"w{i}") for i, w in enumerate(weights)],
+            "state": {"epoch": session.epoch, "step": session.model.step}}
+
+
+def export_npz(session) -> bytes:
+    """The weights as w0, w1, ... (Keras layout) plus the config as a JSON string entry ``config``."""
+    if session.diverged:
+        raise Conflict("the session diverged: its weights are not finite; POST /reset before exporting")
+    buffer = io.BytesIO()
+    arrays = {f"w{i}": w for i, w in enumerate(session.model.get_weights())}
+    np.savez(buffer, config=np.array(json.dumps({"format": FORMAT, "config": session.config})), **arrays)
+    return buffer.getvalue()
+
+
+def parse_json(body: dict) -> tuple[dict, list[np.ndarray]]:
+    """(config, weights) from an ``export_json`` answer; 422 naming the field otherwise."""
+    if not isinstance(body, dict) or body.get("format") != FORMAT:
+        raise Unprocessable(["body", "format"], f"expected {FORMAT!r}")
+    if not isinstance(body.get("config"), dict):
+        raise Unprocessable(["body", "config"], "missing session config")
+    weights = []
+    for i, tensor in enumerate(body.get("weights") or []):
+        try:
+            arr = decode(tensor)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise Unprocessable(["body", "weights", i], f"not a tensor: {exc}") from None
+        weights.append(arr)
+    return body["config"], weights
+
+
+def parse_npz(raw: bytes) -> tuple[dict, list[np.ndarray]]:
+    """(config, weights) from ``export_npz`` bytes, read with allow_pickle=False."""
+    try:
+        loaded = np.load(io.BytesIO(raw), allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise ValueError("a single array, not an .npz archive")
+        with loaded as data:
+            meta = json.loads(str(data["config"]))
+            count = sum(1 for name in data.files if name.startswith("w"))
+            weights = [np.array(data[f"w{i}"]) for i in range(count)]
+    except (ValueError, KeyError, OSError, EOFError, TypeError, zipfile.BadZipFile) as exc:
+        raise Unprocessable(["body"], f"not a Backprop Lab .npz export: {exc}") from None
+    if meta.get("format") != FORMAT or not isinstance(meta.get("config"), dict):
+        raise Unprocessable(["body", "config"], f"expected format {FORMAT!r} with a config")
+    return meta["config"], weights
+
+
+def check_weights(weights: list[np.ndarray], model) -> None:
+    """422 naming the weight whose shape or values do not fit ``model``."""
+    expected = [p.shape for dense in model.dense_layers for p in dense.params()]
+    if len(weights) != len(expected):
+        raise Unprocessable(["body", "weights"], f"expected {len(expected)} arrays, got {len(weights)}")
+    for i, (w, shape) in enumerate(zip(weights, expected)):
+        if w.shape != shape:
+            raise Unprocessable(["body", "weights", i], f"shape {list(w.shape)} does not match {list(shape)}")
+        if not np.isfinite(w).all():
+            raise Unprocessable(["body", "weights", i], "holds NaN or infinity")

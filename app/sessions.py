@@ -1,0 +1,246 @@
+"""A training session's state machine: which batch is next, the half-done cycle, history, divergence.
+
+No maths here: every number comes from the engine (forward → backward → apply_gradients, the same
+``BatchSchedule`` and ``EpochMeter`` that ``fit`` uses). Callers hold ``session.lock`` around every
+method that touches the model (the routes do it through ``Session.locked``).
+"""
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from contextlib import contextmanager
+
+import numpy as np
+
+from engine.compare import build_run
+from engine.errors import Diverged
+from engine.training import BatchSchedule, EpochMeter, evaluate
+
+from . import frames
+from .errors import Conflict, Unprocessable
+from .tensors import finite
+
+ORDER_HELP = "the cycle is forward → backward → update (or /step for all three)"
+
+
+def new_id() -> str:
+    """128 random bits as 32 hex digits."""
+    return secrets.token_hex(16)
+
+
+class Session:
+    """One network being trained on one data set, stepped by requests."""
+
+    def __init__(self, config: dict, data, weights=None, session_id: str | None = None):
+        self.id = session_id or new_id()
+        self.config, self.data = config, data
+        self.lock = threading.Lock()
+        self.last_used = time.monotonic()
+        self._build(weights)
+
+    # ----- building ---------------------------------------------------------------------
+    def _build(self, weights=None) -> None:
+        _, self.model, self.y_train, self.y_test = build_run(self.config, data=self.data)
+        if weights is not None:
+            self.model.set_weights(weights)
+        self.initial_weights = self.model.get_weights()
+        self.schedule = BatchSchedule(self.data.n_train, self.config["batch_size"], True, self.model.shuffle_rng)
+        self.meter = EpochMeter(self.model)
+        self.pending: dict | None = None      # the batch of a half-done cycle
+        self.epoch, self.diverged, self.last_logs = 0, None, {}
+        keys = ["loss", *self.model.metrics]
+        self.history = {**{k: [] for k in keys}, **{f"val_{k}": [] for k in keys}, "batch_loss": []}
+
+    @property
+    def n_params(self) -> int:
+        return self.model.count_params()
+
+    @contextmanager
+    def locked(self):
+        """Hold the session's lock (one request at a time) and mark it as used."""
+        with self.lock:
+            self.last_used = time.monotonic()
+            yield self
+
+    # ----- state ------------------------------------------------------------------------
+    @property
+    def phase(self) -> str:
+        return "diverged" if self.diverged else self.model.phase
+
+    def state(self) -> dict:
+        """epoch (completed), step (updates applied), phase, where we are in the epoch, latest metrics."""
+        return {
+            "epoch": self.epoch, "step": self.model.step, "phase": self.phase,
+            "batch": self.schedule.batch_index, "steps_per_epoch": self.schedule.steps_per_epoch,
+            "learning_rate": self.model.optimizer.learning_rate,
+            "metrics": {k: finite(v) for k, v in self.last_logs.items()},
+            "batch_loss": finite(self.history["batch_loss"][-1]) if self.history["batch_loss"] else None,
+            "diverged": self.diverged, "n_params": self.n_params,
+        }
+
+    def public(self) -> dict:
+        return {"id": self.id, "config": self.config, "state": self.state(),
+                "dataset": self.data.info()}
+
+    def _diverged_answer(self, exc: Diverged) -> dict:
+        self.diverged = {"step": exc.step, "layer": exc.layer, "quantity": exc.quantity, "epoch": exc.epoch}
+        self.pending = None
+        return {"phase": "diverged", "step": self.model.step, "state": self.state()}
+
+    def _require_alive(self) -> None:
+        if self.diverged:
+            raise Conflict(f"the session diverged at step {self.diverged['step']} "
+                           f"({self.diverged['quantity']}); POST /reset to start again")
+
+    # ----- the two-phase cycle ----------------------------------------------------------
+    def _forward(self, indices=None) -> tuple:
+        """Forward on the chosen rows (a one-off batch) or the epoch's next minibatch."""
+        if indices is None:
+            rows, last = self.schedule.next_batch()
+            self.pending = {"indices": rows, "last": last, "scheduled": True}
+        else:
+            rows = np.asarray(indices, dtype=np.int64)
+            self.pending = {"indices": rows, "last": False, "scheduled": False}
+        self.model.epoch = self.epoch
+        trace = self.model.forward(self.data.x_train[rows], self.y_train[rows], training=True)
+        return trace, rows
+
+    def _forward_frame(self, trace, rows) -> dict:
+        return {"step": self.model.step, "phase": "forward", "batch": frames.batch_part(trace, rows),
+                "loss": trace.loss, "layers": frames.forward_layers(trace)}
+
+    def _update(self):
+        """apply_gradients, then the bookkeeping fit does: meter, batch loss, end of epoch."""
+        trace = self.model.apply_gradients(return_deltas=True)
+        pending, self.pending = self.pending, None
+        self.history["batch_loss"].append(trace.loss)
+        if pending and pending["scheduled"]:
+            self.meter.update(trace)
+            if pending["last"]:
+                self._end_epoch()
+        return trace
+
+    def _end_epoch(self) -> None:
+        logs = self.meter.result()
+        logs.update({f"val_{k}": v for k, v in evaluate(self.model, self.data.x_test, self.y_test).items()})
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+        self.epoch += 1
+        self.last_logs = logs
+        self.meter.reset()
+
+    def forward(self, indices=None) -> dict:
+        self._require_alive()
+        if self.model.phase != "ready":
+            waiting = "backward" if self.model.phase == "forward" else "update"
+            raise Conflict(f"a forward pass is waiting for its {waiting}; {ORDER_HELP}")
+        if indices is not None:
+            self._check_indices(indices)
+        try:
+            trace, rows = self._forward(indices)
+        except Diverged as exc:
+            return self._diverged_answer(exc)
+        return self._forward_frame(trace, rows)
+
+    def _check_indices(self, indices) -> None:
+        if not indices:
+            raise Unprocessable(["body", "indices"], "give at least one training row")
+        bad = [i for i in indices if not 0 <= i < self.data.n_train]
+        if bad:
+            raise Unprocessable(["body", "indices"],
+                                f"rows must lie in 0..{self.data.n_train - 1}, got {bad[:5]}")
+
+    def backward(self) -> dict:
+        self._require_alive()
+        if self.model.phase != "forward":
+            what = "no forward pass to go back through" if self.model.phase == "ready" else \
+                "the gradients of this batch are computed already (update next)"
+            raise Conflict(f"backward: {what}; {ORDER_HELP}")
+        try:
+            trace = self.model.backward()
+        except Diverged as exc:
+            return self._diverged_answer(exc)
+        return {"step": self.model.step, "phase": "backward", "loss": trace.loss,
+                "layers": frames.backward_layers(trace)}
+
+    def update(self) -> dict:
+        self._require_alive()
+        if self.model.phase != "backward":
+            raise Conflict(f"update: no gradients to apply (phase {self.model.phase}); {ORDER_HELP}")
+        try:
+            trace = self._update()
+        except Diverged as exc:
+            return self._diverged_answer(exc)
+        return {"step": self.model.step, "phase": "ready", "learning_rate": trace.learning_rate,
+                "layers": frames.update_layers(trace, self.model), "state": self.state()}
+
+    def step(self) -> dict:
+        """Finish a half-done cycle, or run forward → backward → update on the next minibatch."""
+        self._require_alive()
+        try:
+            if self.model.phase == "ready":
+                forward = self._forward_frame(*self._forward())
+            else:
+                trace = self.model.trace
+                forward = self._forward_frame(trace, self.pending["indices"]) if self.pending else {}
+            if self.model.phase == "forward":
+                self.model.backward()
+            backward = frames.backward_layers(self.model.trace)
+            trace = self._update()
+        except Diverged as exc:
+            return self._diverged_answer(exc)
+        updated = frames.update_layers(trace, self.model)
+        layers = frames.merge_layers(forward.get("layers", []), backward, updated)
+        for entry, after in zip(layers, updated):    # "W", "b": as used by the forward pass
+            entry["W_updated"] = after["W"]
+            if "b" in after:
+                entry["b_updated"] = after["b"]
+        return {**forward, "step": self.model.step, "phase": "ready", "learning_rate": trace.learning_rate,
+                "layers": layers, "state": self.state()}
+
+    def run_epoch(self) -> dict:
+        """The rest of the current epoch (a whole one at its start), finishing a half-done cycle first."""
+        self._require_alive()
+        start = self.epoch
+        try:
+            if self.model.phase != "ready":
+                if self.model.phase == "forward":
+                    self.model.backward()
+                self._update()
+            while self.epoch == start:
+                self._forward()
+                self.model.backward()
+                self._update_fast()
+        except Diverged as exc:
+            return self._diverged_answer(exc)
+        return {"epoch": self.epoch, **{k: finite(v) for k, v in self.last_logs.items()},
+                "step": self.model.step, "phase": self.phase, "state": self.state()}
+
+    def _update_fast(self) -> None:
+        """As _update, without computing ΔW (fit's apply_gradients(return_deltas=False))."""
+        trace = self.model.apply_gradients(return_deltas=False)
+        pending, self.pending = self.pending, None
+        self.history["batch_loss"].append(trace.loss)
+        self.meter.update(trace)
+        if pending["last"]:
+            self._end_epoch()
+
+    # ----- other actions ----------------------------------------------------------------
+    def set_learning_rate(self, rate: float) -> None:
+        """New learning rate for the next updates; weights and optimizer state stay."""
+        self.model.optimizer.learning_rate = rate
+        self.config = {**self.config, "optimizer": {**self.config["optimizer"], "learning_rate": rate}}
+
+    def reset(self, weights: str = "initial", seed: int | None = None) -> None:
+        """Start again: the same initial weights, or new ones from ``seed`` (a random seed if None)."""
+        if weights == "initial":
+            self._build(self.initial_weights)
+            return
+        seed = seed if seed is not None else secrets.randbelow(2**32)
+        self.config = {**self.config, "seed": seed}
+        self._build()
+
+    def history_public(self) -> dict:
+        return {"epoch": self.epoch, "step": self.model.step,
+                "history": {k: [finite(v) for v in values] for k, values in self.history.items()}}

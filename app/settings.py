@@ -1,0 +1,30 @@
+"""Every limit of the server in one object; ``/api/options`` reports them to the page."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Limits and knobs of one app instance (tests build their own with smaller numbers)."""
+
+    max_layers: int = 8                    # Dense layers per network, output included
+    max_units: int = 1024                  # units per layer
+    max_batch_size: int = 4096             # samples per minibatch
+    max_epochs: int = 200                  # epochs of one comparison
+    max_learning_rates: int = 8            # runs of one learning-rate comparison
+    max_grid: int = 200                    # predict-grid resolution (points per side)
+    max_upload_bytes: int = 50_000_000     # an imported session (JSON or .npz)
+    max_sessions: int = 32                 # sessions held at once
+    max_total_params: int = 20_000_000     # weights summed over all sessions
+    idle_expiry_seconds: float = 3600.0    # a session unused this long is dropped
+    max_indices: int = 1024                # samples in a one-off /forward batch
+    max_play_speed: float = 1000.0         # steps per second while playing over the WebSocket
+    max_range_test_steps: int = 5000       # batches of an LR range test
+    compare_workers: int = 2               # worker processes for comparisons
+    max_compare_jobs: int = 4              # comparisons kept (running or finished)
+    mnist_max_train: int | None = None     # None: every MNIST image may be used
+
+    def public(self) -> dict:
+        """The limits as JSON for /api/options."""
+        return asdict(self)

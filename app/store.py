@@ -1,0 +1,141 @@
+"""Sessions in memory: a cap on their number and total parameters, idle expiry, shared data sets."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import OrderedDict
+
+from engine import datasets
+from engine.datasets import MnistNotFoundError
+
+from .errors import NotFound, ServerFull, Unprocessable
+from .schemas import SessionCreate, check_limits, optimizer_config
+from .sessions import Session
+from .settings import Settings
+
+
+class DataCache:
+    """The few most recent data sets, shared read-only by the sessions that use them (MNIST is big)."""
+
+    def __init__(self, size: int = 4):
+        self.size, self._items, self._lock = size, OrderedDict(), threading.Lock()
+
+    def load(self, spec: dict):
+        key = json.dumps(spec, sort_keys=True, default=str)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        options = {k: v for k, v in spec.items() if k != "name"}
+        try:
+            data = datasets.load(spec["name"], **options)
+        except MnistNotFoundError as exc:
+            raise Unprocessable(["body", "dataset", "name"], f"MNIST is not available here. {exc}") from None
+        except (ValueError, TypeError) as exc:
+            raise Unprocessable(["body", "dataset"], str(exc)) from None
+        for arr in (data.x_train, data.y_train, data.x_test, data.y_test):
+            arr.flags.writeable = False
+        with self._lock:
+            self._items[key] = data
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return data
+
+
+def engine_config(body: SessionCreate) -> dict:
+    """The plain config the engine builds from (the optimizer's hyperparameters resolved)."""
+    config = body.model_dump(include={"dataset", "layers", "loss", "kernel_initializer",
+                                      "bias_initializer", "batch_size", "seed"})
+    config["optimizer"] = optimizer_config(body.optimizer)
+    return config
+
+
+def _build_error(exc: ValueError, config: dict) -> Unprocessable:
+    """422 for an engine ValueError, naming the output layer when its size is the problem."""
+    text = str(exc)
+    if text.startswith("output layer"):
+        return Unprocessable(["body", "layers", len(config["layers"]) - 1, "units"], text)
+    if "optimizer" in text.lower() or "learning_rate" in text:
+        return Unprocessable(["body", "optimizer"], text)
+    return Unprocessable(["body"], text)
+
+
+class SessionStore:
+    """Thread-safe table id → Session."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.data = DataCache()
+        self._sessions: dict[str, Session] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def total_params(self) -> int:
+        return sum(s.n_params for s in list(self._sessions.values()))
+
+    def expire(self, now: float | None = None) -> list[str]:
+        """Drop sessions idle for longer than the limit (never one that is busy)."""
+        now = time.monotonic() if now is None else now
+        limit = self.settings.idle_expiry_seconds
+        with self._lock:
+            old = [sid for sid, s in self._sessions.items()
+                   if now - s.last_used > limit and not s.lock.locked()]
+            for sid in old:
+                del self._sessions[sid]
+        return old
+
+    def build(self, body: SessionCreate, weights=None) -> Session:
+        """A new Session from a validated body (not yet stored); 422 naming the field on bad input."""
+        check_limits(body, self.settings)
+        config = engine_config(body)
+        data = self.data.load(config["dataset"])
+        try:
+            return Session(config, data, weights=weights)
+        except ValueError as exc:
+            raise _build_error(exc, config) from None
+
+    def add(self, session: Session) -> Session:
+        """Store ``session``; 503 when the server holds too many sessions or parameters."""
+        self.expire()
+        s = self.settings
+        if session.n_params > s.max_total_params:
+            raise Unprocessable(["body", "layers"], f"the network has {session.n_params:,} parameters; "
+                                f"the limit is {s.max_total_params:,}")
+        with self._lock:
+            if len(self._sessions) >= s.max_sessions:
+                raise ServerFull(f"the server holds its maximum of {s.max_sessions} sessions; "
+                                 "delete one or try again later")
+            if self.total_params() + session.n_params > s.max_total_params:
+                raise ServerFull(f"the server's sessions would exceed {s.max_total_params:,} parameters in "
+                                 "total; delete a session or try again later")
+            self._sessions[session.id] = session
+        return session
+
+    def get(self, session_id: str) -> Session:
+        session = self._sessions.get(session_id)
+        if session is None:
+            raise NotFound(f"no session {session_id!r} (it may have expired)")
+        session.last_used = time.monotonic()
+        return session
+
+    def replace(self, session_id: str, session: Session) -> None:
+        with self._lock:
+            self._sessions[session_id] = session
+
+    def delete(self, session_id: str) -> None:
+        with self._lock:
+            if self._sessions.pop(session_id, None) is None:
+                raise NotFound(f"no session {session_id!r} (it may have expired)")
+
+    def contains(self, session: Session) -> bool:
+        """Whether ``session`` is still the one stored under its id (not deleted or replaced)."""
+        return self._sessions.get(session.id) is session
+
+    def peek(self, session_id: str) -> Session | None:
+        return self._sessions.get(session_id)
+
+    def all(self) -> list[Session]:
+        return list(self._sessions.values())

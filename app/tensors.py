@@ -1,0 +1,73 @@
+"""NumPy arrays → JSON: {"shape", "values", "label"}; values as nested lists or base64 float32.
+
+No NaN or infinity is ever sent: a non-finite entry becomes null and the tensor gets
+``"nonfinite": true`` (the session stops at the first non-finite value, so this is a guard only).
+"""
+from __future__ import annotations
+
+import base64
+import math
+
+import numpy as np
+
+ENCODINGS = ("json", "b64")
+
+
+def finite(value):
+    """A float for JSON, or None when it is NaN, ±inf or None."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def encode(arr, label: str | None = None, encoding: str = "json") -> dict:
+    """{"shape", "values", "label"}: nested lists whose nesting matches shape, or with encoding "b64"
+    the float32 little-endian bytes in row-major order, base64-encoded, with "dtype": "float32le"."""
+    arr = np.asarray(arr)
+    out: dict = {"shape": list(arr.shape)}
+    if label is not None:
+        out["label"] = label
+    values = arr.astype(np.float64 if encoding == "json" else "<f4", copy=False)
+    ok = bool(np.isfinite(values).all()) if values.dtype.kind == "f" else True
+    if not ok:
+        out["nonfinite"] = True
+        values = np.where(np.isfinite(values), values, 0.0)
+    if encoding == "b64":
+        out["dtype"] = "float32le"
+        out["values"] = base64.b64encode(np.ascontiguousarray(values, dtype="<f4").tobytes()).decode("ascii")
+        return out
+    listed = values.tolist()
+    if not ok:
+        listed = _nulls(listed, np.isfinite(arr.astype(np.float64)).tolist())
+    out["values"] = listed
+    return out
+
+
+def _nulls(values, mask):
+    """Replace the entries where ``mask`` is False by None (same nesting)."""
+    if isinstance(values, list):
+        return [_nulls(v, m) for v, m in zip(values, mask)]
+    return values if mask else None
+
+
+def decode(tensor: dict) -> np.ndarray:
+    """The array of an ``encode`` answer (nested lists or b64 float32)."""
+    shape = tuple(tensor["shape"])
+    if tensor.get("dtype") == "float32le":
+        raw = base64.b64decode(tensor["values"])
+        return np.frombuffer(raw, dtype="<f4").reshape(shape)
+    return np.asarray(tensor["values"], dtype=np.float64).reshape(shape)
+
+
+def sanitize(obj):
+    """A copy of plain JSON data with every non-finite float replaced by None."""
+    if isinstance(obj, dict):
+        return {k: sanitize(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [sanitize(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        return finite(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj

@@ -1,0 +1,42 @@
+"""Shared helpers of the server tests (imported by name: tests/app is on sys.path)."""
+from __future__ import annotations
+
+import json
+import socket
+
+import httpx
+import numpy as np
+
+SMALL_NET = {"dataset": {"name": "spiral", "n_samples": 200, "seed": 1},
+             "layers": [{"units": 8, "activation": "tanh"}, {"units": 8, "activation": "tanh"},
+                        {"units": 2, "activation": "softmax"}],
+             "loss": "categorical_crossentropy", "optimizer": {"name": "sgd", "learning_rate": 0.1},
+             "batch_size": 4, "seed": 0}
+
+
+def strict_json(response: httpx.Response):
+    """The body parsed with NaN/Infinity refused (json.loads accepts them by default)."""
+    def refuse(token):
+        raise AssertionError(f"non-finite number {token} in JSON: {response.text[:200]}")
+    return json.loads(response.text, parse_constant=refuse)
+
+
+async def new_session(client, **changes) -> dict:
+    """POST /api/sessions with SMALL_NET changed by ``changes``; asserts 201."""
+    response = await client.post("/api/sessions", json={**SMALL_NET, **changes})
+    assert response.status_code == 201, response.text
+    return strict_json(response)
+
+
+
+def arr(tensor: dict) -> np.ndarray:
+    """A JSON tensor as a float64 array, checking that its nesting matches its shape."""
+    a = np.asarray(tensor["values"], dtype=np.float64)
+    assert list(a.shape) == tensor["shape"], (a.shape, tensor["shape"])
+    return a
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

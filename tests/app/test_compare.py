@@ -1,0 +1,71 @@
+"""Learning-rate comparisons and the LR range test, in worker processes."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from app_helpers import SMALL_NET, strict_json
+
+pytestmark = pytest.mark.anyio
+
+
+async def wait_done(client, job_id: str, timeout: float = 40.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        job = strict_json(await client.get(f"/api/compare/{job_id}"))
+        if job["status"] not in ("running", "cancelling"):
+            return job
+        assert time.monotonic() < deadline, job
+        await asyncio.sleep(0.1)
+
+
+async def test_three_rates_start_from_the_same_loss_and_diverged_is_marked(client):
+    body = {**SMALL_NET, "learning_rates": [0.01, 0.3, 100.0], "epochs": 3, "batch_size": 10,
+            "layers": [{"units": 8, "activation": "relu"}, {"units": 2, "activation": "softmax"}]}
+    started = await client.post("/api/compare", json=body)
+    assert started.status_code == 202, started.text
+    job = await wait_done(client, started.json()["id"])
+    assert job["status"] == "done"
+    runs = job["runs"]
+    assert [r["learning_rate"] for r in runs] == [0.01, 0.3, 100.0]
+    first_losses = {round(r["history"]["batch_loss"][0], 6) for r in runs}
+    assert len(first_losses) == 1                          # same weights, same first batch
+    assert len({r["initial"]["loss"] for r in runs}) == 1
+    for run in runs[:2]:
+        assert run["status"] == "done" and len(run["history"]["loss"]) == 3
+        assert len(run["history"]["batch_loss"]) == 30 and len(run["history"]["val_acc"]) == 3
+    assert runs[1]["history"]["loss"][-1] < runs[0]["history"]["loss"][-1]      # 0.3 learns faster
+    assert runs[2]["status"] == "diverged"                 # lr 100 blows up; the others went on
+    assert {"step", "layer", "quantity"} <= set(runs[2]["diverged"])
+    assert len(runs[2]["history"]["batch_loss"]) < 30
+
+
+async def test_range_test_suggests_a_rate(client):
+    body = {**SMALL_NET, "mode": "range_test", "min_lr": 1e-4, "max_lr": 10.0, "batch_size": 2}
+    started = await client.post("/api/compare", json=body)
+    assert started.status_code == 202
+    job = await wait_done(client, started.json()["id"])
+    assert job["status"] == "done" and job["mode"] == "range_test"
+    assert 1e-4 <= job["suggested_learning_rate"] <= 10.0
+    history = job["runs"][0]["history"]
+    rates = history["learning_rate"]
+    assert rates[0] == pytest.approx(1e-4) and all(b > a for a, b in zip(rates, rates[1:]))
+    assert len(history["smoothed_loss"]) == len(rates) == len(history["batch_loss"]) <= 50
+
+
+async def test_cancel_and_bad_bodies(client):
+    body = {**SMALL_NET, "learning_rates": [0.1, 0.2, 0.3], "epochs": 200, "batch_size": 1}
+    started = strict_json(await client.post("/api/compare", json=body))
+    cancelled = strict_json(await client.delete(f"/api/compare/{started['id']}"))
+    assert cancelled["status"] in ("cancelling", "cancelled")
+    job = await wait_done(client, started["id"], timeout=20)
+    assert job["status"] == "cancelled"
+    assert all(r["status"] == "cancelled" for r in job["runs"])
+    for changes, loc in [({"learning_rates": []}, ["body", "learning_rates"]),
+                         ({"learning_rates": [0.1] * 9}, ["body", "learning_rates"]),
+                         ({"learning_rates": [0.1, 0]}, ["body", "learning_rates"]),
+                         ({"learning_rates": [0.1], "epochs": 10_000}, ["body", "epochs"]),
+                         ({"mode": "range_test", "min_lr": 1, "max_lr": 0.1}, ["body", "max_lr"])]:
+        r = await client.post("/api/compare", json={**SMALL_NET, **changes})
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == loc, (changes, r.text)

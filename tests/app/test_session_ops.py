@@ -1,0 +1,159 @@
+"""History, predict-grid, reset, learning-rate change, export/import, options and pages."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from app_helpers import SMALL_NET, arr, new_session, strict_json
+
+pytestmark = pytest.mark.anyio
+
+
+async def weights_of(client, sid) -> list[np.ndarray]:
+    exported = strict_json(await client.get(f"/api/sessions/{sid}/export"))
+    return [arr(w) for w in exported["weights"]]
+
+
+async def test_create_answer_has_config_and_state(client):
+    created = await new_session(client)
+    assert set(created) >= {"id", "config", "state"}
+    assert created["state"] == {**created["state"], "epoch": 0, "step": 0, "phase": "ready"}
+    assert created["config"]["optimizer"]["learning_rate"] == 0.1
+    minimal = await client.post("/api/sessions", json={"dataset": {"name": "circle"},
+                                                        "layers": [{"units": 2, "activation": "softmax"}]})
+    assert minimal.status_code == 201
+    config = minimal.json()["config"]
+    assert config["optimizer"]["name"] == "sgd" and config["batch_size"] == 16 and config["seed"] == 0
+
+
+async def test_predict_grid_shapes(client):
+    sid = (await new_session(client))["id"]
+    grid = strict_json(await client.get(f"/api/sessions/{sid}/predict-grid?resolution=7"))
+    assert len(grid["x1"]) == 7 and len(grid["x2"]) == 7
+    assert grid["outputs"]["shape"] == [7, 7, 2] and grid["value"]["shape"] == [7, 7]
+    outputs = arr(grid["outputs"])
+    np.testing.assert_allclose(outputs.sum(axis=-1), 1.0, rtol=1e-5)        # softmax rows
+    np.testing.assert_allclose(arr(grid["value"]), outputs[..., 1])
+    assert grid["x1"][0] < grid["x1"][-1]
+    reg = (await new_session(client, dataset={"name": "plane", "n_samples": 60}, loss=None,
+                             layers=[{"units": 1, "activation": "linear"}]))["id"]
+    assert strict_json(await client.get(f"/api/sessions/{reg}/predict-grid?resolution=3"))["value"]["shape"] == [3, 3]
+
+
+async def test_reset_gives_the_same_initial_weights(client):
+    sid = (await new_session(client))["id"]
+    initial = await weights_of(client, sid)
+    await client.post(f"/api/sessions/{sid}/epoch")
+    trained = await weights_of(client, sid)
+    assert not np.allclose(trained[0], initial[0])
+    reset = strict_json(await client.post(f"/api/sessions/{sid}/reset", json={"weights": "initial"}))
+    assert reset["state"]["step"] == 0 and reset["state"]["epoch"] == 0
+    assert all(np.array_equal(a, b) for a, b in zip(await weights_of(client, sid), initial))
+    history = strict_json(await client.get(f"/api/sessions/{sid}/history"))["history"]
+    assert history["batch_loss"] == [] and history["loss"] == []
+    await client.post(f"/api/sessions/{sid}/reset", json={"weights": "new", "seed": 5})
+    fresh = await weights_of(client, sid)
+    assert not np.allclose(fresh[0], initial[0])
+
+
+async def test_same_seed_same_first_step_after_reset(client):
+    sid = (await new_session(client))["id"]
+    first = strict_json(await client.post(f"/api/sessions/{sid}/step"))
+    await client.post(f"/api/sessions/{sid}/reset")
+    again = strict_json(await client.post(f"/api/sessions/{sid}/step"))
+    assert again["batch"]["indices"] == first["batch"]["indices"] and again["loss"] == first["loss"]
+
+
+async def test_learning_rate_change_keeps_the_network(client):
+    sid = (await new_session(client))["id"]
+    await client.post(f"/api/sessions/{sid}/step")
+    before = await weights_of(client, sid)
+    patched = strict_json(await client.patch(f"/api/sessions/{sid}", json={"optimizer": {"learning_rate": 0.5}}))
+    assert patched["state"]["learning_rate"] == 0.5 and patched["state"]["step"] == 1
+    assert all(np.array_equal(a, b) for a, b in zip(await weights_of(client, sid), before))
+    step = strict_json(await client.post(f"/api/sessions/{sid}/step"))
+    assert step["learning_rate"] == 0.5
+    np.testing.assert_allclose(arr(step["layers"][0]["dW_applied"]), -0.5 * arr(step["layers"][0]["dW"]),
+                               rtol=1e-4, atol=1e-6)
+
+
+async def test_export_import_round_trip_json_and_npz(client):
+    source = (await new_session(client))["id"]
+    await client.post(f"/api/sessions/{source}/epoch")
+    exported = strict_json(await client.get(f"/api/sessions/{source}/export"))
+    assert exported["format"] == "backprop-lab-session/1" and exported["weights"][0]["shape"] == [2, 8]
+    target = (await new_session(client, seed=9))["id"]
+    r = await client.put(f"/api/sessions/{target}/export", json=exported)
+    assert r.status_code == 200 and r.json()["id"] == target
+    assert all(np.array_equal(a, b) for a, b in zip(await weights_of(client, target),
+                                                    await weights_of(client, source)))
+    grid_a = strict_json(await client.get(f"/api/sessions/{source}/predict-grid?resolution=4"))
+    grid_b = strict_json(await client.get(f"/api/sessions/{target}/predict-grid?resolution=4"))
+    assert grid_a["outputs"] == grid_b["outputs"]
+
+    npz = await client.get(f"/api/sessions/{source}/export?format=npz")
+    assert npz.status_code == 200 and npz.content[:2] == b"PK"
+    with np.load(io.BytesIO(npz.content), allow_pickle=False) as data:
+        assert data["w0"].shape == (2, 8)                       # Keras layout: (inputs, units)
+    other = (await new_session(client, seed=3))["id"]
+    r = await client.put(f"/api/sessions/{other}/export", content=npz.content,
+                         headers={"content-type": "application/octet-stream"})
+    assert r.status_code == 200
+    assert all(np.array_equal(a, b) for a, b in zip(await weights_of(client, other),
+                                                    await weights_of(client, source)))
+
+
+async def test_import_rejects_bad_files(client):
+    sid = (await new_session(client))["id"]
+    exported = strict_json(await client.get(f"/api/sessions/{sid}/export"))
+    exported["weights"][0] = {"shape": [3, 8], "values": [[0.0] * 8] * 3}
+    r = await client.put(f"/api/sessions/{sid}/export", json=exported)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "weights", 0]
+    r = await client.put(f"/api/sessions/{sid}/export", content=b"PK\x03\x04garbage",
+                         headers={"content-type": "application/octet-stream"})
+    assert r.status_code == 422
+    pickled = io.BytesIO()
+    np.save(pickled, np.array([{"evil": 1}], dtype=object), allow_pickle=True)
+    r = await client.put(f"/api/sessions/{sid}/export", content=pickled.getvalue(),
+                         headers={"content-type": "application/octet-stream"})
+    assert r.status_code == 422
+
+
+@pytest.mark.parametrize("settings", [__import__("app.settings").settings.Settings(max_upload_bytes=1000)])
+async def test_upload_limit(client, settings):
+    sid = (await new_session(client))["id"]
+    r = await client.put(f"/api/sessions/{sid}/export", content=b"x" * 5000,
+                         headers={"content-type": "application/octet-stream"})
+    assert r.status_code == 422 and "limit" in r.json()["detail"][0]["msg"]
+
+
+async def test_options_lists_names_defaults_and_limits(client, settings):
+    options = strict_json(await client.get("/api/options"))
+    assert "softmax" in options["activations"] and "categorical_crossentropy" in options["losses"]
+    sgd = next(o for o in options["optimizers"] if o["name"] == "sgd")
+    assert sgd["hyperparameters"]["learning_rate"]["default"] == 0.01
+    assert {o["name"] for o in options["optimizers"]} >= {"sgd", "adam", "rmsprop", "adagrad", "adadelta"}
+    assert "glorot_uniform" in options["initializers"]
+    spiral = next(d for d in options["datasets"] if d["name"] == "spiral")
+    assert spiral["available"] is True and "noise" in spiral["options"]
+    assert options["limits"]["max_layers"] == settings.max_layers
+    created = await client.post("/api/sessions", json=options["defaults"])
+    assert created.status_code == 201
+
+
+async def test_pages_vendor_files_and_offline_docs(client):
+    assert (await client.get("/")).status_code == 200
+    js = await client.get("/vendor/plotly.min.js")
+    assert js.status_code == 200 and len(js.content) > 1_000_000
+    assert (await client.get("/favicon.ico")).status_code == 200
+    docs = await client.get("/docs")
+    assert docs.status_code == 200 and "cdn" not in docs.text.lower()
+    assert "/vendor/swagger/swagger-ui-bundle.js" in docs.text
+    bundle = await client.get("/vendor/swagger/swagger-ui-bundle.js")
+    assert bundle.status_code == 200 and len(bundle.content) > 500_000
+    assert (await client.get("/vendor/swagger/../../etc/passwd")).status_code == 404
+    spec = strict_json(await client.get("/openapi.json"))
+    assert "/api/sessions/{session_id}/step" in spec["paths"]
+    assert (await client.get("/static/.gitkeep")).status_code == 200
+    assert SMALL_NET["layers"][-1]["units"] == 2
