@@ -1,0 +1,165 @@
+// HTTP + WebSocket client for the Backprop Lab server (issue 4's contract).
+// Every call throws an ApiError carrying the HTTP status and the server's message.
+
+export class ApiError extends Error {
+  constructor(status, message, body) {
+    super(message);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+function detailText(body, fallback) {
+  if (!body) return fallback;
+  const d = body.detail ?? body.message ?? body.error;
+  if (typeof d === 'string') return d;
+  if (Array.isArray(d)) {
+    return d.map((e) => `${(e.loc || []).filter((p) => p !== 'body').join('.')}: ${e.msg}`).join('; ');
+  }
+  if (d && typeof d === 'object') return d.message || JSON.stringify(d);
+  return fallback;
+}
+
+const listeners = new Set();
+/** Subscribe to every request's outcome: fn({ok, status, message, path}). */
+export function onRequest(fn) { listeners.add(fn); return () => listeners.delete(fn); }
+
+async function request(method, path, body) {
+  const init = { method, headers: {} };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch (err) {
+    const e = new ApiError(0, 'The server cannot be reached. Is `backprop-lab serve` still running?');
+    listeners.forEach((fn) => fn({ ok: false, status: 0, message: e.message, path }));
+    throw e;
+  }
+  let data = null;
+  if (res.status !== 204) {
+    const text = await res.text();
+    try { data = text ? JSON.parse(text) : null; } catch { data = { detail: text }; }
+  }
+  if (!res.ok) {
+    const e = new ApiError(res.status, detailText(data, `${method} ${path} failed (${res.status})`), data);
+    listeners.forEach((fn) => fn({ ok: false, status: res.status, message: e.message, path }));
+    throw e;
+  }
+  listeners.forEach((fn) => fn({ ok: true, status: res.status, path }));
+  return data;
+}
+
+export const getJSON = (path) => request('GET', path);
+export const postJSON = (path, body) => request('POST', path, body);
+export const putJSON = (path, body) => request('PUT', path, body);
+export const patchJSON = (path, body) => request('PATCH', path, body);
+export const del = (path) => request('DELETE', path);
+
+export const health = () => getJSON('/api/health');
+export const options = () => getJSON('/api/options');
+export const createSession = (config) => postJSON('/api/sessions', config);
+export const getSession = (id) => getJSON(`/api/sessions/${id}`);
+export const deleteSession = (id) => del(`/api/sessions/${id}`);
+export const forward = (id, indices) =>
+  postJSON(`/api/sessions/${id}/forward`, indices ? { indices } : undefined);
+export const backward = (id) => postJSON(`/api/sessions/${id}/backward`);
+export const update = (id) => postJSON(`/api/sessions/${id}/update`);
+export const step = (id) => postJSON(`/api/sessions/${id}/step`);
+export const epoch = (id) => postJSON(`/api/sessions/${id}/epoch`);
+export const history = (id) => getJSON(`/api/sessions/${id}/history`);
+export const datasetPoints = (id) => getJSON(`/api/sessions/${id}/data`);
+export const predictGrid = (id, resolution = 40) =>
+  getJSON(`/api/sessions/${id}/predict-grid?resolution=${resolution}`);
+export const reset = (id, weights = 'initial') =>
+  postJSON(`/api/sessions/${id}/reset`, { weights });
+export const exportSession = (id) => getJSON(`/api/sessions/${id}/export`);
+export const startCompare = (body) => postJSON('/api/compare', body);
+export const getCompare = (id) => getJSON(`/api/compare/${id}`);
+export const cancelCompare = (id) => del(`/api/compare/${id}`);
+
+/** Change the optimizer's hyperparameters (learning rate) without touching the weights. */
+export async function setOptimizer(id, optimizer) {
+  return patchJSON(`/api/sessions/${id}`, { optimizer });
+}
+
+/**
+ * A session's WebSocket. Frames are never queued: `latest` keeps only the newest one and
+ * `onFrame` is called once per animation frame with it (so drawing never falls behind).
+ */
+export class SessionSocket {
+  constructor(id, { onFrame, onMessage, onStatus }) {
+    this.id = id;
+    this.onFrame = onFrame;
+    this.onMessage = onMessage || (() => {});
+    this.onStatus = onStatus || (() => {});
+    this.latest = null;
+    this.pending = [];
+    this.scheduled = false;
+    this.closedByUs = false;
+    this.retries = 0;
+    this.received = 0;
+    this.drawn = 0;
+    this.open();
+  }
+
+  open() {
+    const proto = location.protocol === 'https:' ? 'wss' : 'ws';
+    const ws = new WebSocket(`${proto}://${location.host}/ws/sessions/${this.id}`);
+    this.ws = ws;
+    ws.onopen = () => {
+      this.retries = 0;
+      this.onStatus('open');
+      const queued = this.pending.splice(0);
+      queued.forEach((msg) => ws.send(msg));
+    };
+    ws.onmessage = (ev) => {
+      if (typeof ev.data !== 'string') return;
+      let msg;
+      try { msg = JSON.parse(ev.data); } catch { return; }
+      this.received += 1;
+      if (msg.type === 'error') {
+        this.onMessage(msg);
+        return;
+      }
+      if (msg.type !== 'frame') { this.onMessage(msg); return; }
+      this.latest = msg.data;          // only the newest frame is kept: never a backlog
+      if (!this.scheduled) {
+        this.scheduled = true;
+        requestAnimationFrame(() => this.flush());
+      }
+    };
+    ws.onclose = () => {
+      if (this.closedByUs) return;
+      this.onStatus('lost');
+      if (this.retries < 5) {
+        this.retries += 1;
+        setTimeout(() => { if (!this.closedByUs) this.open(); }, 500 * this.retries);
+      } else {
+        this.onStatus('dead');
+      }
+    };
+  }
+
+  flush() {
+    this.scheduled = false;
+    const frame = this.latest;
+    this.latest = null;
+    if (!frame) return;
+    this.drawn += 1;
+    this.onFrame(frame);
+  }
+
+  send(command) {
+    const msg = JSON.stringify(command);
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(msg);
+    else this.pending.push(msg);
+  }
+
+  close() {
+    this.closedByUs = true;
+    if (this.ws) this.ws.close();
+  }
+}

@@ -1,0 +1,126 @@
+// The network builder: data set and its options, layers (units + activation), loss, optimizer
+// and its hyperparameters, learning rate, initializers, batch size, seed — all from /api/options.
+
+import { clone } from './state.js';
+
+const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
+const opts = (names, selected) => names.map((n) => `<option value="${esc(n)}" ${n === selected ? 'selected' : ''}>${esc(n)}</option>`).join('');
+
+export class Builder {
+  constructor(root, { options, onChange }) {
+    this.root = root;
+    this.options = options;
+    this.onChange = onChange;
+    this.config = null;
+    root.addEventListener('change', (ev) => this.read(ev));
+    root.addEventListener('click', (ev) => {
+      const btn = ev.target.closest('button[data-act]');
+      if (!btn) return;
+      ev.preventDefault();
+      const cfg = clone(this.config);
+      const i = Number(btn.dataset.i);
+      if (btn.dataset.act === 'add') {
+        const last = cfg.layers.length - 1;
+        const prev = cfg.layers[Math.max(0, last - 1)];
+        cfg.layers.splice(last, 0, { units: last > 0 ? prev.units : 4, activation: last > 0 ? prev.activation : 'tanh' });
+      }
+      if (btn.dataset.act === 'remove' && cfg.layers.length > 1) cfg.layers.splice(i, 1);
+      this.set(cfg);
+      this.onChange(cfg);
+    });
+  }
+
+  dataset(name) { return this.options.datasets.find((d) => d.name === name) || {}; }
+  optimizer(name) { return this.options.optimizers.find((o) => o.name === name) || { hyperparameters: {} }; }
+
+  set(config) {
+    this.config = clone(config);
+    const o = this.options;
+    const c = this.config;
+    const ds = this.dataset(c.dataset.name);
+    const dsOpts = Object.entries(ds.options || {}).filter(([, spec]) => ['int', 'float', 'choice'].includes(spec.type));
+    const hyper = Object.entries(this.optimizer(c.optimizer.name).hyperparameters || {}).filter(([k]) => k !== 'learning_rate');
+    const unavailable = o.datasets.filter((d) => !d.available);
+    this.root.innerHTML = `
+      <fieldset><legend>Data</legend>
+        <label>data set <select name="dataset" title="${esc(ds.description)}">${o.datasets.map((d) => `<option value="${esc(d.name)}" ${d.name === c.dataset.name ? 'selected' : ''} ${d.available && d.name !== 'csv' ? '' : 'disabled'} title="${esc(d.available ? d.description : d.reason)}">${esc(d.name)}${d.available ? '' : ' (not available)'}</option>`).join('')}</select></label>
+        <p class="help">${esc(ds.description || '')}</p>
+        ${unavailable.map((d) => `<p class="help warn" data-unavailable="${esc(d.name)}"><b>${esc(d.name)}</b>: ${esc((d.reason || '').split(':')[0])}. Run <code>backprop-lab download ${esc(d.name)}</code>.</p>`).join('')}
+        <div class="grid2">${dsOpts.map(([k, spec]) => this.field(`d.${k}`, k.replace(/_/g, ' '), spec, c.dataset[k] ?? spec.default)).join('')}</div>
+      </fieldset>
+      <fieldset><legend>Layers <span class="muted">(input: ${esc((ds.input_shape || ['?'])[0])} units)</span></legend>
+        <ol class="layer-list">${c.layers.map((l, i) => `<li data-i="${i}">
+          <span class="lname">${i === c.layers.length - 1 ? 'output' : `hidden ${i + 1}`}</span>
+          <input type="number" name="units" data-i="${i}" min="1" max="${o.limits?.max_units ?? 1024}" value="${l.units}" aria-label="units of layer ${i + 2}">
+          <select name="activation" data-i="${i}" aria-label="activation of layer ${i + 2}">${opts(o.activations, l.activation)}</select>
+          <button data-act="remove" data-i="${i}" title="remove this layer" ${c.layers.length < 2 ? 'disabled' : ''}>×</button></li>`).join('')}</ol>
+        <button data-act="add" class="small">+ add hidden layer</button>
+      </fieldset>
+      <fieldset><legend>Training</legend>
+        <label>loss <select name="loss">${opts(o.losses, c.loss)}</select></label>
+        <label>optimizer <select name="optimizer">${opts(o.optimizers.map((x) => x.name), c.optimizer.name)}</select></label>
+        <label title="η: how far each update moves W. Changing it keeps the weights.">learning rate η
+          <input type="number" name="learning_rate" min="0" max="100" step="any" value="${c.optimizer.learning_rate}" list="lr-presets"></label>
+        <datalist id="lr-presets">${[0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10].map((x) => `<option value="${x}">`).join('')}</datalist>
+        <div class="grid2">${hyper.map(([k, spec]) => this.field(`o.${k}`, k.replace(/_/g, ' '), spec, c.optimizer[k] ?? spec.default)).join('')}</div>
+        <div class="grid2">
+          <label>batch size <input type="number" name="batch_size" min="1" max="${o.limits?.max_batch_size ?? 4096}" value="${c.batch_size}"></label>
+          <label>seed <input type="number" name="seed" min="0" value="${c.seed}"></label>
+        </div>
+        <label>W initializer <select name="kernel_initializer">${opts(o.initializers, c.kernel_initializer)}</select></label>
+        <label>b initializer <select name="bias_initializer">${opts(o.initializers, c.bias_initializer)}</select></label>
+      </fieldset>`;
+  }
+
+  field(name, label, spec, value) {
+    if (spec.type === 'bool') return `<label class="check"><input type="checkbox" name="${name}" ${value ? 'checked' : ''}> ${esc(label)}</label>`;
+    if (spec.type === 'choice') {
+      return `<label>${esc(label)} <select name="${name}">${(spec.choices || []).map((ch) => `<option value="${esc(ch)}" ${ch === value ? 'selected' : ''}>${esc(ch ?? 'auto')}</option>`).join('')}</select></label>`;
+    }
+    const step = spec.type === 'int' ? 1 : 'any';
+    return `<label title="${esc(spec.help)}">${esc(label)} <input type="number" name="${name}" data-type="${spec.type}" step="${step}" ${spec.min !== null && spec.min !== undefined ? `min="${spec.min}"` : ''} ${spec.max !== null && spec.max !== undefined ? `max="${spec.max}"` : ''} value="${value ?? ''}"></label>`;
+  }
+
+  read(ev) {
+    const t = ev.target;
+    if (!t.name) return;
+    const cfg = clone(this.config);
+    const n = t.type === 'checkbox' ? t.checked : (t.type === 'number' ? Number(t.value) : t.value);
+    if (t.type === 'number' && (t.value === '' || !Number.isFinite(n))) return;
+    const i = Number(t.dataset.i);
+    if (t.name === 'dataset') {
+      cfg.dataset = { name: n };
+      const ds = this.dataset(n);
+      const out = cfg.layers[cfg.layers.length - 1];
+      if (ds.kind === 'classification' && ds.n_classes) {
+        out.units = ds.n_classes; out.activation = 'softmax'; cfg.loss = 'categorical_crossentropy';
+      } else if (ds.kind === 'regression') {
+        out.units = 1; out.activation = 'linear'; cfg.loss = 'mean_squared_error';
+      }
+      if ((ds.input_shape || [0])[0] > 100) cfg.batch_size = Math.max(cfg.batch_size, 32);
+    } else if (t.name.startsWith('d.')) cfg.dataset[t.name.slice(2)] = n;
+    else if (t.name.startsWith('o.')) cfg.optimizer[t.name.slice(2)] = n;
+    else if (t.name === 'units') cfg.layers[i].units = Math.max(1, Math.round(n));
+    else if (t.name === 'activation') cfg.layers[i].activation = n;
+    else if (t.name === 'optimizer') {
+      const hyper = this.optimizer(n).hyperparameters || {};
+      cfg.optimizer = { name: n, learning_rate: hyper.learning_rate?.default ?? cfg.optimizer.learning_rate };
+    } else if (t.name === 'learning_rate') {
+      if (!(n > 0 && n <= 100)) { t.setCustomValidity('between 0 (exclusive) and 100'); t.reportValidity(); return; }
+      t.setCustomValidity('');
+      cfg.optimizer.learning_rate = n;
+    } else if (['batch_size', 'seed'].includes(t.name)) cfg[t.name] = Math.round(n);
+    else cfg[t.name] = n;
+    const rebuild = ['dataset', 'optimizer'].includes(t.name);
+    this.config = cfg;
+    if (rebuild) this.set(cfg);
+    this.onChange(cfg);
+  }
+
+  /** Set the learning rate field (e.g. from the comparison) without rebuilding the form. */
+  setLearningRate(lr) {
+    this.config.optimizer.learning_rate = lr;
+    const input = this.root.querySelector('[name="learning_rate"]');
+    if (input) input.value = String(lr);
+  }
+}

@@ -1,0 +1,100 @@
+// Live loss curves: loss and accuracy per epoch (training solid, validation dashed) and the
+// loss of every minibatch step. Plotly.newPlot once per chart, then Plotly.react.
+
+import { CURVE, PLOT_CONFIG, baseLayout } from './colors.js';
+
+const Plotly = window.Plotly;
+const MAX_STEP_POINTS = 4000;
+
+export class Charts {
+  constructor(epochEl, stepEl, logToggle) {
+    this.epochEl = epochEl;
+    this.stepEl = stepEl;
+    this.logY = false;
+    this.history = {};
+    this.steps = [];
+    this.losses = [];
+    this.plotted = false;
+    logToggle.addEventListener('change', () => { this.logY = logToggle.checked; this.draw(); });
+  }
+
+  clear() {
+    this.history = {};
+    this.steps = [];
+    this.losses = [];
+    this.draw();
+  }
+
+  /** Replace everything with the server's history (Keras' History.history plus batch_loss). */
+  setHistory(h) {
+    this.history = h || {};
+    const bl = (h && h.batch_loss) || [];
+    const given = h && (h.batch_step || h.steps);
+    this.steps = bl.map((_, i) => (given ? given[i] : i + 1));
+    this.losses = bl.slice();
+  }
+
+  /** Append the loss of one step (from a live frame); steps never go backwards. */
+  addStep(step, loss) {
+    if (!Number.isFinite(step) || !Number.isFinite(loss)) return;
+    const last = this.steps[this.steps.length - 1];
+    if (last !== undefined && step <= last) return;
+    this.steps.push(step);
+    this.losses.push(loss);
+    if (this.steps.length > MAX_STEP_POINTS) {
+      this.steps = this.steps.filter((_, i) => i % 2 === 0);
+      this.losses = this.losses.filter((_, i) => i % 2 === 0);
+    }
+  }
+
+  draw() { this.drawEpoch(); this.drawStep(); }
+
+  drawEpoch() {
+    const h = this.history;
+    const epochs = (h.loss || []).map((_, i) => i + 1);
+    const line = (key, name, color, dash, yaxis = 'y') => ({
+      x: epochs, y: h[key] || [], name, mode: 'lines+markers', yaxis,
+      line: { color, dash, width: 2 }, marker: { size: 5 },
+      hovertemplate: `${name}: %{y:.4f}<extra></extra>`,
+    });
+    const traces = [line('loss', 'loss (train)', CURVE.loss, 'solid')];
+    if (h.val_loss) traces.push(line('val_loss', 'loss (validation)', CURVE.loss, 'dash'));
+    const accKey = h.acc ? 'acc' : (h.accuracy ? 'accuracy' : null);
+    if (accKey) traces.push(line(accKey, 'accuracy (train)', CURVE.acc, 'solid', 'y2'));
+    if (h[`val_${accKey}`]) traces.push(line(`val_${accKey}`, 'accuracy (validation)', CURVE.acc, 'dash', 'y2'));
+    const ytype = this.logY ? 'log' : 'linear';
+    const epochLayout = baseLayout({
+      title: { text: 'per epoch', font: { size: 13 }, x: 0.02 },
+      xaxis: { title: { text: 'epoch' }, dtick: epochs.length < 12 ? 1 : undefined, rangemode: 'tozero' },
+      yaxis: { title: { text: 'loss' }, type: ytype, color: CURVE.loss, zeroline: false, rangemode: 'tozero' },
+      yaxis2: { title: { text: 'accuracy' }, overlaying: 'y', side: 'right', range: [0, 1.02], color: CURVE.acc, showgrid: false },
+      margin: { l: 52, r: 50, t: 34, b: 40 },
+      annotations: epochs.length ? [] : [{ text: 'run an Epoch (or Play) to see these curves', showarrow: false,
+        xref: 'paper', yref: 'paper', x: 0.5, y: 0.5, font: { color: '#888' } }],
+    });
+    if (!this.plotted) Plotly.newPlot(this.epochEl, traces, epochLayout, PLOT_CONFIG);
+    else Plotly.react(this.epochEl, traces, epochLayout, PLOT_CONFIG);
+    this.epochEl.dataset.points = String(epochs.length);
+    this.plotted = true;
+  }
+
+  drawStep() {
+    const ytype = this.logY ? 'log' : 'linear';
+    const stepTraces = [{
+      x: this.steps, y: this.losses, name: 'minibatch loss', mode: 'lines', type: 'scatter',
+      line: { color: CURVE.batchLoss, width: 1.5 }, hovertemplate: 'step %{x}: loss %{y:.4f}<extra></extra>',
+    }];
+    const stepLayout = baseLayout({
+      title: { text: 'per step (minibatch)', font: { size: 13 }, x: 0.02 },
+      xaxis: { title: { text: 'step' } },
+      yaxis: { title: { text: 'loss' }, type: ytype },
+      showlegend: false,
+      annotations: this.steps.length ? [] : [{ text: 'press Step or Play', showarrow: false,
+        xref: 'paper', yref: 'paper', x: 0.5, y: 0.5, font: { color: '#888' } }],
+    });
+    if (!this.stepPlotted) Plotly.newPlot(this.stepEl, stepTraces, stepLayout, PLOT_CONFIG);
+    else Plotly.react(this.stepEl, stepTraces, stepLayout, PLOT_CONFIG);
+    this.stepPlotted = true;
+    this.stepEl.dataset.points = String(this.steps.length);
+  }
+}

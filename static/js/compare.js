@@ -1,0 +1,174 @@
+// Learning-rate comparison: the same network, the same initial weights and batch order, one
+// run per rate, their loss curves side by side (diverged runs marked), and the LR range test
+// (loss against a growing rate, on a log axis) with its suggested rate.
+
+import * as api from './api.js';
+import { PLOT_CONFIG, baseLayout, rateColor } from './colors.js';
+import { fmt } from './tensor.js';
+
+const Plotly = window.Plotly;
+const DONE = new Set(['done', 'finished', 'complete', 'completed', 'cancelled', 'canceled', 'failed', 'error']);
+
+export const DEFAULT_RATES = [0.001, 0.01, 0.1, 1, 10];
+
+export class Compare {
+  constructor(root, { getConfig, onUseRate, onError }) {
+    this.root = root;
+    this.getConfig = getConfig;
+    this.onUseRate = onUseRate;
+    this.onError = onError;
+    this.runId = null;
+    this.result = null;
+    this.range = null;
+    this.plotted = { cmp: false, range: false };
+    this.chart = root.querySelector('[data-role="compare-chart"]');
+    this.rangeChart = root.querySelector('[data-role="range-chart"]');
+    this.status = root.querySelector('[data-role="compare-status"]');
+    this.ratesInput = root.querySelector('[data-role="rates"]');
+    this.epochsInput = root.querySelector('[data-role="compare-epochs"]');
+    this.useSelect = root.querySelector('[data-role="use-rate"]');
+    this.ratesInput.value = DEFAULT_RATES.join(', ');
+    root.querySelector('[data-action="compare"]').addEventListener('click', () => this.start('compare'));
+    root.querySelector('[data-action="range-test"]').addEventListener('click', () => this.start('range_test'));
+    root.querySelector('[data-action="cancel-compare"]').addEventListener('click', () => this.cancel());
+    root.querySelector('[data-action="use-rate"]').addEventListener('click', () => {
+      const lr = Number(this.useSelect.value);
+      if (lr > 0) this.onUseRate(lr);
+    });
+  }
+
+  rates() {
+    return this.ratesInput.value.split(/[,\s;]+/).map(Number).filter((x) => x > 0 && x <= 100);
+  }
+
+  async start(mode) {
+    await this.cancel();
+    const body = { ...this.getConfig(), mode };
+    if (mode === 'compare') {
+      body.learning_rates = this.rates();
+      body.epochs = Math.max(1, Math.round(Number(this.epochsInput.value) || 3));
+      if (!body.learning_rates.length) { this.status.textContent = 'Enter at least one learning rate.'; return; }
+    }
+    this.status.textContent = mode === 'compare' ? 'training one copy per rate…' : 'running the range test…';
+    try {
+      const res = await api.startCompare(body);
+      this.runId = res.id;
+      this.mode = mode;
+      this.show(res);
+      this.poll();
+    } catch (err) {
+      this.status.textContent = err.message;
+      this.onError(err);
+    }
+  }
+
+  async poll() {
+    const id = this.runId;
+    while (id && this.runId === id) {
+      await new Promise((r) => setTimeout(r, 400));
+      if (this.runId !== id) return;
+      try {
+        const res = await api.getCompare(id);
+        this.show(res);
+        if (DONE.has(res.status)) { this.runId = null; return; }
+      } catch (err) {
+        this.status.textContent = err.message;
+        this.runId = null;
+        return;
+      }
+    }
+  }
+
+  async cancel() {
+    const id = this.runId;
+    this.runId = null;
+    if (id) { try { await api.cancelCompare(id); } catch { /* already finished */ } }
+  }
+
+  show(res) {
+    if (this.mode === 'range_test' || res.mode === 'range_test') this.showRange(res);
+    else this.showCompare(res);
+  }
+
+  showCompare(res) {
+    this.result = res;
+    const runs = res.runs || [];
+    const traces = [];
+    runs.forEach((run, i) => {
+      const h = run.history || {};
+      const y = h.batch_loss || [];
+      const color = rateColor(i, runs.length);
+      const diverged = run.diverged || run.status === 'diverged';
+      const name = `η = ${fmt(run.learning_rate, 3)}${diverged ? ' ✕ diverged' : ''}`;
+      traces.push({ x: y.map((_, k) => k + 1), y, name, mode: 'lines', line: { color, width: 2, dash: diverged ? 'dot' : 'solid' },
+        hovertemplate: `${name}<br>step %{x}: loss %{y:.4g}<extra></extra>`, meta: { rate: run.learning_rate } });
+      if (diverged && y.length) {
+        traces.push({ x: [y.length], y: [y[y.length - 1]], mode: 'markers+text', showlegend: false,
+          marker: { symbol: 'x', size: 12, color }, text: ['diverged'], textposition: 'top center',
+          hoverinfo: 'skip', meta: { marker: true } });
+      }
+    });
+    const layout = baseLayout({
+      xaxis: { title: { text: 'step' } },
+      yaxis: { title: { text: 'minibatch loss' }, type: 'log', dtick: 'D2' },
+      hovermode: 'closest',
+      legend: { orientation: 'v', x: 1.01, y: 1 },
+      margin: { l: 55, r: 10, t: 10, b: 40 },
+    });
+    this.react('cmp', this.chart, traces, layout);
+    this.chart.dataset.runs = String(runs.length);
+    const done = runs.filter((r) => (r.history?.batch_loss || []).length).length;
+    this.status.textContent = `${res.status || ''} · ${runs.length} rates · ${done} with curves`
+      + (runs.some((r) => r.diverged || r.status === 'diverged') ? ' · ✕ = diverged' : '');
+    const finite = runs.filter((r) => !(r.diverged || r.status === 'diverged'));
+    const best = finite.reduce((b, r) => {
+      const l = r.history?.loss?.slice(-1)[0] ?? r.history?.batch_loss?.slice(-1)[0];
+      return Number.isFinite(l) && (!b || l < b.l) ? { r, l } : b;
+    }, null);
+    this.setChoices(runs.map((r) => r.learning_rate), best ? best.r.learning_rate : null);
+  }
+
+  showRange(res) {
+    this.range = res;
+    const r = res.range_test || res.result || res;
+    const run = (res.runs && res.runs[0]) || {};
+    const lrs = r.learning_rates || r.lrs || run.learning_rates || run.history?.learning_rate || [];
+    const losses = r.losses || r.loss || run.losses || run.history?.batch_loss || run.history?.loss || [];
+    const suggested = r.suggested_learning_rate ?? r.suggested_lr ?? res.suggested_learning_rate ?? run.suggested_learning_rate;
+    const traces = [{ x: lrs, y: losses, mode: 'lines', name: 'loss', line: { color: '#c0392b', width: 2 },
+      hovertemplate: 'η = %{x:.3g}: loss %{y:.4g}<extra></extra>' }];
+    const shapes = [];
+    const annotations = [];
+    if (Number.isFinite(suggested)) {
+      shapes.push({ type: 'line', x0: suggested, x1: suggested, yref: 'paper', y0: 0, y1: 1, line: { color: '#27864a', dash: 'dash' } });
+      annotations.push({ x: Math.log10(suggested), yref: 'paper', y: 1, text: `suggested η = ${fmt(suggested, 3)}`,
+        showarrow: false, yanchor: 'bottom', font: { color: '#27864a' } });
+    }
+    const layout = baseLayout({
+      xaxis: { title: { text: 'learning rate η (log)' }, type: 'log', exponentformat: 'power' },
+      yaxis: { title: { text: 'loss' } },
+      shapes, annotations, showlegend: false, hovermode: 'closest',
+      margin: { l: 55, r: 10, t: 22, b: 40 },
+    });
+    this.react('range', this.rangeChart, traces, layout);
+    this.status.textContent = `range test ${res.status || ''}`
+      + (Number.isFinite(suggested) ? ` · suggested rate ${fmt(suggested, 3)}` : '');
+    if (Number.isFinite(suggested)) this.setChoices([suggested, ...this.rates()], suggested);
+  }
+
+  setChoices(rates, preferred) {
+    const uniq = [...new Set(rates.filter((x) => x > 0))];
+    this.useSelect.innerHTML = uniq.map((x) => `<option value="${x}" ${x === preferred ? 'selected' : ''}>${fmt(x, 3)}${x === preferred ? ' (best)' : ''}</option>`).join('');
+  }
+
+  react(key, el, traces, layout) {
+    if (!this.plotted[key]) { Plotly.newPlot(el, traces, layout, PLOT_CONFIG); this.plotted[key] = true; } else Plotly.react(el, traces, layout, PLOT_CONFIG);
+  }
+
+  drawEmpty() {
+    const note = (text) => baseLayout({ annotations: [{ text, showarrow: false, xref: 'paper', yref: 'paper', x: 0.5, y: 0.5, font: { color: '#888' } }],
+      xaxis: { visible: false }, yaxis: { visible: false } });
+    this.react('cmp', this.chart, [], note('press Compare to train one copy per rate'));
+    this.react('range', this.rangeChart, [], note('press LR range test'));
+  }
+}

@@ -1,0 +1,183 @@
+// The data: for 2-D sets the train and test points over the network's decision boundary (or
+// regression surface) from predict-grid; for MNIST the batch's digits with true and predicted
+// labels and output probabilities, W(1) drawn as one 28×28 image per hidden unit, and the
+// confusion matrix.
+
+import { CLASS_COLORS, PLOTLY_DIVERGING, PLOTLY_SEQUENTIAL, PLOT_CONFIG, baseLayout, divergingRGB } from './colors.js';
+import { toMat } from './tensor.js';
+
+const Plotly = window.Plotly;
+const MAX_DIGITS = 12;
+const MAX_UNITS = 32;
+
+function argmax(arr, off, n) {
+  let best = 0;
+  for (let k = 1; k < n; k += 1) if (arr[off + k] > arr[off + best]) best = k;
+  return best;
+}
+
+/** Draw a 28×28 image (values v[off..off+784]) on a canvas, grey or diverging. */
+function drawImage(canvas, data, off, side, signed) {
+  const ctx = canvas.getContext('2d');
+  const img = ctx.createImageData(side, side);
+  let max = 1;
+  if (signed) { max = 0; for (let i = 0; i < side * side; i += 1) max = Math.max(max, Math.abs(data[off + i])); }
+  for (let i = 0; i < side * side; i += 1) {
+    const v = data[off + i];
+    const [r, g, b] = signed ? divergingRGB(v, max || 1) : [255 - 255 * v, 255 - 255 * v, 255 - 255 * v];
+    img.data.set([r, g, b, 255], i * 4);
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+export class DataView {
+  constructor(root) {
+    this.root = root;
+    this.kind = null;
+    this.plotted = false;
+  }
+
+  /** Prepare for a data set ({name, kind, input_shape, n_classes}). */
+  build(info) {
+    this.info = info || {};
+    const inputs = (this.info.input_shape || [2])[0];
+    this.kind = inputs === 784 ? 'mnist' : (inputs === 2 || this.info.name !== 'csv' ? 'plane' : 'none');
+    this.plotted = false;
+    this.points = null;
+    this.root.dataset.kind = this.kind;
+    const help = document.getElementById('data-help');
+    if (help) {
+      help.textContent = this.kind === 'mnist'
+        ? 'The current minibatch: each digit with its true and predicted label and the output layer a(L) (10 probabilities).'
+        : 'The network\'s prediction over the input plane: white is the decision boundary (P = 0.5), blue class 1, orange class 0. Dots: training points seen so far.';
+    }
+    if (this.kind === 'mnist') {
+      this.root.innerHTML = `<h4>The batch <span class="muted">true → predicted, bars: output probabilities a(L)</span></h4>
+        <div class="digits" data-role="digits"></div>
+        <h4>W(1) as images <span class="muted">one 28×28 picture per hidden unit: what each unit looks for</span></h4>
+        <div class="units" data-role="units"></div>
+        <h4>Confusion matrix <span class="muted">rows: true digit, columns: predicted — the training batches drawn this epoch</span></h4>
+        <div class="chart small" data-role="confusion"></div>`;
+    } else if (this.kind === 'plane') {
+      this.root.innerHTML = `<div class="chart" data-role="boundary"></div>`;
+    } else {
+      this.root.innerHTML = '<p class="muted">This data set has more than two inputs: see the layer panels.</p>';
+    }
+  }
+
+  /** The decision boundary (2-D sets): grid from predict-grid, plus the data points. */
+  showGrid(grid) {
+    if (this.kind !== 'plane' || !grid) return;
+    const el = this.root.querySelector('[data-role="boundary"]');
+    const x1 = grid.x1 || grid.xs || grid.x || [];
+    const x2 = grid.x2 || grid.ys || grid.y || [];
+    const z = toMat(grid.value || grid.values || grid.z);
+    const regression = grid.kind === 'regression' || this.info.kind === 'regression';
+    const rows = x2.length;
+    const cols = x1.length;
+    const surface = [];
+    if (z) {
+      for (let i = 0; i < rows; i += 1) {
+        const row = [];
+        for (let j = 0; j < cols; j += 1) {
+          const v = z.data[i * cols + j];
+          row.push(regression ? v : 2 * v - 1);    // P(class 1) ∈ [0, 1] → [−1, 1], 0 on the boundary
+        }
+        surface.push(row);
+      }
+    }
+    const zmax = regression ? Math.max(1e-6, ...surface.flat().map(Math.abs)) : 1;
+    const traces = [{ type: 'heatmap', x: x1, y: x2, z: surface, colorscale: PLOTLY_DIVERGING, zmin: -zmax, zmax, zsmooth: 'fast',
+      showscale: false, opacity: 0.75, hovertemplate: regression ? 'ŷ = %{z:.3f}<extra></extra>' : 'P(class 1) = %{customdata:.3f}<extra></extra>', customdata: regression ? undefined : surface.map((r) => r.map((v) => (v + 1) / 2)) }];
+    const pts = grid.points || this.points || {};
+    ['train', 'test'].forEach((part) => {
+      const p = pts[part];
+      if (!p) return;
+      const X = toMat(p.x);
+      const labels = p.labels || (p.y ? toLabels(toMat(p.y)) : []);
+      const xs = []; const ys = []; const cs = [];
+      for (let i = 0; i < X.rows; i += 1) {
+        xs.push(X.data[i * X.cols]); ys.push(X.data[i * X.cols + 1]);
+        cs.push(regression ? labels[i] : CLASS_COLORS[labels[i] % CLASS_COLORS.length]);
+      }
+      traces.push({ type: 'scatter', mode: 'markers', x: xs, y: ys, name: part,
+        marker: { size: part === 'train' ? 6 : 5, color: cs, colorscale: regression ? PLOTLY_DIVERGING : undefined,
+          symbol: part === 'train' ? 'circle' : 'circle-open', line: { width: part === 'train' ? 0.6 : 1.4, color: part === 'train' ? '#fff' : undefined } },
+        hovertemplate: `${part}: (%{x:.2f}, %{y:.2f})<extra></extra>` });
+    });
+    const layout = baseLayout({ xaxis: { title: { text: 'x1' }, range: [x1[0], x1[cols - 1]], constrain: 'domain' },
+      yaxis: { title: { text: 'x2' }, range: [x2[0], x2[rows - 1]], scaleanchor: 'x' },
+      margin: { l: 40, r: 8, t: 8, b: 36 }, hovermode: 'closest', legend: { orientation: 'h', y: -0.18 } });
+    if (!this.plotted) { Plotly.newPlot(el, traces, layout, PLOT_CONFIG); this.plotted = true; } else Plotly.react(el, traces, layout, PLOT_CONFIG);
+    el.dataset.drawn = String(Number(el.dataset.drawn || 0) + 1);
+  }
+
+  /** MNIST: the batch's digits and W(1) as images. */
+  showView(view) {
+    if (this.kind !== 'mnist' || !view.batch || !view.batch.x) return;
+    const x = view.batch.x;
+    const y = view.batch.y;
+    const out = view.layers.length ? view.layers[view.layers.length - 1].a : null;
+    const digits = this.root.querySelector('[data-role="digits"]');
+    const n = Math.min(MAX_DIGITS, x.rows);
+    if (digits.children.length !== n) {
+      digits.innerHTML = Array.from({ length: n }, () => '<figure class="digit"><canvas width="28" height="28"></canvas><figcaption></figcaption><div class="probs"></div></figure>').join('');
+    }
+    [...digits.children].forEach((fig, i) => {
+      drawImage(fig.querySelector('canvas'), x.data, i * 784, 28, false);
+      const t = y ? argmax(y.data, i * y.cols, y.cols) : '?';
+      const p = out ? argmax(out.data, i * out.cols, out.cols) : null;
+      const cap = fig.querySelector('figcaption');
+      cap.textContent = p === null ? `${t}` : `${t} → ${p}`;
+      cap.className = p === null ? '' : (p === t ? 'ok' : 'wrong');
+      fig.querySelector('.probs').innerHTML = out ? Array.from({ length: out.cols }, (_, k) => {
+        const v = out.data[i * out.cols + k];
+        return `<i style="height:${Math.round(v * 100)}%" class="${k === t ? 'true' : ''}" title="p(${k}) = ${v.toFixed(3)}"></i>`;
+      }).join('') : '';
+    });
+    this.countConfusion(view, y, out);
+    const first = view.layers[0];
+    const units = this.root.querySelector('[data-role="units"]');
+    if (first && first.W && first.W.cols === 784) {
+      const m = Math.min(MAX_UNITS, first.W.rows);
+      if (units.children.length !== m) units.innerHTML = Array.from({ length: m }, (_, k) => `<canvas width="28" height="28" title="unit ${k + 1}: W(1) row ${k + 1}"></canvas>`).join('');
+      [...units.children].forEach((c, k) => drawImage(c, first.W.data, k * 784, 28, true));
+    }
+  }
+
+  /** Count the predictions of each batch drawn (once per step), starting again every epoch. */
+  countConfusion(view, y, out) {
+    if (!y || !out || out.cols < 2) return;
+    const key = `${view.epoch}:${view.step}:${view.batch.indices[0]}`;
+    if (key === this.cmKey) return;
+    this.cmKey = key;
+    if (!this.cm || this.cmEpoch !== view.epoch) {
+      this.cm = Array.from({ length: out.cols }, () => new Array(out.cols).fill(0));
+      this.cmEpoch = view.epoch;
+    }
+    for (let i = 0; i < out.rows; i += 1) {
+      this.cm[argmax(y.data, i * y.cols, y.cols)][argmax(out.data, i * out.cols, out.cols)] += 1;
+    }
+    const now = performance.now();
+    if (!this.cmDrawn || now - this.cmDrawn > 1500) { this.cmDrawn = now; this.showConfusion(this.cm); }
+  }
+
+  /** Confusion matrix (counts, rows true, columns predicted). */
+  showConfusion(matrix) {
+    const el = this.root.querySelector('[data-role="confusion"]');
+    if (!el || !matrix) return;
+    const m = Array.isArray(matrix) ? matrix : matrix.values;
+    const labels = m.map((_, i) => String(i));
+    const trace = { type: 'heatmap', z: m, x: labels, y: labels, colorscale: PLOTLY_SEQUENTIAL, showscale: false,
+      hovertemplate: 'true %{y}, predicted %{x}: %{z}<extra></extra>', texttemplate: '%{z}', textfont: { size: 9 } };
+    Plotly.react(el, [trace], baseLayout({ xaxis: { title: { text: 'predicted' }, side: 'bottom' },
+      yaxis: { title: { text: 'true' }, autorange: 'reversed' }, margin: { l: 40, r: 8, t: 8, b: 36 }, hovermode: 'closest' }), PLOT_CONFIG);
+  }
+}
+
+function toLabels(y) {
+  if (!y) return [];
+  if (y.cols === 1) return Array.from(y.data);
+  return Array.from({ length: y.rows }, (_, i) => argmax(y.data, i * y.cols, y.cols));
+}
+

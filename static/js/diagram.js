@@ -1,0 +1,162 @@
+// The network as the lecture draws it: circles for neurons (filled by their activation for the
+// selected sample), a "+1" bias unit under every layer but the last, and links coloured by the
+// sign of the weight and as thick as |w| (TensorFlow Playground style). Big layers show their
+// first units only. Hover shows the values; click a neuron to see its equations.
+
+import { divergingCss } from './colors.js';
+import { at, fmt, maxAbs } from './tensor.js';
+import { activationsOf } from './stepview.js';
+import { showTip, hideTip } from './tooltip.js';
+
+const SVG = 'http://www.w3.org/2000/svg';
+const MAX_SHOWN = 10;
+
+function svgEl(tag, attrs = {}, parent = null) {
+  const e = document.createElementNS(SVG, tag);
+  Object.entries(attrs).forEach(([k, v]) => e.setAttribute(k, v));
+  if (parent) parent.appendChild(e);
+  return e;
+}
+
+export class Diagram {
+  constructor(root, { onSelect }) {
+    this.root = root;
+    this.onSelect = onSelect;
+    this.sample = 0;
+    this.selected = null;
+    this.view = null;
+  }
+
+  build(sizes, activations) {
+    this.sizes = sizes;
+    this.activations = activations;
+    this.root.innerHTML = '';
+    const W = 520;
+    const H = 300;
+    const svg = svgEl('svg', { viewBox: `0 0 ${W} ${H}`, class: 'diagram', role: 'img',
+      'aria-label': 'network diagram' }, this.root);
+    this.svg = svg;
+    const gLinks = svgEl('g', { class: 'links' }, svg);
+    const gNodes = svgEl('g', { class: 'nodes' }, svg);
+    const nL = sizes.length;
+    const x = (l) => 40 + (l * (W - 80)) / Math.max(1, nL - 1);
+    const shown = sizes.map((n) => Math.min(n, MAX_SHOWN));
+    const gap = 24;
+    const y = (l, j, withBias) => {
+      const n = shown[l] + (withBias ? 1 : 0);
+      return H / 2 - ((n - 1) * gap) / 2 + j * gap - 6;
+    };
+    this.nodes = [];
+    this.links = [];
+    sizes.forEach((n, l) => {
+      const hasBias = l < nL - 1;
+      const layerNodes = [];
+      for (let j = 0; j < shown[l]; j += 1) {
+        layerNodes.push({ l: l + 1, j, cx: x(l), cy: y(l, j, hasBias) });
+      }
+      if (hasBias) layerNodes.bias = { l: l + 1, cx: x(l), cy: y(l, shown[l], true) };
+      this.nodes.push(layerNodes);
+      const label = svgEl('text', { x: x(l), y: H - 6, class: 'layer-label', 'text-anchor': 'middle' }, svg);
+      label.textContent = l === 0 ? `a(1) = x · ${n}` : `a(${l + 1}) · ${n}`;
+      if (n > shown[l]) {
+        const more = svgEl('text', { x: x(l), y: 14, class: 'more', 'text-anchor': 'middle' }, svg);
+        more.textContent = `first ${shown[l]} of ${n}`;
+      }
+    });
+    for (let l = 0; l < nL - 1; l += 1) {
+      const from = this.nodes[l];
+      const to = this.nodes[l + 1];
+      to.forEach((t) => {
+        from.forEach((f) => {
+          const line = svgEl('line', { x1: f.cx, y1: f.cy, x2: t.cx, y2: t.cy, class: 'link' }, gLinks);
+          this.links.push({ line, index: l + 1, j: t.j, k: f.j, bias: false });
+        });
+        const b = from.bias;
+        const line = svgEl('line', { x1: b.cx, y1: b.cy, x2: t.cx, y2: t.cy, class: 'link bias-link' }, gLinks);
+        this.links.push({ line, index: l + 1, j: t.j, bias: true });
+      });
+    }
+    this.nodes.forEach((layerNodes) => {
+      layerNodes.forEach((n) => {
+        n.circle = svgEl('circle', { cx: n.cx, cy: n.cy, r: 9, class: 'neuron',
+          'data-layer': n.l, 'data-unit': n.j + 1 }, gNodes);
+        n.circle.addEventListener('click', () => { this.selected = { l: n.l, j: n.j }; this.render(this.view); this.onSelect(this.selected); });
+      });
+      if (layerNodes.bias) {
+        const b = layerNodes.bias;
+        svgEl('rect', { x: b.cx - 10, y: b.cy - 9, width: 20, height: 18, rx: 4, class: 'bias' }, gNodes);
+        const t = svgEl('text', { x: b.cx, y: b.cy + 4, class: 'bias-text', 'text-anchor': 'middle' }, gNodes);
+        t.textContent = '+1';
+      }
+    });
+    svg.addEventListener('mousemove', (ev) => this.hover(ev));
+    svg.addEventListener('mouseleave', hideTip);
+    this.render(this.view);
+  }
+
+  setSample(i) { this.sample = i; this.render(this.view); }
+
+  render(view) {
+    this.view = view;
+    if (!this.nodes) return;
+    const s = this.sample;
+    this.nodes.forEach((layerNodes, li) => {
+      const l = li + 1;
+      const a = view ? activationsOf(view, l) : null;
+      const scale = a ? maxAbs(a) || 1 : 1;
+      layerNodes.forEach((n) => {
+        const has = a && s < a.rows;
+        n.circle.setAttribute('fill', has ? divergingCss(at(a, s, n.j), l === 1 ? scale : Math.max(scale, 1)) : '#e3e3e3');
+        const sel = this.selected && this.selected.l === l && this.selected.j === n.j;
+        n.circle.classList.toggle('selected', Boolean(sel));
+      });
+    });
+    const maxW = {};
+    (view ? view.layers : []).forEach((e) => { maxW[e.index] = Math.max(maxAbs(e.W), maxAbs(e.b)) || 1; });
+    this.links.forEach((lk) => {
+      const entry = view && view.layers.find((e) => e.index === lk.index);
+      const w = entry && (lk.bias ? (entry.b ? entry.b.data[lk.j] : null) : (entry.W ? at(entry.W, lk.j, lk.k) : null));
+      if (w === null || w === undefined) {
+        lk.line.setAttribute('stroke', '#ccc');
+        lk.line.setAttribute('stroke-width', '0.6');
+        return;
+      }
+      lk.line.setAttribute('stroke', divergingCss(w, maxW[lk.index]));
+      lk.line.setAttribute('stroke-width', (0.4 + 4.6 * Math.min(1, Math.abs(w) / maxW[lk.index])).toFixed(2));
+    });
+  }
+
+  hover(ev) {
+    const target = ev.target;
+    const view = this.view;
+    if (!view) { hideTip(); return; }
+    if (target.classList.contains('neuron')) {
+      const l = Number(target.dataset.layer);
+      const j = Number(target.dataset.unit) - 1;
+      const a = activationsOf(view, l);
+      const entry = view.layers.find((e) => e.index === l - 1);
+      const s = this.sample;
+      const rows = [`<b>layer ${l}, unit ${j + 1}</b> · sample ${s + 1}`];
+      if (entry && entry.z) rows.push(`z(${l}) = ${fmt(at(entry.z, s, j), 6)}`);
+      if (a) rows.push(`a(${l}) = ${fmt(at(a, s, j), 6)}`);
+      if (entry && entry.delta) rows.push(`δ(${l}) = ${fmt(at(entry.delta, s, j), 6)}`);
+      if (!a) rows.push('<i>not computed yet — press Forward</i>');
+      rows.push('<span class="muted">click for the equations</span>');
+      showTip(ev, rows.join('<br>'));
+      return;
+    }
+    if (target.classList.contains('link')) {
+      const lk = this.links.find((x) => x.line === target);
+      const entry = view.layers.find((e) => e.index === lk.index);
+      if (!entry || !entry.W) { hideTip(); return; }
+      const name = lk.bias ? `b(${lk.index})[${lk.j + 1}]` : `W(${lk.index})[${lk.j + 1},${lk.k + 1}]`;
+      const val = lk.bias ? entry.b.data[lk.j] : at(entry.W, lk.j, lk.k);
+      const grad = lk.bias ? entry.db && entry.db.data[lk.j] : entry.dW && at(entry.dW, lk.j, lk.k);
+      const rows = [`<b>${name}</b> = ${fmt(val, 6)}`];
+      if (grad !== null && grad !== undefined) rows.push(`∂cost/∂w = ${fmt(grad, 6)}`);
+      showTip(ev, rows.join('<br>'));
+      return;
+    }
+    hideTip();
+  }
+}

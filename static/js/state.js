@@ -1,0 +1,113 @@
+// The configuration of the network ↔ the page's URL (so a link reproduces the setup), and a
+// tiny observable store for what the page currently shows.
+
+export const DEFAULT_CONFIG = Object.freeze({
+  dataset: { name: 'xor', noise: 0.05, train_fraction: 0.5, seed: 0 },
+  layers: [
+    { units: 8, activation: 'tanh' },
+    { units: 8, activation: 'tanh' },
+    { units: 2, activation: 'softmax' },
+  ],
+  loss: 'categorical_crossentropy',
+  optimizer: { name: 'sgd', learning_rate: 0.1 },
+  kernel_initializer: 'glorot_uniform',
+  bias_initializer: 'zeros',
+  batch_size: 16,
+  seed: 0,
+});
+
+export const clone = (o) => JSON.parse(JSON.stringify(o));
+
+function parseValue(text) {
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  if (text === 'null') return null;
+  if (text !== '' && !Number.isNaN(Number(text))) return Number(text);
+  if (text.includes('|')) return text.split('|').filter(Boolean);
+  return text;
+}
+
+function showValue(v) {
+  return Array.isArray(v) ? v.join('|') + (v.length === 1 ? '|' : '') : String(v);
+}
+
+/** Config → query string, e.g. ?data=xor&d.noise=0.05&layers=8:tanh,8:tanh,2:softmax&lr=0.1 */
+export function configToQuery(cfg) {
+  const p = new URLSearchParams();
+  p.set('data', cfg.dataset.name);
+  Object.entries(cfg.dataset).forEach(([k, v]) => {
+    if (k !== 'name' && v !== undefined && v !== null) p.set(`d.${k}`, showValue(v));
+  });
+  p.set('layers', cfg.layers.map((l) => `${l.units}:${l.activation}`).join(','));
+  p.set('loss', cfg.loss);
+  p.set('opt', cfg.optimizer.name);
+  p.set('lr', String(cfg.optimizer.learning_rate));
+  Object.entries(cfg.optimizer).forEach(([k, v]) => {
+    if (k !== 'name' && k !== 'learning_rate' && v !== undefined && v !== null) p.set(`o.${k}`, showValue(v));
+  });
+  p.set('init', cfg.kernel_initializer);
+  p.set('binit', cfg.bias_initializer);
+  p.set('batch', String(cfg.batch_size));
+  p.set('seed', String(cfg.seed));
+  return p.toString();
+}
+
+/** Query string → config; anything missing or malformed falls back to the defaults. */
+export function configFromQuery(query) {
+  const p = new URLSearchParams(query);
+  const cfg = clone(DEFAULT_CONFIG);
+  if (![...p.keys()].length) return cfg;
+  if (p.get('data')) cfg.dataset = { name: p.get('data') };
+  for (const [k, v] of p.entries()) {
+    if (k.startsWith('d.')) cfg.dataset[k.slice(2)] = parseValue(v);
+    if (k.startsWith('o.')) cfg.optimizer[k.slice(2)] = parseValue(v);
+  }
+  const layers = (p.get('layers') || '').split(',').map((s) => {
+    const [units, activation] = s.split(':');
+    return { units: Math.round(Number(units)), activation: activation || 'relu' };
+  }).filter((l) => Number.isFinite(l.units) && l.units > 0);
+  if (layers.length) cfg.layers = layers;
+  if (p.get('loss')) cfg.loss = p.get('loss');
+  if (p.get('opt')) cfg.optimizer.name = p.get('opt');
+  const lr = Number(p.get('lr'));
+  if (p.has('lr') && lr > 0) cfg.optimizer.learning_rate = lr;
+  if (p.get('init')) cfg.kernel_initializer = p.get('init');
+  if (p.get('binit')) cfg.bias_initializer = p.get('binit');
+  const batch = Number(p.get('batch'));
+  if (batch > 0) cfg.batch_size = Math.round(batch);
+  const seed = Number(p.get('seed'));
+  if (p.has('seed') && Number.isFinite(seed)) cfg.seed = Math.round(seed);
+  return cfg;
+}
+
+export function configFromURL() { return configFromQuery(location.search); }
+
+export function writeURL(cfg) {
+  const url = `${location.pathname}?${configToQuery(cfg)}${location.hash}`;
+  history.replaceState(null, '', url);
+}
+
+/** True when going from config a to b needs new weights (anything but the optimizer's rate). */
+export function needsReset(a, b) {
+  const strip = (c) => {
+    const o = clone(c);
+    delete o.optimizer.learning_rate;
+    return JSON.stringify(o);
+  };
+  return strip(a) !== strip(b);
+}
+
+/** A minimal observable store: set(patch) merges and notifies subscribers with the keys that changed. */
+export function createStore(initial) {
+  const state = { ...initial };
+  const subs = new Set();
+  return {
+    get: () => state,
+    set(patch) {
+      Object.assign(state, patch);
+      const keys = Object.keys(patch);
+      subs.forEach((fn) => fn(state, keys));
+    },
+    subscribe(fn) { subs.add(fn); return () => subs.delete(fn); },
+  };
+}

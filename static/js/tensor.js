@@ -1,0 +1,97 @@
+// Tensors from the API ({shape, values, label}) as flat Float32Arrays, plus small numeric helpers.
+
+function flattenInto(values, out, offset) {
+  for (let i = 0; i < values.length; i += 1) {
+    const v = values[i];
+    if (Array.isArray(v)) offset = flattenInto(v, out, offset);
+    else { out[offset] = v === null ? NaN : v; offset += 1; }
+  }
+  return offset;
+}
+
+/** {shape, values, label} → {shape, rows, cols, data, label}; 1-D tensors become one column. */
+export function toMat(t, fallbackLabel = '') {
+  if (!t) return null;
+  if (t.data instanceof Float32Array) return t;
+  const shape = t.shape || inferShape(t.values ?? t);
+  const size = shape.reduce((p, n) => p * n, 1);
+  let data;
+  if (t.dtype === 'float32le' && typeof t.values === 'string') {
+    const bin = atob(t.values);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i += 1) bytes[i] = bin.charCodeAt(i);
+    data = new Float32Array(bytes.buffer, 0, size);
+    const rows = shape[0] ?? 1;
+    return { shape, rows, cols: shape.length === 1 ? 1 : size / Math.max(rows, 1), data, label: t.label || fallbackLabel };
+  }
+  data = new Float32Array(size);
+  flattenInto(Array.isArray(t.values) ? t.values : (Array.isArray(t) ? t : []), data, 0);
+  const rows = shape.length === 1 ? shape[0] : shape[0];
+  const cols = shape.length === 1 ? 1 : size / Math.max(shape[0], 1);
+  return { shape, rows, cols, data, label: t.label || fallbackLabel };
+}
+
+function inferShape(v) {
+  const shape = [];
+  let cur = v;
+  while (Array.isArray(cur)) { shape.push(cur.length); cur = cur[0]; }
+  return shape;
+}
+
+/** The transpose of a 2-D mat (new array). */
+export function transpose(m) {
+  const out = new Float32Array(m.data.length);
+  for (let r = 0; r < m.rows; r += 1) {
+    for (let c = 0; c < m.cols; c += 1) out[c * m.rows + r] = m.data[r * m.cols + c];
+  }
+  return { ...m, rows: m.cols, cols: m.rows, data: out, transposed: !m.transposed };
+}
+
+export const at = (m, r, c) => m.data[r * m.cols + c];
+
+export function maxAbs(m) {
+  let best = 0;
+  if (!m) return best;
+  const d = m.data;
+  for (let i = 0; i < d.length; i += 1) {
+    const a = Math.abs(d[i]);
+    if (a > best && Number.isFinite(a)) best = a;
+  }
+  return best;
+}
+
+export function norm(m) {
+  if (!m) return NaN;
+  let s = 0;
+  for (let i = 0; i < m.data.length; i += 1) s += m.data[i] * m.data[i];
+  return Math.sqrt(s);
+}
+
+export function sum(m) {
+  let s = 0;
+  for (let i = 0; i < m.data.length; i += 1) s += m.data[i];
+  return s;
+}
+
+/** A number for people: 4 significant digits, exponent form for very small / large values. */
+export function fmt(v, digits = 4) {
+  if (v === undefined || v === null || Number.isNaN(v)) return '–';
+  if (!Number.isFinite(v)) return v > 0 ? '∞' : '−∞';
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(digits - 2).replace('-', '−');
+  return Number(v.toPrecision(digits)).toString().replace('-', '−');
+}
+
+/** Derivative f′(z) of an activation, given z and a = f(z). */
+export function activationDerivative(name, z, a) {
+  switch (name) {
+    case 'sigmoid': return a * (1 - a);
+    case 'tanh': return 1 - a * a;
+    case 'relu': return z > 0 ? 1 : 0;
+    case 'leaky_relu': return z > 0 ? 1 : 0.2;
+    case 'elu': return z > 0 ? 1 : a + 1;
+    case 'softplus': return 1 / (1 + Math.exp(-z));
+    case 'linear': case null: case undefined: return 1;
+    default: return NaN;
+  }
+}
