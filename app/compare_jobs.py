@@ -176,7 +176,7 @@ def _apply_result(job: Job, run: dict, message: dict) -> None:
         run["history"] = {"learning_rate": message["learning_rates"], "batch_loss": message["losses"],
                           "smoothed_loss": message["smoothed"]}
         job.result = {"suggested_learning_rate": message["suggested_learning_rate"],
-                      "stopped": message["stopped"]}
+                      "suggestions": message.get("suggestions"), "stopped": message["stopped"]}
         run["learning_rate"] = message["suggested_learning_rate"]
     else:
         run["history"] = message["history"]

@@ -86,7 +86,10 @@ def merge_layers(*parts: list[dict]) -> list[dict]:
 
 
 def render(frame: dict, encoding: str = "json", layers=None, fields=None) -> dict:
-    """JSON-ready copy of ``frame``: tensors encoded; only ``layers`` (indices) and ``fields`` if given."""
+    """JSON-ready copy of ``frame``: tensors encoded; only ``layers`` (indices) and ``fields`` if given.
+
+    Tensors are encoded once (``encode`` guards them against NaN); only the small non-tensor values are
+    sanitised, so the cost is one ``tolist()`` per tensor and no second walk over the numbers."""
     out = {}
     for key, value in frame.items():
         if key == "layers":
@@ -96,7 +99,7 @@ def render(frame: dict, encoding: str = "json", layers=None, fields=None) -> dic
                         if fields is None or k == "indices" or k in fields}
         else:
             out[key] = _render_value(value, encoding)
-    return sanitize(out)
+    return out
 
 
 def _render_layer(entry: dict, encoding: str, fields) -> dict:
@@ -109,6 +112,10 @@ def _render_value(value, encoding: str):
         return encode(value[0], value[1], encoding)
     if isinstance(value, dict):
         return {k: _render_value(v, encoding) for k, v in value.items()}
-    if isinstance(value, float):
+    if isinstance(value, (float, np.floating)):
         return finite(value)
-    return value
+    if isinstance(value, np.ndarray):
+        return encode(value, None, encoding)
+    if isinstance(value, (list, tuple)):
+        return [_render_value(v, encoding) for v in value]
+    return sanitize(value)

@@ -10,9 +10,11 @@ import engine
 
 from . import errors
 from .compare_jobs import CompareManager
-from .routes import compare, health, options, pages, sessions, ws
+from .downloads import MnistDownload
+from .routes import compare, datasets, health, options, pages, sessions, ws
 from .settings import Settings
 from .store import SessionStore
+from .uploads import Uploads
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -23,15 +25,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         yield
         app.state.compare.shutdown()
+        app.state.uploads.cleanup()
 
     app = FastAPI(title="Backprop Lab", version=engine.__version__, docs_url=None, redoc_url=None,
                   lifespan=lifespan, description="Step a neural network one forward pass, one backward "
                   "pass and one weight update at a time.")
     app.state.settings = settings
-    app.state.store = SessionStore(settings)
+    app.state.uploads = Uploads(settings)
+    app.state.store = SessionStore(settings, app.state.uploads)
+    app.state.mnist_download = MnistDownload(settings)
     app.state.compare = CompareManager(settings)
     errors.install(app)
-    for module in (health, options, sessions, compare, ws, pages):
+    for module in (health, options, sessions, datasets, compare, ws, pages):
         app.include_router(module.router)
     pages.STATIC.mkdir(exist_ok=True)
     keep = pages.STATIC / ".gitkeep"

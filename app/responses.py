@@ -13,14 +13,19 @@ from .frames import render
 
 
 class RenderOptions:
-    """?encoding=json|b64 & layers=1,2 & fields=W,a,delta: what to send of a frame."""
+    """What to send of a frame: encoding (json|b64), only some layers, only some fields."""
 
-    def __init__(self, encoding: Literal["json", "b64"] = Query("json", description="b64: float32 LE base64"),
-                 layers: str | None = Query(None, description="Comma-separated layer indices l to send."),
-                 fields: str | None = Query(None, description="Comma-separated fields: W,b,z,a,delta,...")):
-        self.encoding = encoding
-        self.layers = _ints(layers, "layers") if layers else None
-        self.fields = {f.strip() for f in fields.split(",") if f.strip()} if fields else None
+    def __init__(self, encoding: str = "json", layers: set[int] | None = None, fields: set[str] | None = None):
+        self.encoding, self.layers, self.fields = encoding, layers, fields
+
+
+async def render_options(encoding: Literal["json", "b64"] = Query("json", description="b64: float32 LE base64"),
+                         layers: str | None = Query(None, description="Comma-separated layer indices l to send."),
+                         fields: str | None = Query(None, description="Comma-separated fields: W,b,z,a,delta,...")
+                         ) -> RenderOptions:
+    """?encoding=json|b64 & layers=1,2 & fields=W,a,delta (an async dependency: no thread hop)."""
+    return RenderOptions(encoding, _ints(layers, "layers") if layers else None,
+                         {f.strip() for f in fields.split(",") if f.strip()} if fields else None)
 
 
 def _ints(text: str, name: str) -> set[int]:
@@ -31,19 +36,37 @@ def _ints(text: str, name: str) -> set[int]:
 
 
 def dumps(content) -> bytes:
-    return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    return json.dumps(content, ensure_ascii=False, allow_nan=False, check_circular=False,
+                      separators=(",", ":")).encode("utf-8")
 
 
 def json_bytes(content, status_code: int = 200) -> Response:
     return Response(dumps(content), status_code=status_code, media_type="application/json")
 
 
-async def run_locked(session, method, *args, options: RenderOptions | None = None, status_code: int = 200):
-    """Call ``method`` under the session's lock in a worker thread; answer its frame as JSON."""
+async def run_locked(session, method, *args, options: RenderOptions | None = None, status_code: int = 200,
+                     inline: bool | None = None):
+    """Call ``method`` under the session's lock; answer its frame as JSON.
+
+    Work on a small network (``session.cheap``: well under a millisecond) runs right here on the event
+    loop when the lock is free, which saves the thread hop; anything bigger, or a lock held by another
+    request or by the player, goes to a worker thread so the loop never waits."""
     def work() -> bytes:
+        frame = method(*args)
+        if options is None:
+            return dumps(render(frame))
+        return dumps(render(frame, options.encoding, options.layers, options.fields))
+
+    def locked_work() -> bytes:
         with session.locked():
-            frame = method(*args)
-            if options is None:
-                return dumps(render(frame))
-            return dumps(render(frame, options.encoding, options.layers, options.fields))
-    return Response(await run_in_threadpool(work), status_code=status_code, media_type="application/json")
+            return work()
+
+    if (session.cheap if inline is None else inline) and session.lock.acquire(blocking=False):
+        try:
+            session.touch()
+            body = work()
+        finally:
+            session.lock.release()
+    else:
+        body = await run_in_threadpool(locked_work)
+    return Response(body, status_code=status_code, media_type="application/json")

@@ -138,6 +138,7 @@ class SessionPublic(BaseModel):
     id: str
     config: dict[str, Any]
     state: dict[str, Any]
+    dataset: dict[str, Any] | None = None
 
 
 class HealthPublic(BaseModel):

@@ -7,6 +7,7 @@ import zipfile
 
 import numpy as np
 
+from engine.confusion import model_confusion
 from engine.datasets.playground import make_features
 from engine.saving import model_config
 
@@ -42,6 +43,44 @@ def predict_grid(session, resolution: int) -> dict:
         answer["predicted_class"] = encode(np.argmax(outputs, axis=-1) if units > 1 else
                                            (outputs[..., 0] > 0.5).astype(np.int64), "class")
     return answer
+
+
+def _spread(n: int, limit: int) -> np.ndarray:
+    """At most ``limit`` row numbers spread evenly over 0..n-1 (all of them when n <= limit)."""
+    return np.arange(n) if n <= limit else np.unique(np.linspace(0, n - 1, limit).round().astype(np.int64))
+
+
+def data_points(session, limit: int) -> dict:
+    """The 2-D points of the train and test splits (at most ``limit`` of each), with their labels
+    (classification: class index) or targets (regression), for drawing over predict-grid."""
+    data = session.data
+    if data.coords_train is None:
+        raise Conflict(f"the data view needs a 2-D data set; {data.name!r} has no 2-D points")
+    out = {"kind": data.kind, "n_classes": data.n_classes, "class_names": data.class_names,
+           "limit": limit, "truncated": data.n_train > limit or data.n_test > limit}
+    for split, coords, y in (("train", data.coords_train, data.y_train), ("test", data.coords_test, data.y_test)):
+        rows = _spread(len(coords), limit)
+        part = {"n": int(len(coords)), "indices": rows.tolist(), "x": encode(coords[rows], "x")}
+        if data.kind == "classification":
+            part["labels"] = y[rows].tolist()
+        else:
+            part["targets"] = encode(y[rows, 0], "y")
+        out[split] = part
+    return out
+
+
+def confusion(session, split: str) -> dict:
+    """Rows: true class, columns: predicted class, over the whole ``split`` (test by default)."""
+    data = session.data
+    if data.kind != "classification":
+        raise Conflict(f"a confusion matrix needs a classification data set; {data.name!r} is regression")
+    if session.diverged:
+        raise Conflict("the session diverged: its weights are not finite; POST /reset first")
+    x, labels = (data.x_test, data.y_test) if split == "test" else (data.x_train, data.y_train)
+    result = model_confusion(session.model, x, labels, data.n_classes)
+    return {"split": split, "epoch": session.epoch, "step": session.model.step, "n": result["n"],
+            "accuracy": result["accuracy"], "class_names": data.class_names or
+            [str(k) for k in range(data.n_classes)], "matrix": result["matrix"].tolist()}
 
 
 def export_json(session) -> dict:

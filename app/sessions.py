@@ -22,6 +22,7 @@ from .errors import Conflict, Unprocessable
 from .tensors import finite
 
 ORDER_HELP = "the cycle is forward → backward → update (or /step for all three)"
+CHEAP_WORK = 20_000     # parameters × batch size below which one step takes well under a millisecond
 
 
 def new_id() -> str:
@@ -45,6 +46,7 @@ class Session:
         if weights is not None:
             self.model.set_weights(weights)
         self.initial_weights = self.model.get_weights()
+        self._n_params = self.model.count_params()
         self.schedule = BatchSchedule(self.data.n_train, self.config["batch_size"], True, self.model.shuffle_rng)
         self.meter = EpochMeter(self.model)
         self.pending: dict | None = None      # the batch of a half-done cycle
@@ -54,7 +56,15 @@ class Session:
 
     @property
     def n_params(self) -> int:
-        return self.model.count_params()
+        return self._n_params
+
+    @property
+    def cheap(self) -> bool:
+        """True when one phase of a step is tiny (answered on the event loop, no thread hop)."""
+        return self._n_params * self.config["batch_size"] <= CHEAP_WORK
+
+    def touch(self) -> None:
+        self.last_used = time.monotonic()
 
     @contextmanager
     def locked(self):

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from engine.datasets.mnist import MIRRORS
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -14,6 +16,7 @@ class Settings:
     max_epochs: int = 200                  # epochs of one comparison
     max_learning_rates: int = 8            # runs of one learning-rate comparison
     max_grid: int = 200                    # predict-grid resolution (points per side)
+    max_points: int = 5000                 # points of each split sent by /data
     max_upload_bytes: int = 50_000_000     # an imported session (JSON or .npz)
     max_sessions: int = 32                 # sessions held at once
     max_total_params: int = 20_000_000     # weights summed over all sessions
@@ -24,6 +27,11 @@ class Settings:
     compare_workers: int = 2               # worker processes for comparisons
     max_compare_jobs: int = 4              # comparisons kept (running or finished)
     mnist_max_train: int | None = None     # None: every MNIST image may be used
+    mnist_mirrors: tuple[str, ...] = MIRRORS   # where POST /api/datasets/mnist/download fetches from
+    mnist_timeout: float = 30.0            # seconds per network read of that download
+    max_csv_bytes: int = 5_000_000         # an uploaded CSV file
+    max_csv_rows: int = 100_000            # data rows of an uploaded CSV file
+    max_uploads: int = 8                   # uploaded CSV files kept (the oldest is forgotten)
 
     def public(self) -> dict:
         """The limits as JSON for /api/options."""

@@ -64,9 +64,10 @@ def _build_error(exc: ValueError, config: dict) -> Unprocessable:
 class SessionStore:
     """Thread-safe table id → Session."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, uploads=None):
         self.settings = settings
         self.data = DataCache()
+        self.uploads = uploads
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
 
@@ -91,11 +92,20 @@ class SessionStore:
         """A new Session from a validated body (not yet stored); 422 naming the field on bad input."""
         check_limits(body, self.settings)
         config = engine_config(body)
-        data = self.data.load(config["dataset"])
+        data = self.load_data(config["dataset"])
         try:
             return Session(config, data, weights=weights)
         except ValueError as exc:
             raise _build_error(exc, config) from None
+
+    def load_data(self, spec: dict):
+        """The data set of ``spec``: an uploaded CSV by its upload_id, any other from the shared cache."""
+        if spec["name"] == "csv":
+            if self.uploads is None or "upload_id" not in spec:
+                raise Unprocessable(["body", "dataset", "upload_id"], "upload the CSV file first "
+                                    "(POST /api/datasets/csv) and give its upload_id")
+            return self.uploads.dataset(spec)
+        return self.data.load(spec)
 
     def add(self, session: Session) -> Session:
         """Store ``session``; 503 when the server holds too many sessions or parameters."""

@@ -23,24 +23,24 @@ def finite(value):
 
 def encode(arr, label: str | None = None, encoding: str = "json") -> dict:
     """{"shape", "values", "label"}: nested lists whose nesting matches shape, or with encoding "b64"
-    the float32 little-endian bytes in row-major order, base64-encoded, with "dtype": "float32le"."""
+    the float32 little-endian bytes in row-major order, base64-encoded, with "dtype": "float32le".
+
+    One ``tolist()`` per tensor (float32 entries become the Python floats of the same value); the
+    finiteness check is one vectorised pass, so nothing walks the values again afterwards."""
     arr = np.asarray(arr)
     out: dict = {"shape": list(arr.shape)}
     if label is not None:
         out["label"] = label
-    values = arr.astype(np.float64 if encoding == "json" else "<f4", copy=False)
-    ok = bool(np.isfinite(values).all()) if values.dtype.kind == "f" else True
+    mask = np.isfinite(arr) if arr.dtype.kind in "fc" else None
+    ok = mask is None or bool(mask.all())
     if not ok:
         out["nonfinite"] = True
-        values = np.where(np.isfinite(values), values, 0.0)
+        arr = np.where(mask, arr, 0.0)
     if encoding == "b64":
         out["dtype"] = "float32le"
-        out["values"] = base64.b64encode(np.ascontiguousarray(values, dtype="<f4").tobytes()).decode("ascii")
+        out["values"] = base64.b64encode(np.ascontiguousarray(arr, dtype="<f4").tobytes()).decode("ascii")
         return out
-    listed = values.tolist()
-    if not ok:
-        listed = _nulls(listed, np.isfinite(arr.astype(np.float64)).tolist())
-    out["values"] = listed
+    out["values"] = arr.tolist() if ok else _nulls(arr.tolist(), mask.tolist())
     return out
 
 

@@ -1,11 +1,16 @@
 """The learning-rate range test (Smith 2017, "Cyclical Learning Rates"; fastai's lr_find).
 
-Over one pass through the training data the learning rate grows exponentially from ``min_lr`` to
-``max_lr``, one value per batch: lr_i = min_lr · (max_lr / min_lr)^(i / (n − 1)). The batch losses are
-smoothed with a bias-corrected exponential moving average, s_i = (β·m_{i−1} + (1 − β)·loss_i) / (1 − β^(i+1)),
-and the test stops early once the smoothed loss exceeds ``stop_factor`` × its best value, or the network
-diverges. The suggested rate is where the smoothed loss falls fastest against log(lr) (the steepest
-negative slope) before its minimum.
+Over at least ``MIN_STEPS`` batches (one pass, or several passes over a small data set) the learning
+rate grows exponentially from ``min_lr`` to ``max_lr``, one value per batch:
+lr_i = min_lr · (max_lr / min_lr)^(i / (n − 1)). The batch losses are smoothed with a bias-corrected
+exponential moving average, s_i = (β·m_{i−1} + (1 − β)·loss_i) / (1 − β^(i+1)), and the test stops early
+once the smoothed loss exceeds ``stop_factor`` × its best value, or the network diverges.
+
+The suggested rate is fastai's "minimum / 10": the rate where the smoothed loss is lowest (after the
+first tenth of the run, while the average warms up), divided by ten: a rate that still descends fast
+but sits safely below the point where the loss blows up. The rate of steepest descent of the smoothed
+loss against log(rate) before that minimum is reported too. A pass of a few batches is mostly noise
+(each batch sees a different rate), which is why short passes are lengthened to ``MIN_STEPS``.
 """
 from __future__ import annotations
 
@@ -26,6 +31,9 @@ def rate_schedule(min_lr: float, max_lr: float, steps: int) -> np.ndarray:
     return np.geomspace(min_lr, max_lr, steps)
 
 
+MIN_STEPS = 300                 # batches of a range test by default (one pass, or more if it is short)
+
+
 def smooth(losses, beta: float = 0.98) -> np.ndarray:
     """Bias-corrected exponential moving average of ``losses`` (as fastai's lr_find)."""
     out, mean = np.empty(len(losses)), 0.0
@@ -35,30 +43,50 @@ def smooth(losses, beta: float = 0.98) -> np.ndarray:
     return out
 
 
-def suggest(rates, smoothed) -> float | None:
-    """The rate of steepest descent of ``smoothed`` against log(rate), before the minimum; None if too short."""
+def auto_beta(steps: int, beta: float = 0.98) -> float:
+    """``beta``, lowered for short runs so the average lags at most about a twentieth of the run."""
+    return float(min(beta, max(0.0, 1.0 - 5.0 / max(int(steps), 1))))
+
+
+def suggestions(rates, smoothed) -> dict:
+    """{"minimum": rate of the lowest smoothed loss, "min_div_10", "steepest": rate of steepest descent
+    before the minimum (None if the loss never fell)}, ignoring the first tenth (the EMA's warm-up)."""
     rates, smoothed = np.asarray(rates, dtype=float), np.asarray(smoothed, dtype=float)
-    end = int(np.argmin(smoothed)) + 1
-    if end < 3:
-        return float(rates[0]) if len(rates) else None
-    slopes = np.gradient(smoothed[:end], np.log(rates[:end]))
-    return float(rates[int(np.argmin(slopes))])
+    n = len(rates)
+    if n == 0:
+        return {"minimum": None, "min_div_10": None, "steepest": None}
+    skip = min(max(1, n // 10), n - 1) if n > 3 else 0
+    r, s = rates[skip:], smoothed[skip:]
+    m = int(np.argmin(s))
+    steepest = None
+    if m >= 2:
+        slopes = np.gradient(s[:m + 1], np.log(r[:m + 1]))
+        i = int(np.argmin(slopes))
+        steepest = float(r[i]) if slopes[i] < 0 else None
+    return {"minimum": float(r[m]), "min_div_10": float(max(r[m] / 10.0, rates[0])), "steepest": steepest}
+
+
+def suggest(rates, smoothed) -> float | None:
+    """The suggested rate: the rate of the lowest smoothed loss / 10 (never below the first rate)."""
+    return suggestions(rates, smoothed)["min_div_10"]
 
 
 def range_test(model, x, y, batch_size: int = 32, min_lr: float = 1e-5, max_lr: float = 10.0,
-               steps: int | None = None, beta: float = 0.98, stop_factor: float = 4.0,
+               steps: int | None = None, beta: float | None = None, stop_factor: float = 4.0,
                progress: Callable[[dict], None] | None = None,
                should_stop: Callable[[], bool] | None = None) -> dict:
     """Run the range test on a compiled ``model`` (its weights change: use a copy you can throw away).
 
-    ``steps`` defaults to one pass over ``x`` (one epoch of batches). ``progress`` gets one
+    ``steps`` defaults to one pass over ``x`` (one epoch of batches), at least ``MIN_STEPS``; ``beta``
+    to ``auto_beta(steps)`` (0.98 for runs of 250 batches or more). ``progress`` gets one
     {"event": "range_step", "learning_rate", "loss", "smoothed"} per batch. Returns {"learning_rates",
-    "losses", "smoothed", "suggested_learning_rate", "stopped": None | "diverged" | "loss_exploded" |
+    "losses", "smoothed", "suggested_learning_rate", "suggestions", "stopped": None | "diverged" | "loss_exploded" |
     "cancelled", "diverged": None | {...}}.
     """
     x = model.prepare_x(x)
     schedule = BatchSchedule(x.shape[0], batch_size, True, model.shuffle_rng)
-    rates = rate_schedule(min_lr, max_lr, steps or schedule.steps_per_epoch)
+    rates = rate_schedule(min_lr, max_lr, steps or max(schedule.steps_per_epoch, MIN_STEPS))
+    beta = auto_beta(len(rates)) if beta is None else beta
     out = {"learning_rates": [], "losses": [], "smoothed": [], "suggested_learning_rate": None,
            "stopped": None, "diverged": None}
     mean, best = 0.0, np.inf
@@ -87,6 +115,6 @@ def range_test(model, x, y, batch_size: int = 32, min_lr: float = 1e-5, max_lr: 
         if not np.isfinite(smoothed) or smoothed > stop_factor * best:
             out["stopped"] = "loss_exploded"
             break
-    if out["learning_rates"]:
-        out["suggested_learning_rate"] = suggest(out["learning_rates"], out["smoothed"])
+    out["suggestions"] = suggestions(out["learning_rates"], out["smoothed"])
+    out["suggested_learning_rate"] = out["suggestions"]["min_div_10"]
     return out

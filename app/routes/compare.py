@@ -28,7 +28,10 @@ async def start(body: CompareCreate, manager: Manager, store: Annotated[SessionS
     Validates the config by building it once here (422 naming the field), then answers at once;
     poll GET /api/compare/{id} for the curves so far."""
     probe = await run_in_threadpool(store.build, body)
-    config = {**probe.config, "dataset": probe.config["dataset"]}
+    dataset = probe.config["dataset"]
+    if dataset["name"] == "csv":               # workers read the uploaded file by path
+        dataset = store.uploads.worker_spec(dataset)
+    config = {**probe.config, "dataset": dataset}
     job = await run_in_threadpool(manager.start, body.mode, config, _tasks(body))
     return {**manager.snapshot(job.id), "epochs": body.epochs}
 

@@ -9,14 +9,14 @@ from starlette.concurrency import run_in_threadpool
 from .. import session_io
 from ..deps import get_settings, get_store
 from ..errors import Unprocessable
-from ..responses import RenderOptions, json_bytes, run_locked
+from ..responses import RenderOptions, json_bytes, render_options, run_locked
 from ..schemas import ForwardRequest, ResetRequest, SessionCreate, SessionPatch, SessionPublic
 from ..settings import Settings
 from ..store import SessionStore
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 Store = Annotated[SessionStore, Depends(get_store)]
-Render = Annotated[RenderOptions, Depends()]
+Render = Annotated[RenderOptions, Depends(render_options)]
 
 
 @router.post("", status_code=201, response_model=SessionPublic)
@@ -85,13 +85,13 @@ async def step(session_id: str, store: Store, options: Render):
 @router.post("/{session_id}/epoch")
 async def epoch(session_id: str, store: Store):
     session = store.get(session_id)
-    return await run_locked(session, session.run_epoch)
+    return await run_locked(session, session.run_epoch, inline=False)
 
 
 @router.get("/{session_id}/history")
 async def history(session_id: str, store: Store):
     session = store.get(session_id)
-    return await run_locked(session, session.history_public)
+    return await run_locked(session, session.history_public, inline=False)
 
 
 @router.get("/{session_id}/predict-grid")
@@ -100,7 +100,24 @@ async def predict_grid(session_id: str, store: Store, settings: Annotated[Settin
     if resolution > settings.max_grid:
         raise Unprocessable(["query", "resolution"], f"at most {settings.max_grid}, got {resolution}")
     session = store.get(session_id)
-    return await run_locked(session, session_io.predict_grid, session, resolution)
+    return await run_locked(session, session_io.predict_grid, session, resolution, inline=False)
+
+
+@router.get("/{session_id}/data")
+async def data_points(session_id: str, store: Store, settings: Annotated[Settings, Depends(get_settings)],
+                      limit: Annotated[int, Query(ge=1)] = 1000):
+    """2-D sets: the train and test points (at most ``limit`` of each, spread evenly) with their labels."""
+    if limit > settings.max_points:
+        raise Unprocessable(["query", "limit"], f"at most {settings.max_points}, got {limit}")
+    session = store.get(session_id)
+    return await run_locked(session, session_io.data_points, session, limit, inline=False)
+
+
+@router.get("/{session_id}/confusion")
+async def confusion(session_id: str, store: Store, split: Literal["test", "train"] = "test"):
+    """Classification: the confusion matrix (rows true class, columns predicted) over a whole split."""
+    session = store.get(session_id)
+    return await run_locked(session, session_io.confusion, session, split, inline=False)
 
 
 @router.post("/{session_id}/reset", response_model=SessionPublic)
@@ -120,7 +137,7 @@ async def export(session_id: str, store: Store, format: Literal["json", "npz"] =
     """The session's config and weights (Keras layout) as JSON, or as an .npz file."""
     session = store.get(session_id)
     if format == "json":
-        return await run_locked(session, session_io.export_json, session)
+        return await run_locked(session, session_io.export_json, session, inline=False)
 
     def work():
         with session.locked():

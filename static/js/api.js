@@ -24,9 +24,12 @@ const listeners = new Set();
 /** Subscribe to every request's outcome: fn({ok, status, message, path}). */
 export function onRequest(fn) { listeners.add(fn); return () => listeners.delete(fn); }
 
-async function request(method, path, body) {
+async function request(method, path, body, contentType) {
   const init = { method, headers: {} };
-  if (body !== undefined) {
+  if (contentType) {                 // a raw body (a file): sent as it is
+    init.headers['Content-Type'] = contentType;
+    init.body = body;
+  } else if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
@@ -76,6 +79,18 @@ export const predictGrid = (id, resolution = 40) =>
 export const reset = (id, weights = 'initial') =>
   postJSON(`/api/sessions/${id}/reset`, { weights });
 export const exportSession = (id) => getJSON(`/api/sessions/${id}/export`);
+export const confusion = (id, split = 'test') => getJSON(`/api/sessions/${id}/confusion?split=${split}`);
+/** Replace the session by an exported file (JSON, or .npz). */
+export const importSession = (id, file) => request('PUT', `/api/sessions/${id}/export`, file,
+  /\.npz$/i.test(file.name) ? 'application/octet-stream' : 'application/json');
+/** Upload a CSV file; params: {target, kind, test_fraction, seed} (empty ones are left out). */
+export function uploadCsv(file, params = {}) {
+  const q = new URLSearchParams({ filename: file.name });
+  Object.entries(params).forEach(([k, v]) => { if (v !== '' && v !== null && v !== undefined) q.set(k, v); });
+  return request('POST', `/api/datasets/csv?${q}`, file, 'text/csv');
+}
+export const startMnistDownload = () => postJSON('/api/datasets/mnist/download');
+export const mnistDownload = () => getJSON('/api/datasets/mnist/download');
 export const startCompare = (body) => postJSON('/api/compare', body);
 export const getCompare = (id) => getJSON(`/api/compare/${id}`);
 export const cancelCompare = (id) => del(`/api/compare/${id}`);

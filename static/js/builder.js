@@ -45,7 +45,7 @@ export class Builder {
       <fieldset><legend>Data</legend>
         <label>data set <select name="dataset" title="${esc(ds.description)}">${o.datasets.map((d) => `<option value="${esc(d.name)}" ${d.name === c.dataset.name ? 'selected' : ''} ${d.available && d.name !== 'csv' ? '' : 'disabled'} title="${esc(d.available ? d.description : d.reason)}">${esc(d.name)}${d.available ? '' : ' (not available)'}</option>`).join('')}</select></label>
         <p class="help">${esc(ds.description || '')}</p>
-        ${unavailable.map((d) => `<p class="help warn" data-unavailable="${esc(d.name)}"><b>${esc(d.name)}</b>: ${esc((d.reason || '').split(':')[0])}. Run <code>backprop-lab download ${esc(d.name)}</code>.</p>`).join('')}
+        ${unavailable.map((d) => `<p class="help warn" data-unavailable="${esc(d.name)}"><b>${esc(d.name)}</b>: ${esc((d.reason || '').split(':')[0])}. Download it below (or run <code>backprop-lab download ${esc(d.name)}</code>).</p>`).join('')}
         <div class="grid2">${dsOpts.map(([k, spec]) => this.field(`d.${k}`, k.replace(/_/g, ' '), spec, c.dataset[k] ?? spec.default)).join('')}</div>
       </fieldset>
       <fieldset><legend>Layers <span class="muted">(input: ${esc((ds.input_shape || ['?'])[0])} units)</span></legend>
@@ -90,14 +90,7 @@ export class Builder {
     const i = Number(t.dataset.i);
     if (t.name === 'dataset') {
       cfg.dataset = { name: n };
-      const ds = this.dataset(n);
-      const out = cfg.layers[cfg.layers.length - 1];
-      if (ds.kind === 'classification' && ds.n_classes) {
-        out.units = ds.n_classes; out.activation = 'softmax'; cfg.loss = 'categorical_crossentropy';
-      } else if (ds.kind === 'regression') {
-        out.units = 1; out.activation = 'linear'; cfg.loss = 'mean_squared_error';
-      }
-      if ((ds.input_shape || [0])[0] > 100) cfg.batch_size = Math.max(cfg.batch_size, 32);
+      fitOutput(cfg, this.dataset(n));
     } else if (t.name.startsWith('d.')) cfg.dataset[t.name.slice(2)] = n;
     else if (t.name.startsWith('o.')) cfg.optimizer[t.name.slice(2)] = n;
     else if (t.name === 'units') cfg.layers[i].units = Math.max(1, Math.round(n));
@@ -117,10 +110,33 @@ export class Builder {
     this.onChange(cfg);
   }
 
+  /** Switch to a data set given by the page (an uploaded CSV): output layer and loss follow it. */
+  useDataset(spec, info) {
+    const cfg = clone(this.config);
+    cfg.dataset = { ...spec };
+    fitOutput(cfg, info);
+    this.set(cfg);
+    this.onChange(cfg);
+  }
+
+  /** New options from the server (e.g. MNIST became available). */
+  setOptions(options) { this.options = options; this.set(this.config); }
+
   /** Set the learning rate field (e.g. from the comparison) without rebuilding the form. */
   setLearningRate(lr) {
     this.config.optimizer.learning_rate = lr;
     const input = this.root.querySelector('[name="learning_rate"]');
     if (input) input.value = String(lr);
   }
+}
+
+/** The output layer and loss that fit a data set: softmax over its classes, or one linear unit. */
+function fitOutput(cfg, ds) {
+  const out = cfg.layers[cfg.layers.length - 1];
+  if (ds.kind === 'classification' && ds.n_classes) {
+    out.units = ds.n_classes; out.activation = 'softmax'; cfg.loss = 'categorical_crossentropy';
+  } else if (ds.kind === 'regression') {
+    out.units = (ds.n_targets || 1); out.activation = 'linear'; cfg.loss = 'mean_squared_error';
+  }
+  if ((ds.input_shape || [0])[0] > 100) cfg.batch_size = Math.max(cfg.batch_size, 32);
 }

@@ -9,6 +9,8 @@ import { toMat } from './tensor.js';
 const Plotly = window.Plotly;
 const MAX_DIGITS = 12;
 const MAX_UNITS = 32;
+const CONFUSION = `<h4>Confusion matrix <span class="muted" data-role="confusion-note">rows: true class, columns: predicted —
+  the whole test set, after each epoch (run an Epoch)</span></h4><div class="chart small" data-role="confusion"></div>`;
 
 function argmax(arr, off, n) {
   let best = 0;
@@ -49,17 +51,16 @@ export class DataView {
     if (help) {
       help.textContent = this.kind === 'mnist'
         ? 'The current minibatch: each digit with its true and predicted label and the output layer a(L) (10 probabilities).'
-        : 'The network\'s prediction over the input plane: white is the decision boundary (P = 0.5), blue class 1, orange class 0. Dots: training points seen so far.';
+        : 'The network\'s prediction over the input plane: white is the decision boundary (P = 0.5), blue class 1, orange class 0. Filled dots: training points; open rings: test points.';
     }
     if (this.kind === 'mnist') {
       this.root.innerHTML = `<h4>The batch <span class="muted">true → predicted, bars: output probabilities a(L)</span></h4>
         <div class="digits" data-role="digits"></div>
         <h4>W(1) as images <span class="muted">one 28×28 picture per hidden unit: what each unit looks for</span></h4>
         <div class="units" data-role="units"></div>
-        <h4>Confusion matrix <span class="muted">rows: true digit, columns: predicted — the training batches drawn this epoch</span></h4>
-        <div class="chart small" data-role="confusion"></div>`;
+        ${CONFUSION}`;
     } else if (this.kind === 'plane') {
-      this.root.innerHTML = `<div class="chart" data-role="boundary"></div>`;
+      this.root.innerHTML = `<div class="chart" data-role="boundary"></div>${this.info.kind === 'classification' ? CONFUSION : ''}`;
     } else {
       this.root.innerHTML = '<p class="muted">This data set has more than two inputs: see the layer panels.</p>';
     }
@@ -94,7 +95,7 @@ export class DataView {
       const p = pts[part];
       if (!p) return;
       const X = toMat(p.x);
-      const labels = p.labels || (p.y ? toLabels(toMat(p.y)) : []);
+      const labels = p.labels || (p.targets ? Array.from(toMat(p.targets).data) : (p.y ? toLabels(toMat(p.y)) : []));
       const xs = []; const ys = []; const cs = [];
       for (let i = 0; i < X.rows; i += 1) {
         xs.push(X.data[i * X.cols]); ys.push(X.data[i * X.cols + 1]);
@@ -103,7 +104,7 @@ export class DataView {
       traces.push({ type: 'scatter', mode: 'markers', x: xs, y: ys, name: part,
         marker: { size: part === 'train' ? 6 : 5, color: cs, colorscale: regression ? PLOTLY_DIVERGING : undefined,
           symbol: part === 'train' ? 'circle' : 'circle-open', line: { width: part === 'train' ? 0.6 : 1.4, color: part === 'train' ? '#fff' : undefined } },
-        hovertemplate: `${part}: (%{x:.2f}, %{y:.2f})<extra></extra>` });
+        hovertemplate: `${part}: (%{x:.2f}, %{y:.2f})<extra></extra>`, meta: { points: xs.length } });
     });
     const layout = baseLayout({ xaxis: { title: { text: 'x1' }, range: [x1[0], x1[cols - 1]], constrain: 'domain' },
       yaxis: { title: { text: 'x2' }, range: [x2[0], x2[rows - 1]], scaleanchor: 'x' },
@@ -135,7 +136,6 @@ export class DataView {
         return `<i style="height:${Math.round(v * 100)}%" class="${k === t ? 'true' : ''}" title="p(${k}) = ${v.toFixed(3)}"></i>`;
       }).join('') : '';
     });
-    this.countConfusion(view, y, out);
     const first = view.layers[0];
     const units = this.root.querySelector('[data-role="units"]');
     if (first && first.W && first.W.cols === 784) {
@@ -145,33 +145,20 @@ export class DataView {
     }
   }
 
-  /** Count the predictions of each batch drawn (once per step), starting again every epoch. */
-  countConfusion(view, y, out) {
-    if (!y || !out || out.cols < 2) return;
-    const key = `${view.epoch}:${view.step}:${view.batch.indices[0]}`;
-    if (key === this.cmKey) return;
-    this.cmKey = key;
-    if (!this.cm || this.cmEpoch !== view.epoch) {
-      this.cm = Array.from({ length: out.cols }, () => new Array(out.cols).fill(0));
-      this.cmEpoch = view.epoch;
-    }
-    for (let i = 0; i < out.rows; i += 1) {
-      this.cm[argmax(y.data, i * y.cols, y.cols)][argmax(out.data, i * out.cols, out.cols)] += 1;
-    }
-    const now = performance.now();
-    if (!this.cmDrawn || now - this.cmDrawn > 1500) { this.cmDrawn = now; this.showConfusion(this.cm); }
-  }
-
-  /** Confusion matrix (counts, rows true, columns predicted). */
-  showConfusion(matrix) {
+  /** Confusion matrix over the test set (GET /confusion): rows true class, columns predicted. */
+  showConfusion(res) {
     const el = this.root.querySelector('[data-role="confusion"]');
-    if (!el || !matrix) return;
-    const m = Array.isArray(matrix) ? matrix : matrix.values;
-    const labels = m.map((_, i) => String(i));
+    if (!el || !res || !res.matrix) return;
+    const m = res.matrix;
+    const labels = (res.class_names || m.map((_, i) => String(i))).map(String);
     const trace = { type: 'heatmap', z: m, x: labels, y: labels, colorscale: PLOTLY_SEQUENTIAL, showscale: false,
       hovertemplate: 'true %{y}, predicted %{x}: %{z}<extra></extra>', texttemplate: '%{z}', textfont: { size: 9 } };
-    Plotly.react(el, [trace], baseLayout({ xaxis: { title: { text: 'predicted' }, side: 'bottom' },
-      yaxis: { title: { text: 'true' }, autorange: 'reversed' }, margin: { l: 40, r: 8, t: 8, b: 36 }, hovermode: 'closest' }), PLOT_CONFIG);
+    Plotly.react(el, [trace], baseLayout({ xaxis: { title: { text: 'predicted' }, side: 'bottom', type: 'category' },
+      yaxis: { title: { text: 'true' }, autorange: 'reversed', type: 'category' }, margin: { l: 40, r: 8, t: 8, b: 36 }, hovermode: 'closest' }), PLOT_CONFIG);
+    el.dataset.total = String(m.flat().reduce((a, b) => a + b, 0));
+    el.dataset.epoch = String(res.epoch);
+    const note = this.root.querySelector('[data-role="confusion-note"]');
+    if (note) note.textContent = `rows: true class, columns: predicted — all ${res.n} test samples after epoch ${res.epoch}, accuracy ${(100 * res.accuracy).toFixed(1)}%`;
   }
 }
 

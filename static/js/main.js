@@ -14,108 +14,11 @@ import { Health } from './health.js';
 import { Compare } from './compare.js';
 import { DataView } from './dataview.js';
 import { Notify } from './notify.js';
+import { Sources, importButton } from './sources.js';
+import { $, app, ui, hooks, handleError } from './page.js';
+import { renderAll, apply, loadPoints, refreshHistory, refreshGrid } from './refresh.js';
 
-const $ = (sel) => document.querySelector(sel);
-const app = { options: null, config: null, id: null, info: null, view: emptyView(), socket: null,
-  playing: false, sample: 0, grid: { busy: false, last: 0 }, chartsAt: 0, frames: [], points: null };
-let ui = {};
 const PLAY_FIELDS = ['z', 'a', 'delta', 'dW', 'db', 'W_updated', 'b_updated', 'x', 'y', 'loss'];
-
-// Plotly charts are the slow part of a frame: while playing, redraw at most one of them per
-// animation frame, each no more often than `every` ms (when stopped, all of them at once).
-const lazy = {
-  step: { every: 300, draw: () => ui.charts.drawStep() },
-  epoch: { every: 1000, draw: () => ui.charts.drawEpoch() },
-  health: { every: 1000, draw: () => ui.health.draw() },
-  grid: { every: 600, draw: () => ui.dataview.showGrid(app.gridData) },
-};
-Object.values(lazy).forEach((c) => { c.last = 0; c.dirty = false; });
-
-function drawLazy() {
-  const now = performance.now();
-  const due = Object.values(lazy).filter((c) => c.dirty && (!app.playing || now - c.last >= c.every));
-  const todo = app.playing ? due.sort((a, b) => a.last - b.last).slice(0, 1) : due;
-  todo.forEach((c) => { c.dirty = false; c.last = now; c.draw(); });
-}
-
-function renderAll() {
-  const v = app.view;
-  ui.controls.show(v, { noSession: !app.id });
-  ui.diagram.render(v);
-  ui.layers.render(v);
-  ui.equations.render(v, app.config);
-  ui.dataview.showView(v);
-  ['step', 'health'].forEach((k) => { lazy[k].dirty = true; });
-  drawLazy();
-  const n = v.batch && v.batch.x ? v.batch.x.rows : 0;
-  $('#sample-label').textContent = n ? `sample ${app.sample + 1} of ${n} (training row ${v.batch.indices[app.sample] ?? '?'})` : 'no batch yet';
-  Object.assign(document.body.dataset, { step: v.step, epoch: v.epoch, phase: v.phase, session: app.id || '' });
-  if (v.phase === 'diverged') {
-    ui.notify.diverged(v.diverged, app.config.optimizer.learning_rate, fixDivergence);
-    document.body.dataset.diverged = 'true';
-  }
-}
-
-/** Merge one answer (HTTP or a WebSocket frame) into the view and redraw. */
-function apply(res, kind) {
-  const before = app.view;
-  app.view = merge(app.view, res);
-  const v = app.view;
-  if (v.batch && app.sample >= v.batch.x.rows) app.sample = 0;
-  if (['step', 'frame', 'forward'].includes(kind)) {
-    const loss = Number.isFinite(res.loss) ? res.loss : res.state?.batch_loss;
-    if (kind !== 'forward') ui.charts.addStep(v.step, loss);
-  }
-  if (kind === 'update') ui.charts.addStep(v.step, res.state?.batch_loss ?? v.loss);
-  collectPoints(v);
-  ui.health.record(v);
-  renderAll();
-  if (v.epoch !== before.epoch || kind === 'epoch') refreshHistory();
-  refreshGrid();
-}
-
-/** 2-D sets: the training points seen in the batches so far (the server sends no point list). */
-function collectPoints(v) {
-  if (!app.points || !v.batch || !v.batch.x || v.batch.x.cols !== 2) return;
-  const { x, y, indices } = { ...v.batch };
-  indices.forEach((row, i) => {
-    if (app.points.seen.has(row)) return;
-    app.points.seen.add(row);
-    app.points.x.push([x.data[2 * i], x.data[2 * i + 1]]);
-    app.points.labels.push(y ? (y.cols === 1 ? y.data[i] : (y.data[i * y.cols + 1] > y.data[i * y.cols] ? 1 : 0)) : 0);
-  });
-  ui.dataview.points = { train: { x: { shape: [app.points.x.length, 2], values: app.points.x }, labels: app.points.labels } };
-}
-
-async function refreshHistory() {
-  if (!app.id) return;
-  try {
-    const h = await api.history(app.id);
-    ui.charts.setHistory(h.history || h);
-    lazy.epoch.dirty = true;
-    lazy.step.dirty = true;
-    drawLazy();
-  } catch (err) { handleError(err); }
-}
-
-async function refreshGrid(force = false) {
-  const g = app.grid;
-  const now = performance.now();
-  if (!app.id || ui.dataview.kind !== 'plane' || g.busy || app.view.phase === 'diverged') return;
-  if (!force && app.playing && now - g.last < 600) return;
-  g.busy = true;
-  g.last = now;
-  try {
-    app.gridData = await api.predictGrid(app.id, 40);
-    lazy.grid.dirty = true;
-    drawLazy();
-  } catch (err) { if (err.status !== 409) handleError(err); } finally { g.busy = false; }
-}
-
-function handleError(err) {
-  if (err.status === 0) ui.notify.showError(err.message, 'lost');
-  else ui.notify.showError(err.message);
-}
 
 async function act(name) {
   if (name === 'play') return play();
@@ -134,7 +37,7 @@ function play() {
   const s = ui.controls.speed();
   app.playing = true;
   ui.controls.setPlaying(true);
-  app.frames = [];
+  app.fps.reset();
   // Big layers (MNIST): while playing, skip W before the update and ΔW (W_updated is enough).
   const sizes = [(app.info.input_shape || [2])[0], ...app.config.layers.map((l) => l.units)];
   const big = sizes.slice(1).some((n, i) => n * sizes[i] > 20000);
@@ -158,10 +61,7 @@ function stopped() {
 
 function onFrame(data) {
   if (!app.playing) return;
-  const now = performance.now();
-  app.frames.push(now);
-  while (app.frames.length && now - app.frames[0] > 2000) app.frames.shift();
-  const fps = app.frames.length > 1 ? ((app.frames.length - 1) * 1000) / (now - app.frames[0]) : 0;
+  const fps = app.fps.tick();
   ui.controls.showFps(fps);
   document.body.dataset.fps = fps.toFixed(1);
   apply(data, 'frame');
@@ -185,40 +85,60 @@ function onSocketStatus(status) {
   if (status === 'dead') ui.notify.showError('The connection to the server is lost. Start `backprop-lab serve` again and reload the page.', 'lost');
 }
 
-async function newSession() {
+function closeSession() {
   if (app.playing) pause();
   if (app.socket) app.socket.close();
-  const old = app.id;
-  app.id = null;
   app.socket = null;
-  if (old) api.deleteSession(old).catch(() => {});
   app.view = emptyView();
   app.sample = 0;
+  app.gridData = null;
   ui.notify.clearDiverged();
   delete document.body.dataset.diverged;
   ui.charts.clear();
   ui.health.clear();
+}
+
+/** Show a session the server answered (new, or imported under the same id). */
+function startSession(res) {
+  app.id = res.id;
+  app.info = res.dataset || app.options.datasets.find((d) => d.name === app.config.dataset.name) || {};
+  const inputs = (app.info.input_shape || [2])[0];
+  ui.diagram.build([inputs, ...app.config.layers.map((l) => l.units)]);
+  ui.layers.build(app.config, inputs);
+  ui.dataview.build(app.info);
+  app.view = merge(emptyView(), res);
+  app.socket = new api.SessionSocket(app.id, { onFrame, onMessage, onStatus: onSocketStatus });
+  app.socket.send({ command: 'options', encoding: 'b64' });
+  ui.notify.clearError();
+  renderAll();
+  loadPoints();
+  refreshGrid(true);
+}
+
+async function newSession() {
+  const old = app.id;
+  closeSession();
+  app.id = null;
+  if (old) api.deleteSession(old).catch(() => {});
   try {
-    const res = await api.createSession(app.config);
-    app.id = res.id;
-    app.info = res.dataset || app.options.datasets.find((d) => d.name === app.config.dataset.name) || {};
-    const inputs = (app.info.input_shape || [2])[0];
-    ui.diagram.build([inputs, ...app.config.layers.map((l) => l.units)]);
-    ui.layers.build(app.config, inputs);
-    ui.dataview.build(app.info);
-    const features = app.config.dataset.features;
-    app.points = inputs === 2 && (!features || features.join() === 'x1,x2') ? { seen: new Set(), x: [], labels: [] } : null;
-    ui.dataview.points = null;
-    app.view = merge(emptyView(), res);
-    app.socket = new api.SessionSocket(app.id, { onFrame, onMessage, onStatus: onSocketStatus });
-    app.socket.send({ command: 'options', encoding: 'b64' });
-    ui.notify.clearError();
-    renderAll();
-    refreshGrid(true);
+    startSession(await api.createSession(app.config));
   } catch (err) {
     handleError(err);
     renderAll();
   }
+}
+
+/** An imported export replaced the session (same id): adopt its config, weights and counters. */
+function imported(res, name) {
+  closeSession();
+  const { dataset, layers, loss, optimizer, kernel_initializer, bias_initializer, batch_size, seed } = res.config;
+  app.config = { dataset, layers: layers.map((l) => ({ units: l.units, activation: l.activation })), loss,
+    optimizer, kernel_initializer, bias_initializer, batch_size, seed };
+  ui.builder.set(app.config);
+  writeURL(app.config);
+  startSession(res);
+  refreshHistory();
+  ui.notify.say(`Imported ${name}: its configuration and weights (step ${res.state.step}).`);
 }
 
 async function reset() {
@@ -244,6 +164,7 @@ async function setLearningRate(lr) {
   if (app.id) await api.setOptimizer(app.id, { learning_rate: lr });
 }
 
+hooks.fixDivergence = fixDivergence;
 async function fixDivergence(lr) {
   try { await setLearningRate(lr); await reset(); } catch (err) { handleError(err); }
 }
@@ -312,6 +233,10 @@ async function init() {
   ui.charts = new Charts($('#chart-epoch'), $('#chart-step'), $('#log-y'));
   ui.health = new Health($('#chart-health'));
   ui.dataview = new DataView($('#dataview'));
+  ui.sources = new Sources($('#sources'), { getOptions: () => app.options, onError: handleError,
+    onOptions: (o) => { app.options = o; ui.builder.setOptions(o); ui.notify.say('MNIST is downloaded: pick it as the data set.'); },
+    onDataset: (spec, info) => ui.builder.useDataset(spec, info) });
+  importButton($('#import'), { getId: () => app.id, onImported: imported, onError: handleError });
   ui.compare = new Compare($('#compare'), { getConfig: () => clone(app.config), onError: handleError,
     onUseRate: async (lr) => { try { await setLearningRate(lr); ui.notify.say(`Training goes on with η = ${lr} (weights kept).`); } catch (err) { handleError(err); } } });
   ui.compare.drawEmpty();

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import numpy as np
 import pytest
 from app_helpers import SMALL_NET, strict_json
 
@@ -51,7 +52,11 @@ async def test_range_test_suggests_a_rate(client):
     history = job["runs"][0]["history"]
     rates = history["learning_rate"]
     assert rates[0] == pytest.approx(1e-4) and all(b > a for a, b in zip(rates, rates[1:]))
-    assert len(history["smoothed_loss"]) == len(rates) == len(history["batch_loss"]) <= 50
+    assert len(history["smoothed_loss"]) == len(rates) == len(history["batch_loss"]) <= 300
+    skip = max(1, len(rates) // 10)                              # the moving average's warm-up
+    assert rates[int(np.argmin(history["smoothed_loss"][skip:])) + skip] / 10 == pytest.approx(
+        job["suggested_learning_rate"])                          # fastai's "minimum / 10"
+    assert set(job["suggestions"]) == {"minimum", "min_div_10", "steepest"}
 
 
 async def test_cancel_and_bad_bodies(client):

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from engine.builder import build_model
-from engine.lr_finder import range_test, rate_schedule, smooth, suggest
+from engine.compare import range_test_run
+from engine.lr_finder import MIN_STEPS, range_test, rate_schedule, smooth, suggest, suggestions
 
 
 def test_rate_schedule_is_geometric():
@@ -21,10 +22,25 @@ def test_smoothing_is_bias_corrected():
     assert s[1] == pytest.approx((0.5 * 0.5 * 1.0 + 0.5 * 3.0) / (1 - 0.25))
 
 
-def test_suggest_picks_the_steepest_descent_before_the_minimum():
+def test_suggest_is_the_minimum_over_ten_and_steepest_is_reported():
     rates = np.geomspace(1e-4, 1.0, 9)
     losses = np.array([1.0, 0.99, 0.97, 0.6, 0.3, 0.25, 0.24, 0.5, 2.0])
-    assert suggest(rates, losses) == pytest.approx(rates[3])
+    assert suggest(rates, losses) == pytest.approx(rates[6] / 10)
+    found = suggestions(rates, losses)
+    assert found["minimum"] == pytest.approx(rates[6]) and found["steepest"] == pytest.approx(rates[3])
+    assert suggest(rates, [1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8]) == pytest.approx(rates[0])
+
+
+@pytest.mark.parametrize("name", ["xor", "circle"])
+def test_suggested_rate_lies_where_sgd_trains_well(name):
+    """xor and circle (250 training points, batch 16: a pass is only 16 batches) train well with SGD at
+    η ≈ 0.1–1 and poorly at 0.01 or 10; the range test (lengthened to MIN_STEPS batches) must land there."""
+    spec = {"dataset": {"name": name, "seed": 0}, "layers": [{"units": 8, "activation": "tanh"},
+            {"units": 8, "activation": "tanh"}, {"units": 2, "activation": "softmax"}], "loss": None,
+            "optimizer": {"name": "sgd", "learning_rate": 0.1}, "batch_size": 16, "seed": 0}
+    out = range_test_run(spec, 1e-5, 10.0)
+    assert len(out["learning_rates"]) > 200 and MIN_STEPS == 300     # not the 16 batches of one pass
+    assert 0.03 <= out["suggested_learning_rate"] <= 1.0
 
 
 def test_range_test_on_a_real_network():
@@ -36,7 +52,7 @@ def test_range_test_on_a_real_network():
                         "categorical_crossentropy", {"name": "sgd"}, seed=0)
     out = range_test(model, x, y, batch_size=8, min_lr=1e-4, max_lr=50.0)
     n = len(out["learning_rates"])
-    assert 2 <= n <= 32 and len(out["losses"]) == n == len(out["smoothed"])
+    assert 2 <= n <= MIN_STEPS and len(out["losses"]) == n == len(out["smoothed"])
     assert out["learning_rates"][0] == pytest.approx(1e-4)
     assert 1e-4 <= out["suggested_learning_rate"] <= 50.0
     assert out["stopped"] in (None, "loss_exploded", "diverged")

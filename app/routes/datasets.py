@@ -1,0 +1,44 @@
+"""/api/datasets: upload a CSV file as a data set, and download MNIST on request."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from ..responses import json_bytes
+from .sessions import _read_limited
+
+router = APIRouter(prefix="/api/datasets", tags=["datasets"])
+
+
+@router.post("/csv", status_code=201)
+async def upload_csv(request: Request,
+                     filename: Annotated[str, Query(max_length=200)] = "upload.csv",
+                     target: Annotated[str | None, Query(max_length=200, description="Column to predict "
+                                                         "(default: the last column).")] = None,
+                     kind: Literal["classification", "regression"] | None = None,
+                     test_fraction: Annotated[float, Query(ge=0.05, le=0.5)] = 0.2,
+                     seed: Annotated[int, Query(ge=0, le=2**32 - 1)] = 0):
+    """The CSV file as the raw request body (header row, one sample per row; at most max_csv_bytes).
+
+    Answers {"upload_id", "columns", "options", "dataset"}; use it with POST /api/sessions and
+    {"dataset": {"name": "csv", "upload_id": ...}}. A bad file gets 422 naming its line and column."""
+    settings = request.app.state.settings
+    raw = await _read_limited(request, settings.max_csv_bytes)
+    options = {"target": target, "kind": kind, "test_fraction": test_fraction, "seed": seed}
+    answer = await run_in_threadpool(request.app.state.uploads.add, raw, filename, options)
+    return json_bytes(answer, status_code=201)
+
+
+@router.post("/mnist/download", status_code=202)
+async def start_mnist_download(request: Request):
+    """Fetch the four MNIST files (checksummed) into the per-user cache, in the background."""
+    job = request.app.state.mnist_download
+    return job.start() or job.snapshot()
+
+
+@router.get("/mnist/download")
+async def mnist_download_progress(request: Request):
+    """{"status": idle|running|done|error, "fraction", "message", "error", "available", ...}."""
+    return request.app.state.mnist_download.snapshot()

@@ -1,0 +1,94 @@
+// Redrawing the page from the session: every view after each answer or frame (canvas views every
+// frame, Plotly charts through the Lazy budget), and the data fetched alongside (history, decision
+// boundary grid, data points, confusion matrix).
+
+import * as api from './api.js';
+import { merge } from './stepview.js';
+import { Lazy } from './schedule.js';
+import { $, app, ui, hooks, handleError } from './page.js';
+
+export const lazy = new Lazy({
+  epoch: { every: 1000, draw: () => ui.charts.drawEpoch() },
+  health: { every: 1000, draw: () => ui.health.draw() },
+  grid: { every: 800, draw: () => ui.dataview.showGrid(app.gridData) },
+});
+export const drawLazy = () => lazy.draw(app.playing);
+
+export function renderAll() {
+  const v = app.view;
+  ui.controls.show(v, { noSession: !app.id });
+  ui.diagram.render(v);
+  ui.layers.render(v);
+  ui.equations.render(v, app.config);
+  ui.dataview.showView(v);
+  ui.charts.drawStep();               // a canvas: every frame
+  lazy.mark('health');
+  drawLazy();
+  const n = v.batch && v.batch.x ? v.batch.x.rows : 0;
+  $('#sample-label').textContent = n ? `sample ${app.sample + 1} of ${n} (training row ${v.batch.indices[app.sample] ?? '?'})` : 'no batch yet';
+  Object.assign(document.body.dataset, { step: v.step, epoch: v.epoch, phase: v.phase, session: app.id || '' });
+  if (v.phase === 'diverged') {
+    ui.notify.diverged(v.diverged, app.config.optimizer.learning_rate, hooks.fixDivergence);
+    document.body.dataset.diverged = 'true';
+  }
+}
+
+/** Merge one answer (HTTP or a WebSocket frame) into the view and redraw. */
+export function apply(res, kind) {
+  const before = app.view;
+  app.view = merge(app.view, res);
+  const v = app.view;
+  if (v.batch && app.sample >= v.batch.x.rows) app.sample = 0;
+  if (['step', 'frame', 'forward'].includes(kind)) {
+    const loss = Number.isFinite(res.loss) ? res.loss : res.state?.batch_loss;
+    if (kind !== 'forward') ui.charts.addStep(v.step, loss);
+  }
+  if (kind === 'update') ui.charts.addStep(v.step, res.state?.batch_loss ?? v.loss);
+  ui.health.record(v);
+  renderAll();
+  if (v.epoch !== before.epoch || kind === 'epoch') refreshHistory();
+  refreshGrid();
+}
+
+/** 2-D sets: every train and test point (GET /data), drawn under the decision boundary. */
+export async function loadPoints() {
+  if (ui.dataview.kind !== 'plane') return;
+  try {
+    ui.dataview.points = await api.datasetPoints(app.id);
+    lazy.mark('grid');
+    drawLazy();
+  } catch (err) { if (err.status !== 409) handleError(err); }
+}
+
+/** Classification: the test set's confusion matrix, after each epoch. */
+export async function refreshConfusion() {
+  if (!app.id || app.info.kind !== 'classification' || app.view.epoch < 1 || app.view.phase === 'diverged') return;
+  try { ui.dataview.showConfusion(await api.confusion(app.id)); } catch (err) { if (err.status !== 409) handleError(err); }
+}
+
+export async function refreshHistory() {
+  if (!app.id) return;
+  try {
+    const h = await api.history(app.id);
+    ui.charts.setHistory(h.history || h);
+    lazy.mark('epoch');
+    ui.charts.drawStep();
+    drawLazy();
+    refreshConfusion();
+  } catch (err) { handleError(err); }
+}
+
+export async function refreshGrid(force = false) {
+  const g = app.grid;
+  const now = performance.now();
+  if (!app.id || ui.dataview.kind !== 'plane' || g.busy || app.view.phase === 'diverged') return;
+  if (!force && app.playing && now - g.last < 600) return;
+  g.busy = true;
+  g.last = now;
+  try {
+    app.gridData = await api.predictGrid(app.id, 40);
+    lazy.mark('grid');
+    drawLazy();
+  } catch (err) { if (err.status !== 409) handleError(err); } finally { g.busy = false; }
+}
+

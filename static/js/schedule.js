@@ -1,0 +1,33 @@
+// Drawing budget while playing: the canvas views (diagram, heatmaps, per-step loss) are redrawn on
+// every frame; the Plotly charts (≈100 ms each in a software-rendered browser) at most one per
+// animation frame and each no more often than `every` ms (≤ 2 Hz); when stopped, all at once.
+
+export class Lazy {
+  constructor(charts) {
+    this.charts = charts;                 // {name: {every, draw}}
+    Object.values(charts).forEach((c) => { c.last = 0; c.dirty = false; });
+  }
+
+  mark(...names) { names.forEach((n) => { this.charts[n].dirty = true; }); }
+
+  draw(playing) {
+    const now = performance.now();
+    const due = Object.values(this.charts).filter((c) => c.dirty && (!playing || now - c.last >= c.every));
+    const todo = playing ? due.sort((a, b) => a.last - b.last).slice(0, 1) : due;
+    todo.forEach((c) => { c.dirty = false; c.last = now; c.draw(); });
+  }
+}
+
+/** Frames drawn per second over the last two seconds. */
+export class FpsMeter {
+  constructor() { this.times = []; }
+
+  reset() { this.times = []; }
+
+  tick() {
+    const now = performance.now();
+    this.times.push(now);
+    while (this.times.length && now - this.times[0] > 2000) this.times.shift();
+    return this.times.length > 1 ? ((this.times.length - 1) * 1000) / (now - this.times[0]) : 0;
+  }
+}

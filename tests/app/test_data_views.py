@@ -1,0 +1,60 @@
+"""The data view's numbers: the 2-D points of both splits (/data) and the test-set confusion matrix."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from app_helpers import arr, new_session, strict_json
+
+from engine.datasets import load
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_data_sends_the_train_and_test_points_with_their_labels(client):
+    session = await new_session(client, dataset={"name": "circle", "n_samples": 300, "noise": 0.1, "seed": 4})
+    answer = strict_json(await client.get(f"/api/sessions/{session['id']}/data"))
+    data = load("circle", n_samples=300, noise=0.1, seed=4)
+    assert answer["kind"] == "classification" and answer["truncated"] is False
+    for split, coords, labels in (("train", data.coords_train, data.y_train), ("test", data.coords_test, data.y_test)):
+        part = answer[split]
+        assert part["n"] == len(coords) and part["indices"] == list(range(len(coords)))
+        np.testing.assert_allclose(arr(part["x"]), coords, rtol=1e-6)
+        assert part["labels"] == labels.tolist()
+    assert answer["train"]["n"] + answer["test"]["n"] == 300
+
+    capped = strict_json(await client.get(f"/api/sessions/{session['id']}/data?limit=10"))
+    assert capped["truncated"] is True and len(capped["train"]["indices"]) == 10
+    rows = capped["train"]["indices"]
+    assert rows[0] == 0 and rows[-1] == data.n_train - 1            # spread over the whole split
+    np.testing.assert_allclose(arr(capped["train"]["x"]), data.coords_train[rows], rtol=1e-6)
+
+
+async def test_data_of_a_regression_set_sends_targets_and_bad_limits_are_422(client):
+    session = await new_session(client, dataset={"name": "plane", "n_samples": 100, "seed": 2},
+                                layers=[{"units": 4, "activation": "tanh"}, {"units": 1, "activation": "linear"}],
+                                loss="mean_squared_error")
+    answer = strict_json(await client.get(f"/api/sessions/{session['id']}/data"))
+    data = load("plane", n_samples=100, seed=2)
+    np.testing.assert_allclose(arr(answer["test"]["targets"]), data.y_test[:, 0], rtol=1e-6)
+    assert "labels" not in answer["test"]
+    bad = await client.get(f"/api/sessions/{session['id']}/data?limit=999999")
+    assert bad.status_code == 422 and "limit" in bad.text
+    conf = await client.get(f"/api/sessions/{session['id']}/confusion")
+    assert conf.status_code == 409 and "classification" in conf.text
+
+
+async def test_confusion_matrix_after_an_epoch_matches_val_acc(client):
+    session = await new_session(client, dataset={"name": "xor", "n_samples": 400, "seed": 0}, batch_size=8)
+    sid = session["id"]
+    epoch = strict_json(await client.post(f"/api/sessions/{sid}/epoch"))
+    conf = strict_json(await client.get(f"/api/sessions/{sid}/confusion"))
+    matrix = np.array(conf["matrix"])
+    assert conf["split"] == "test" and conf["epoch"] == 1 and matrix.shape == (2, 2)
+    assert matrix.sum() == conf["n"] == 200
+    data = load("xor", n_samples=400, seed=0)
+    np.testing.assert_array_equal(matrix.sum(axis=1), np.bincount(data.y_test, minlength=2))   # rows: true
+    assert np.trace(matrix) / matrix.sum() == pytest.approx(conf["accuracy"])
+    assert conf["accuracy"] == pytest.approx(epoch["val_acc"], abs=1e-6)
+    train = strict_json(await client.get(f"/api/sessions/{sid}/confusion?split=train"))
+    assert np.array(train["matrix"]).sum() == 200
+    assert (await client.get(f"/api/sessions/{sid}/confusion?split=valid")).status_code == 422
