@@ -8,11 +8,11 @@ import time
 import httpx
 import pytest
 import uvicorn
-
 from app_helpers import free_port
 
 from app.main import create_app
 from app.settings import Settings
+
 
 @pytest.fixture
 def anyio_backend():

@@ -9,7 +9,6 @@ import sys
 import time
 
 import httpx
-import pytest
 from app_helpers import SMALL_NET, free_port
 from websockets.sync.client import connect
 
