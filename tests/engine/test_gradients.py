@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from engine import Dense, Dropout, Activation, Sequential, activations, gradient_check, losses, regularizers
+from engine import Activation, Dense, Dropout, Sequential, activations, gradient_check, losses, regularizers
 
 POSITIVE_OUTPUT = {"categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy"}
 

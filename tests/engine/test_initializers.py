@@ -6,9 +6,22 @@ import numpy as np
 import pytest
 
 from engine import initializers
-from engine.initializers import (Constant, GlorotNormal, GlorotUniform, HeNormal, HeUniform, LecunNormal,
-                                 LecunUniform, Ones, RandomNormal, RandomUniform, TruncatedNormal,
-                                 VarianceScaling, Zeros, compute_fans)
+from engine.initializers import (
+    Constant,
+    GlorotNormal,
+    GlorotUniform,
+    HeNormal,
+    HeUniform,
+    LecunNormal,
+    LecunUniform,
+    Ones,
+    RandomNormal,
+    RandomUniform,
+    TruncatedNormal,
+    VarianceScaling,
+    Zeros,
+    compute_fans,
+)
 
 SHAPE = (400, 300)            # a Dense kernel: fan_in 400, fan_out 300; 120 000 draws
 FAN_IN, FAN_OUT = SHAPE

@@ -2,8 +2,7 @@
 import numpy as np
 import pytest
 
-from engine import (SGD, Adam, Dense, Diverged, Dropout, Sequential, StepOrderError, load_model,
-                    to_categorical)
+from engine import SGD, Adam, Dense, Diverged, Dropout, Sequential, StepOrderError, load_model, to_categorical
 
 XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
 XOR_Y = to_categorical([0, 1, 1, 0])
