@@ -3,6 +3,11 @@
 Every activation maps z → a = f(z) row by row (rows are samples) and knows how to send a
 gradient back: ``backward(z, a, grad_a)`` returns ∂loss/∂z given ∂loss/∂a. For the
 element-wise ones that is ``grad_a ⊙ f′(z)``; softmax multiplies by its full Jacobian.
+
+Speed: the built-in activations set ``supports_out = True`` and accept ``out=`` (a preallocated
+array of z's shape) in ``forward`` and ``backward``, so a Dense layer can reuse its buffers from
+step to step instead of allocating new arrays; the results are bit-for-bit those without ``out``.
+An activation written elsewhere need not: Dense calls it without ``out`` then.
 """
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ class Activation:
 
     name = "activation"
     elementwise = True          # False only for softmax, whose Jacobian is not diagonal
+    supports_out = False        # True: forward/backward accept out= (a buffer of z's shape)
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -24,11 +30,13 @@ class Activation:
         """f′(z), element by element (softmax: the Jacobian's diagonal a(1 − a))."""
         raise NotImplementedError
 
-    def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
-        """∂loss/∂z = ∂loss/∂a ⊙ f′(z)."""
+    def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray, out=None) -> np.ndarray:
+        """∂loss/∂z = ∂loss/∂a ⊙ f′(z) (into ``out`` when given)."""
         d = self.derivative(z, a)
-        d *= grad_a
-        return d
+        if out is None:
+            d *= grad_a
+            return d
+        return np.multiply(d, grad_a, out=out)
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
         return self.forward(z)
@@ -48,14 +56,15 @@ class Linear(Activation):
     """f(z) = z;  f′(z) = 1."""
 
     name = "linear"
+    supports_out = True
 
-    def forward(self, z):
+    def forward(self, z, out=None):
         return z
 
     def derivative(self, z, a):
         return np.ones_like(z)
 
-    def backward(self, z, a, grad_a):
+    def backward(self, z, a, grad_a, out=None):
         return grad_a
 
 
@@ -64,17 +73,23 @@ class Sigmoid(Activation):
     """f(z) = 1 / (1 + e^(−z)), computed as ½ + ½·tanh(z/2) (no overflow);  f′(z) = a(1 − a)."""
 
     name = "sigmoid"
+    supports_out = True
 
-    def forward(self, z):
-        a = np.multiply(z, 0.5)
+    def forward(self, z, out=None):
+        a = np.multiply(z, 0.5, out=out)
         np.tanh(a, out=a)
         a *= 0.5
         a += 0.5
         return a
 
-    def derivative(self, z, a):
-        d = np.subtract(1.0, a, dtype=a.dtype)
+    def derivative(self, z, a, out=None):
+        d = np.subtract(1.0, a, dtype=a.dtype, out=out)
         d *= a
+        return d
+
+    def backward(self, z, a, grad_a, out=None):
+        d = self.derivative(z, a, out)
+        d *= grad_a
         return d
 
 
@@ -83,13 +98,19 @@ class Tanh(Activation):
     """f(z) = tanh z;  f′(z) = 1 − a²."""
 
     name = "tanh"
+    supports_out = True
 
-    def forward(self, z):
-        return np.tanh(z)
+    def forward(self, z, out=None):
+        return np.tanh(z, out=out)
 
-    def derivative(self, z, a):
-        d = np.square(a)
+    def derivative(self, z, a, out=None):
+        d = np.square(a, out=out)
         np.subtract(1.0, d, out=d)
+        return d
+
+    def backward(self, z, a, grad_a, out=None):
+        d = self.derivative(z, a, out)
+        d *= grad_a
         return d
 
 
@@ -98,15 +119,16 @@ class ReLU(Activation):
     """f(z) = max(0, z);  f′(z) = 1 if z > 0 else 0."""
 
     name = "relu"
+    supports_out = True
 
-    def forward(self, z):
-        return np.maximum(z, 0.0, dtype=z.dtype)
+    def forward(self, z, out=None):
+        return np.maximum(z, 0.0, dtype=z.dtype, out=out)
 
     def derivative(self, z, a):
         return (z > 0).astype(z.dtype)
 
-    def backward(self, z, a, grad_a):
-        return np.multiply(grad_a, z > 0, dtype=grad_a.dtype)
+    def backward(self, z, a, grad_a, out=None):
+        return np.multiply(grad_a, z > 0, dtype=grad_a.dtype, out=out)
 
 
 @registry.register("leaky_relu", "LeakyReLU")
@@ -171,9 +193,10 @@ class Softmax(Activation):
 
     name = "softmax"
     elementwise = False
+    supports_out = True
 
-    def forward(self, z):
-        e = np.subtract(z, z.max(axis=-1, keepdims=True))
+    def forward(self, z, out=None):
+        e = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
         np.exp(e, out=e)
         e /= e.sum(axis=-1, keepdims=True)
         return e
@@ -181,9 +204,9 @@ class Softmax(Activation):
     def derivative(self, z, a):
         return Sigmoid.derivative(self, z, a)   # the Jacobian's diagonal, a(1 − a)
 
-    def backward(self, z, a, grad_a):
+    def backward(self, z, a, grad_a, out=None):
         dot = np.einsum("ij,ij->i", grad_a, a)[:, None]
-        out = np.subtract(grad_a, dot)
+        out = np.subtract(grad_a, dot, out=out)
         out *= a
         return out
 

@@ -110,26 +110,79 @@ class Dense(Layer):
                 f"got {tuple(x.shape)}"
             )
         self.a_in = x
-        z = x @ self.kernel
+        bufs = self._buffers(x)
+        if bufs is None:                       # an unusual input (not 2-D, another dtype): plain arrays
+            z = x @ self.kernel
+            if self.use_bias:
+                z += self.bias
+            self.z = z
+            self.a = self.activation.forward(z)
+            return self.a
+        z = np.matmul(x, self.kernel, out=bufs["z"])
         if self.use_bias:
             z += self.bias
         self.z = z
-        self.a = self.activation.forward(z)
+        act = self.activation
+        self.a = act.forward(z, out=bufs["a"]) if act.supports_out else act.forward(z)
         return self.a
 
+    def _buffers(self, x):
+        """This layer's work arrays for batches of ``x.shape[0]`` rows (made once, then reused).
+
+        z, a, δ, δ/batch and ∂loss/∂input are written into them at every step, so the arrays a
+        trace references hold the newest step's numbers (see engine.trace). None for inputs that
+        are not 2-D rows of the kernel's dtype, which take the allocating path.
+        """
+        if x.ndim != 2 or x.dtype != self.kernel.dtype:
+            return None
+        n = x.shape[0]
+        cache = self.__dict__.setdefault("_bufs", {})
+        bufs = cache.get(n)
+        if bufs is None:
+            if len(cache) >= 4:                # batch sizes come and go (partial last batches): keep a few
+                cache.clear()
+            shape, dt = (n, self.units), self.kernel.dtype
+            bufs = cache[n] = {"z": np.empty(shape, dt), "a": np.empty(shape, dt), "delta": np.empty(shape, dt),
+                               "delta_mean": np.empty(shape, dt), "grad_in": np.empty((n, x.shape[1]), dt)}
+        return bufs
+
     def backward(self, grad, need_input_grad=True, delta=None):
-        """Chain rule through f and the product; ``delta`` given directly skips f (fused loss)."""
-        self.delta = delta if delta is not None else self.activation.backward(self.z, self.a, grad)
-        scale = 1.0 / self.delta.shape[0]
-        self.d_kernel = self.a_in.T @ self.delta
-        self.d_kernel *= scale
+        """Chain rule through f and the product; ``delta`` given directly skips f (fused loss).
+
+        ∂cost/∂K = a_inᵀ·(δ/batch) and ∂cost/∂b = Σ_rows δ/batch, as Keras' autodiff of the
+        batch-mean cost computes them (the 1/batch enters before the products).
+        """
+        bufs = self._buffers(self.a_in) if self.a_in is not None else None
+        act = self.activation
+        if delta is not None:
+            self.delta = delta
+        elif bufs is not None and act.supports_out:
+            self.delta = act.backward(self.z, self.a, grad, out=bufs["delta"])
+        else:
+            self.delta = act.backward(self.z, self.a, grad)
+        delta = self.delta
+        dt = self.kernel.dtype
+        scaled = np.multiply(delta, dt.type(1.0 / delta.shape[0]),
+                             out=bufs["delta_mean"] if bufs is not None and delta.dtype == dt else None)
+        if self.d_kernel is None or self.d_kernel.shape != self.kernel.shape or self.d_kernel.dtype != dt:
+            self.d_kernel = np.empty_like(self.kernel)
+        if scaled.dtype == dt:
+            np.matmul(self.a_in.T, scaled, out=self.d_kernel)
+        else:
+            self.d_kernel[...] = self.a_in.T @ scaled
         if self.kernel_regularizer is not None:
             self.d_kernel += self.kernel_regularizer.gradient(self.kernel)
         if self.use_bias:
-            self.d_bias = self.delta.mean(axis=0, dtype=self.delta.dtype)
+            if self.d_bias is None or self.d_bias.shape != self.bias.shape or self.d_bias.dtype != dt:
+                self.d_bias = np.empty_like(self.bias)
+            np.add.reduce(scaled, axis=0, dtype=dt, out=self.d_bias)
             if self.bias_regularizer is not None:
                 self.d_bias += self.bias_regularizer.gradient(self.bias)
-        return self.delta @ self.kernel.T if need_input_grad else None
+        if not need_input_grad:
+            return None
+        if bufs is not None and delta.dtype == dt:
+            return np.matmul(delta, self.kernel.T, out=bufs["grad_in"])
+        return delta @ self.kernel.T
 
     def penalty(self) -> float:
         """The regularisers' contribution to the cost, e.g. λ·Σ K²."""

@@ -132,8 +132,13 @@ class CategoricalCrossentropy(Loss):
 
     def per_sample(self, y_true, y_pred):
         eps = epsilon()
-        q = np.clip(y_pred / y_pred.sum(axis=-1, keepdims=True), eps, 1.0 - eps)
-        return -np.sum(y_true * np.log(q), axis=-1)
+        q = np.divide(y_pred, y_pred.sum(axis=-1, keepdims=True))
+        np.maximum(q, eps, out=q)          # np.clip(q, ε, 1 − ε), in place
+        np.minimum(q, 1.0 - eps, out=q)
+        np.log(q, out=q)
+        q *= y_true
+        out = np.add.reduce(q, axis=-1)
+        return np.negative(out, out=out)
 
     def gradient(self, y_true, y_pred):
         eps = epsilon()

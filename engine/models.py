@@ -146,19 +146,28 @@ class Sequential:
         return arr
 
     # ----- the two-phase cycle --------------------------------------------------------
+    def _plan(self):
+        """(groups, leading Flatten layers, Dense layers), worked out once per layer list."""
+        plan = self.__dict__.get("_plan_cache")
+        if plan is None or plan[0] != len(self.layers):
+            groups = self._groups()
+            flatten = [x for x in self.layers if isinstance(x, Flatten)]
+            plan = self._plan_cache = (len(self.layers), groups, flatten, [g[0] for g in groups])
+        return plan[1], plan[2], plan[3]
+
     def forward(self, x, y=None, training: bool = True) -> Trace:
         """Propagate a batch: z(l+1) = a(l)·W(l)ᵀ + b(l), a(l+1) = f(z(l+1)); the loss if ``y``."""
         x = self.prepare_x(x)
+        groups, flatten, _ = self._plan()
         out = x
-        for layer in self.layers:
-            if isinstance(layer, Flatten):
-                out = layer.forward(out, training)
+        for layer in flatten:
+            out = layer.forward(out, training)
         entries = []
-        for number, (dense, rest) in enumerate(self._groups(), start=1):
-            entry = LayerTrace(index=number, name=dense.name, activation=dense.activation.name,
-                               W=dense.W, b=dense.bias, a_in=out)
+        finite = True
+        for number, (dense, rest) in enumerate(groups, start=1):
+            entry = LayerTrace(number, dense.name, dense.activation.name, dense.W, dense.bias, out)
             out = dense.forward(out, training)
-            entry.z = dense.z
+            entry.z = z = dense.z
             for layer in rest:
                 out = layer.forward(out, training)
                 if isinstance(layer, Dropout):
@@ -167,9 +176,12 @@ class Sequential:
                     outer, inner = layer.activation.name, entry.activation
                     entry.activation = outer if inner == "linear" else f"{outer}∘{inner}"
             entry.a = out
-            self._check(entry.z, f"z({number + 1})", number)
-            self._check(entry.a, f"a({number + 1})", number)
+            finite = finite and _finite(z)
             entries.append(entry)
+        # A non-finite a(l) makes z(l+1) non-finite, and non-finite weights make their z non-finite,
+        # so z of every layer and ŷ suffice; where it first appeared is found only on failure.
+        if not (finite and _finite(out)):
+            self._raise_forward_divergence(entries)
         trace = Trace(x=x, layers=entries, y_pred=out, training=training, step=self.step)
         if y is not None:
             self._fill_loss(trace, self.prepare_y(y, x.shape[0]))
@@ -178,14 +190,15 @@ class Sequential:
 
     def _fill_loss(self, trace: Trace, y: np.ndarray) -> None:
         trace.y = y
-        trace.per_sample_loss = self.loss.per_sample(y, trace.y_pred)
-        trace.loss = float(np.mean(trace.per_sample_loss)) + self.penalty()
+        per_sample = trace.per_sample_loss = self.loss.per_sample(y, trace.y_pred)
+        mean = np.add.reduce(per_sample, axis=None) / per_sample.size if per_sample.size else np.nan
+        trace.loss = float(mean) + self.penalty()     # as np.mean: the sum in its dtype, then / n
         if not np.isfinite(trace.loss):
             raise Diverged("loss", None, self.step, self.epoch)
 
     def penalty(self) -> float:
         """Σ of the regularisers' penalties (0 without regularisers)."""
-        return sum(layer.penalty() for layer in self.dense_layers)
+        return sum(layer.penalty() for layer in self._plan()[2])
 
     def _fused(self) -> bool:
         """True when the output activation cancels against the loss (δ(L) = ŷ − y)."""
@@ -193,8 +206,13 @@ class Sequential:
         act = last.activation.name if isinstance(last, (Dense, Activation)) else None
         return act is not None and act == self.loss.fused_activation
 
-    def backward(self, y=None) -> Trace:
-        """Send the error back: δ(L) from the loss, δ(l) = (δ(l+1)·W(l)) ⊙ f′(z(l)), and the gradients."""
+    def backward(self, y=None, check: bool = True) -> Trace:
+        """Send the error back: δ(L) from the loss, δ(l) = (δ(l+1)·W(l)) ⊙ f′(z(l)), and the gradients.
+
+        ``check=False`` (fit) leaves the finiteness test of δ and ∂cost/∂W to the next forward (a
+        non-finite gradient makes the updated weights, and so the next z, non-finite), which
+        then names the gradient where it first appeared; ``check=True`` tests them here.
+        """
         self._require_compiled()
         if self.trace is None or self.phase != "forward":
             raise StepOrderError("backward() needs a forward pass first (forward → backward → update)")
@@ -206,26 +224,32 @@ class Sequential:
         fused = self._fused()
         delta = self.loss.fused_delta(trace.y, trace.y_pred) if fused else None
         grad = None if fused else self.loss.gradient(trace.y, trace.y_pred)
-        first_dense = next(i for i, x in enumerate(self.layers) if isinstance(x, Dense))
-        for i in range(len(self.layers) - 1, first_dense - 1, -1):
-            layer = self.layers[i]
-            grad = layer.backward(grad, need_input_grad=i > first_dense, delta=delta)
+        dense_layers = self._plan()[2]
+        layers = self.layers
+        first_dense = layers.index(dense_layers[0])
+        for i in range(len(layers) - 1, first_dense - 1, -1):
+            grad = layers[i].backward(grad, need_input_grad=i > first_dense, delta=delta)
             delta = None
-        for entry, dense in zip(reversed(trace.layers), reversed(self.dense_layers)):
+        for entry, dense in zip(trace.layers, dense_layers):
             entry.delta, entry.dW, entry.db = dense.delta, dense.dW, dense.d_bias
-            self._check(entry.delta, f"δ({entry.index + 1})", entry.index)
-            self._check(entry.dW, f"∂cost/∂W({entry.index})", entry.index)
+        if check:
+            self._raise_gradient_divergence(self.step)
         trace.phase, self.phase = "backward", "backward"
         return trace
 
-    def apply_gradients(self, return_deltas: bool = True) -> Trace:
-        """One optimizer update of every W and b; the trace gets ΔW, Δb and the optimizer's state."""
+    def apply_gradients(self, return_deltas: bool = True, check: bool = True) -> Trace:
+        """One optimizer update of every W and b; the trace gets ΔW, Δb and the optimizer's state.
+
+        ``check=False`` (fit) defers the finiteness test of the new weights to the next forward
+        (or ``verify_weights``, which fit calls at the end of every epoch).
+        """
         self._require_compiled()
         if self.phase != "backward":
             raise StepOrderError("apply_gradients() needs gradients from backward() first; "
                                  "each backward pass can be applied only once")
         params, grads = [], []
-        for dense in self.dense_layers:
+        dense_layers = self._plan()[2]
+        for dense in dense_layers:
             params += dense.params()
             grads += dense.grads()
         trace = self.trace
@@ -235,14 +259,56 @@ class Sequential:
         self.phase, trace.phase = "ready", "updated"
         if return_deltas:
             self._fill_updates(trace, deltas)
-        for entry, dense in zip(trace.layers, self.dense_layers):
-            self._check(dense.kernel, f"W({entry.index})", entry.index)
+        self._unchecked_update = True
+        if check:
+            self.verify_weights()
         return trace
+
+    def verify_weights(self) -> None:
+        """Raise Diverged if an update left a weight non-finite, naming the gradient or weight
+        where the non-finite value first appeared (no-op when the last update was checked)."""
+        if not self.__dict__.get("_unchecked_update"):
+            return
+        dense_layers = self._plan()[2]
+        for dense in dense_layers:
+            if not (_finite(dense.kernel) and (dense.bias is None or _finite(dense.bias))):
+                break
+        else:
+            self._unchecked_update = False
+            return
+        self._raise_gradient_divergence(self.step - 1)
+        for number, dense in enumerate(dense_layers, start=1):
+            if not _finite(dense.kernel):
+                raise Diverged(f"W({number})", number, self.step, self.epoch)
+            if dense.bias is not None and not _finite(dense.bias):
+                raise Diverged(f"b({number})", number, self.step, self.epoch)
+
+    def _raise_gradient_divergence(self, step: int) -> None:
+        """Raise Diverged for the first non-finite δ, ∂cost/∂W or ∂cost/∂b, output layer first
+        (the order backward computes them)."""
+        dense_layers = self._plan()[2]
+        for number in range(len(dense_layers), 0, -1):
+            dense = dense_layers[number - 1]
+            if dense.delta is not None and not _finite(dense.delta):
+                raise Diverged(f"δ({number + 1})", number, step, self.epoch)
+            if dense.d_kernel is not None and not _finite(dense.d_kernel):
+                raise Diverged(f"∂cost/∂W({number})", number, step, self.epoch)
+            if dense.use_bias and dense.d_bias is not None and not _finite(dense.d_bias):
+                raise Diverged(f"∂cost/∂b({number})", number, step, self.epoch)
+
+    def _raise_forward_divergence(self, entries) -> None:
+        """A z or ŷ is non-finite: blame an unchecked update's gradients or weights if they are
+        not finite, else the first non-finite z(l) or a(l) of this forward."""
+        self.verify_weights()
+        for entry in entries:
+            self._check(entry.z, f"z({entry.index + 1})", entry.index)
+            self._check(entry.a, f"a({entry.index + 1})", entry.index)
+        raise Diverged("ŷ", len(entries), self.step, self.epoch)   # not reached: ŷ is the last a
 
     def _fill_updates(self, trace: Trace, deltas: list[np.ndarray]) -> None:
         slots = self.optimizer.slots()
         position = 0
-        for entry, dense in zip(trace.layers, self.dense_layers):
+        for entry, dense in zip(trace.layers, self._plan()[2]):
             entry.dW_applied = deltas[position].T
             entry.slots = {name: values[position].T for name, values in slots.items() if len(values) > position}
             if dense.use_bias:
@@ -250,8 +316,8 @@ class Sequential:
             position += len(dense.params())
 
     def _check(self, arr: np.ndarray, quantity: str, layer: int | None) -> None:
-        """Raise Diverged if ``arr`` holds NaN or ±inf (a cheap sum first, an exact test if it fails)."""
-        if arr is not None and not np.isfinite(arr.sum()) and not np.isfinite(arr).all():
+        """Raise Diverged if ``arr`` holds NaN or ±inf."""
+        if arr is not None and not _finite(arr):
             raise Diverged(quantity, layer, self.step, self.epoch)
 
     def train_on_batch(self, x, y) -> float:
@@ -349,3 +415,20 @@ def _infer(layer: Layer, x: np.ndarray) -> np.ndarray:
     if isinstance(layer, Flatten):
         return x.reshape(x.shape[0], -1)
     return x   # Dropout is the identity at inference
+
+
+_ONES: dict = {}     # dtype → a vector of ones, grown as needed, for _finite's dot product
+
+
+def _finite(arr: np.ndarray) -> bool:
+    """Whether ``arr`` holds no NaN or ±inf: a BLAS dot product with ones first (any NaN or inf
+    makes it non-finite; about twice as fast as arr.sum()), the exact test only if that fails."""
+    flat = arr.ravel(order="K")
+    dt = flat.dtype
+    if dt == np.float32 or dt == np.float64:
+        ones = _ONES.get(dt)
+        if ones is None or ones.size < flat.size:
+            ones = _ONES[dt] = np.ones(max(flat.size, 1024), dt)
+        if np.isfinite(np.dot(flat, ones[:flat.size])):
+            return True
+    return bool(np.isfinite(flat).all())

@@ -81,7 +81,8 @@ class Optimizer:
             c = coeffs.get(p.dtype)
             if c is None:
                 c = coeffs[p.dtype] = self._coefficients(lr, p.dtype.type)
-            g = np.asarray(g, dtype=p.dtype)
+            if type(g) is not np.ndarray or g.dtype != p.dtype:
+                g = np.asarray(g, dtype=p.dtype)
             if g.shape != p.shape:
                 raise ValueError(f"Gradient shape {g.shape} does not match parameter shape {p.shape}")
             before = p.copy() if return_deltas else None

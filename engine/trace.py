@@ -6,6 +6,11 @@ holds W(l) and b(l) and makes layer l+1: z(l+1) = W(l)·a(l) + b(l), a(l+1) = f(
 array of activations has shape (batch, units). The trace holds references to the arrays
 the model computed (no copies on the hot path); W and b are the live weights, which
 ``apply_gradients`` changes in place, so copy them before an update if you need the old ones.
+
+Only the newest step's trace is current. Dense layers write z, a, δ, ∂cost/∂W and ∂cost/∂b into
+work arrays they reuse from step to step (one set per batch size), so the arrays of an older
+trace change when the next forward/backward runs: serialize or copy what you need from a trace
+before the model takes its next step (the server sends each step's frame before stepping again).
 """
 from __future__ import annotations
 

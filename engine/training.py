@@ -57,9 +57,10 @@ class EpochMeter:
     def update(self, trace) -> None:
         n = trace.batch_size
         self.count += n
-        self.sums["loss"] += trace.loss * n
+        sums = self.sums
+        sums["loss"] += trace.loss * n
         for name, metric in self.model.metrics.items():
-            self.sums[name] += float(np.sum(metric.per_sample(trace.y, trace.y_pred)))
+            sums[name] += float(np.add.reduce(metric.per_sample(trace.y, trace.y_pred), axis=None))
 
     def result(self) -> dict[str, float]:
         return {k: v / max(self.count, 1) for k, v in self.sums.items()}
@@ -119,11 +120,12 @@ def fit(model, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validat
                 rows, last = schedule.next_batch()
                 trace = model.forward(x[rows], training=True)
                 model._fill_loss(trace, y[rows])
-                model.backward()
-                model.apply_gradients(return_deltas=False)
+                model.backward(check=False)                              # tested by the next forward
+                model.apply_gradients(return_deltas=False, check=False)  # (or verify_weights below)
                 meter.update(trace)
                 _call(hooks, "on_batch_end", batch, {"loss": trace.loss})
                 batch += 1
+            model.verify_weights()      # the epoch's last update, which no forward has tested
             logs = meter.result()
             if x_val is not None:
                 logs.update({f"val_{k}": v for k, v in evaluate(model, x_val, y_val).items()})

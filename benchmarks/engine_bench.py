@@ -1,0 +1,263 @@
+"""Worker for sections 1-2: engine vs PyTorch epochs on MNIST, and time to 97.5 % test accuracy.
+
+Run by benchmarks/run.py in a fresh process whose BLAS thread variables were set before NumPy
+loaded: ``python -m benchmarks.engine_bench --threads 1 --out result.json [--quick]``.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+import time
+
+import numpy as np
+
+from benchmarks.common import ROOT, blas_info, load_mnist, median
+
+HIDDEN = (128, 64)
+
+
+# ----- the engine ---------------------------------------------------------------------------
+def engine_model(act: str, opt: str, seed: int = 0):
+    from engine import SGD, Adam, Dense, Sequential
+    m = Sequential(seed=seed)
+    m.add(Dense(HIDDEN[0], activation=act, input_dim=784))
+    m.add(Dense(HIDDEN[1], activation=act))
+    m.add(Dense(10, activation="softmax"))
+    m.compile(loss="categorical_crossentropy", optimizer=SGD(0.01) if opt == "sgd" else Adam(0.001),
+              metrics=["acc"])
+    return m
+
+
+def engine_epoch(model, x, y1h, batch):
+    start = time.perf_counter()
+    model.fit(x, y1h, epochs=1, batch_size=batch, verbose=0, shuffle=True)
+    return time.perf_counter() - start
+
+
+# ----- PyTorch --------------------------------------------------------------------------------
+def torch_model(act: str, opt: str, seed: int = 0):
+    import torch
+    torch.manual_seed(seed)
+    f = torch.nn.Sigmoid if act == "sigmoid" else torch.nn.ReLU
+    net = torch.nn.Sequential(torch.nn.Linear(784, HIDDEN[0]), f(), torch.nn.Linear(HIDDEN[0], HIDDEN[1]), f(),
+                              torch.nn.Linear(HIDDEN[1], 10))
+    o = torch.optim.SGD(net.parameters(), lr=0.01) if opt == "sgd" else torch.optim.Adam(net.parameters(), lr=0.001)
+    return net, o
+
+
+def torch_epoch(model, xt, yt, batch):
+    """The usual PyTorch loop: shuffled batches, cross-entropy on logits, loss.item() per batch."""
+    import torch
+    net, opt = model
+    loss_fn = torch.nn.CrossEntropyLoss()
+    start = time.perf_counter()
+    perm = torch.randperm(xt.shape[0])
+    total = 0.0
+    for s in range(0, xt.shape[0], batch):
+        idx = perm[s:s + batch]
+        opt.zero_grad()
+        loss = loss_fn(net(xt[idx]), yt[idx])
+        loss.backward()
+        opt.step()
+        total += loss.item()
+    return time.perf_counter() - start
+
+
+# ----- the engine's matrix products alone, and the same maths without the engine ---------------
+def matmul_epoch(x, batch, act="sigmoid"):
+    """The 8 products of one step (3 forward, 3 weight gradients, 2 input gradients) per batch."""
+    rng = np.random.default_rng(0)
+    ks = [rng.standard_normal((a, b), dtype=np.float32) * 0.05 for a, b in ((784, 128), (128, 64), (64, 10))]
+    bufs = {}
+    start = time.perf_counter()
+    for s in range(0, x.shape[0], batch):
+        xb = x[s:s + batch]
+        n = xb.shape[0]
+        b = bufs.get(n)
+        if b is None:
+            b = bufs[n] = [np.empty((n, k.shape[1]), np.float32) for k in ks] + \
+                [np.empty((n, k.shape[0]), np.float32) for k in ks[1:]] + [np.empty_like(k) for k in ks]
+        z1, z2, z3, g1, g2, d1, d2, d3 = b
+        np.matmul(xb, ks[0], out=z1)
+        np.matmul(z1, ks[1], out=z2)
+        np.matmul(z2, ks[2], out=z3)
+        np.matmul(z3, ks[2].T, out=g2)
+        np.matmul(z2, ks[1].T, out=g1)
+        np.matmul(z2.T, z3, out=d3)
+        np.matmul(z1.T, z2, out=d2)
+        np.matmul(xb.T, z1, out=d1)
+    return time.perf_counter() - start
+
+
+def bare_epoch(x, y1h, batch, act, rng):
+    """fit's maths as one plain NumPy function (shuffle, forward, loss, backward, SGD lr 0.01),
+    with the same buffers and operations but no trace, no checks and no metrics."""
+    r = np.random.default_rng(0)
+    ks = [(r.standard_normal((a, b), dtype=np.float32) * 0.05, np.zeros(b, np.float32))
+          for a, b in ((784, 128), (128, 64), (64, 10))]
+    dks = [(np.empty_like(k), np.empty_like(b)) for k, b in ks]
+    tmp = [np.empty_like(k) for k, _ in ks]
+    bufs = {}
+    lr = np.float32(0.01)
+    start = time.perf_counter()
+    order = rng.permutation(x.shape[0])
+    for s in range(0, x.shape[0], batch):
+        rows = order[s:s + batch]
+        xb, yb = x[rows], y1h[rows]
+        n = xb.shape[0]
+        b = bufs.get(n)
+        if b is None:
+            b = bufs[n] = {"z": [np.empty((n, k.shape[1]), np.float32) for k, _ in ks],
+                           "a": [np.empty((n, k.shape[1]), np.float32) for k, _ in ks],
+                           "d": [np.empty((n, k.shape[1]), np.float32) for k, _ in ks],
+                           "g": [np.empty((n, k.shape[0]), np.float32) for k, _ in ks]}
+        a = xb
+        for i, (k, bias) in enumerate(ks):
+            z = np.matmul(a, k, out=b["z"][i])
+            z += bias
+            out = b["a"][i]
+            if i == 2:
+                np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
+                np.exp(out, out=out)
+                out /= out.sum(axis=-1, keepdims=True)
+            elif act == "sigmoid":
+                np.multiply(z, 0.5, out=out)
+                np.tanh(out, out=out)
+                out *= 0.5
+                out += 0.5
+            else:
+                np.maximum(z, 0.0, out=out)
+            a = out
+        q = np.clip(a / a.sum(axis=-1, keepdims=True), 1e-7, 1 - 1e-7)
+        float(np.mean(-np.sum(yb * np.log(q), axis=-1)))          # the batch loss
+        delta = np.subtract(a, yb)
+        for i in (2, 1, 0):
+            a_in = xb if i == 0 else b["a"][i - 1]
+            scaled = np.multiply(delta, np.float32(1.0 / n), out=b["d"][i])
+            np.matmul(a_in.T, scaled, out=dks[i][0])
+            np.add.reduce(scaled, axis=0, out=dks[i][1])
+            if i:
+                g = np.matmul(delta, ks[i][0].T, out=b["g"][i])
+                prev = b["a"][i - 1]
+                if act == "sigmoid":
+                    d = np.subtract(1.0, prev, out=b["d"][i - 1])
+                    d *= prev
+                    d *= g
+                else:
+                    d = np.multiply(g, b["z"][i - 1] > 0, out=b["d"][i - 1])
+                delta = d
+        for (k, bias), (dk, db), t in zip(ks, dks, tmp):
+            np.subtract(k, np.multiply(dk, lr, out=t), out=k)
+            np.subtract(bias, db * lr, out=bias)
+    return time.perf_counter() - start
+
+
+# ----- section 1 ---------------------------------------------------------------------------------
+def section_engine(x, y, threads, quick, reps, with_torch):
+    from engine.utils import to_categorical
+    y1h = to_categorical(y, 10).astype(np.float32)
+    torch = None
+    if with_torch:
+        try:
+            import torch
+            torch.set_num_threads(threads)
+        except ImportError:
+            torch = None
+    xt = yt = None
+    if torch is not None:
+        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    batches = (32, 128) if quick else (32, 128, 512)
+    combos = [(a, o) for o in ("sgd", "adam") for a in ("sigmoid", "relu")]
+    if quick:
+        combos = [(a, "sgd") for a in ("sigmoid", "relu")]
+    rows = []
+    for act, opt in combos:
+        for batch in batches:
+            em = engine_model(act, opt)
+            tm = torch_model(act, opt) if torch is not None else None
+            engine_epoch(em, x[:4096], y1h[:4096], batch)                    # warm-up
+            if tm is not None:
+                torch_epoch(tm, xt[:4096], yt[:4096], batch)
+            e_times, t_times, m_times, b_times = [], [], [], []
+            rng = np.random.default_rng(1)
+            for _ in range(reps):                                            # A B A B ...
+                e_times.append(engine_epoch(em, x, y1h, batch))
+                if tm is not None:
+                    t_times.append(torch_epoch(tm, xt, yt, batch))
+                if opt == "sgd":
+                    m_times.append(matmul_epoch(x, batch))
+                    b_times.append(bare_epoch(x, y1h, batch, act, rng))
+            row = {"activation": act, "optimizer": opt, "batch": batch, "threads": threads,
+                   "engine_s": median(e_times), "torch_s": median(t_times),
+                   "matmul_s": median(m_times), "bare_numpy_s": median(b_times),
+                   "engine_runs": e_times, "torch_runs": t_times}
+            row["engine_over_torch"] = row["engine_s"] / row["torch_s"] if row["torch_s"] else None
+            row["engine_over_matmul"] = row["engine_s"] / row["matmul_s"] if row["matmul_s"] else None
+            row["engine_over_bare"] = row["engine_s"] / row["bare_numpy_s"] if row["bare_numpy_s"] else None
+            rows.append(row)
+            print(f"  [{threads}t] {act:7s} {opt:4s} b{batch:<4d} engine {row['engine_s']:.3f}s"
+                  + (f"  torch {row['torch_s']:.3f}s" if row["torch_s"] else "  torch skipped"),
+                  file=sys.stderr, flush=True)
+    return {"rows": rows, "torch": getattr(torch, "__version__", None),
+            "torch_skipped_reason": None if torch is not None else "PyTorch not installed (pip install torch)"}
+
+
+# ----- section 2 ----------------------------------------------------------------------------------
+def section_accuracy(x, y, xte, yte, max_epochs=15, target=0.975):
+    """The example script's network and settings (examples/mnist_mlp.py), epoch by epoch until the
+    test accuracy reaches ``target``; wall time of training only (the test evaluations excluded)."""
+    spec = importlib.util.spec_from_file_location("mnist_mlp_example", ROOT / "examples" / "mnist_mlp.py")
+    ex = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ex)
+    from engine.utils import to_categorical
+    y1h, yte1h = to_categorical(y, 10).astype(np.float32), to_categorical(yte, 10).astype(np.float32)
+    model = ex.build_model()
+    train_s, accs = 0.0, []
+    for epoch in range(max_epochs):
+        start = time.perf_counter()
+        model.fit(x, y1h, epochs=epoch + 1, initial_epoch=epoch, batch_size=ex.BATCH_SIZE,
+                  validation_split=ex.VALIDATION_SPLIT, verbose=0)
+        train_s += time.perf_counter() - start
+        _, acc = model.evaluate(xte, yte1h)
+        accs.append(float(acc))
+        if acc >= target:
+            break
+    reached = accs[-1] >= target
+    return {"target": target, "reached": reached, "epochs": len(accs), "train_wall_s": train_s,
+            "test_accuracy_per_epoch": accs, "batch": ex.BATCH_SIZE, "validation_split": ex.VALIDATION_SPLIT}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--threads", type=int, required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--reps", type=int, default=None)
+    p.add_argument("--no-torch", action="store_true")
+    p.add_argument("--accuracy", action="store_true", help="also run section 2")
+    args = p.parse_args(argv)
+    x, y, xte, yte, source = load_mnist()
+    if args.quick:                  # a third of the epoch, scaled back to 60,000 rows below
+        x, y = x[:20000], y[:20000]
+    reps = args.reps or (3 if args.quick else 3)
+    result = {"threads": args.threads, "data": source, "rows_timed": int(x.shape[0]),
+              "blas": blas_info(), "engine": section_engine(x, y, args.threads, args.quick, reps, not args.no_torch)}
+    if args.quick:
+        scale = 60000 / x.shape[0]
+        for row in result["engine"]["rows"]:
+            for key in ("engine_s", "torch_s", "matmul_s", "bare_numpy_s"):
+                if row[key] is not None:
+                    row[key] *= scale
+        result["scaled_to_60000_rows"] = scale
+    if args.accuracy:
+        x, y, xte, yte, _ = load_mnist()
+        result["accuracy"] = section_accuracy(x, y, xte, yte)
+    with open(args.out, "w") as fh:
+        json.dump(result, fh, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

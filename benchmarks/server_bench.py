@@ -1,0 +1,194 @@
+"""Sections 3-5: the server driven over HTTP and WebSocket, as the page drives it.
+
+Starts a real uvicorn on 127.0.0.1 (a free port, one BLAS thread as ``backprop-lab serve`` uses),
+then measures /step and WebSocket ``step`` latency, frame sizes, frames per second while playing,
+the live view's cost to training throughput, and a 4-rate learning-rate comparison.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+from benchmarks.common import ROOT, SHARED_MNIST, child_env, median, percentile
+
+DEFAULT_NET = {"dataset": {"name": "xor"},
+               "layers": [{"units": 8, "activation": "tanh"}, {"units": 8, "activation": "tanh"},
+                          {"units": 2, "activation": "softmax"}]}
+
+
+def mnist_net(max_train: int, batch: int = 32) -> dict:
+    return {"dataset": {"name": "mnist", "max_train": max_train}, "batch_size": batch,
+            "layers": [{"units": 128, "activation": "relu"}, {"units": 64, "activation": "relu"},
+                       {"units": 10, "activation": "softmax"}],
+            "optimizer": {"name": "sgd", "learning_rate": 0.05}}
+
+
+class Server:
+    """uvicorn app.main:create_app on 127.0.0.1:<free port>, stopped on exit."""
+
+    def __init__(self, keep_coretype=False):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        env = child_env(1, keep_coretype)
+        if SHARED_MNIST.is_dir():
+            env["BACKPROP_LAB_DATA"] = str(SHARED_MNIST)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
+             "--port", str(self.port), "--log-level", "warning", "--ws", "websockets"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.base, self.ws_base = f"http://127.0.0.1:{self.port}", f"ws://127.0.0.1:{self.port}"
+
+    def __enter__(self):
+        import httpx
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("uvicorn exited: " + self.proc.stderr.read().decode(errors="replace")[-2000:])
+            try:
+                httpx.get(self.base + "/api/options", timeout=1)
+                return self
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError("uvicorn did not answer within 30 s")
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def _session(client, body) -> str:
+    r = client.post("/api/sessions", json=body, timeout=120)
+    r.raise_for_status()
+    return r.json()["id"]
+
+
+def http_steps(client, sid, n, params=None) -> dict:
+    for _ in range(min(20, n)):
+        client.post(f"/api/sessions/{sid}/step", params=params)
+    times, sizes = [], []
+    for _ in range(n):
+        start = time.perf_counter()
+        r = client.post(f"/api/sessions/{sid}/step", params=params)
+        times.append(time.perf_counter() - start)
+        r.raise_for_status()
+        sizes.append(len(r.content))
+    return {"n": n, "p50_ms": median(times) * 1e3, "p99_ms": percentile(times, 99) * 1e3,
+            "bytes": int(median(sizes))}
+
+
+def ws_steps(server, sid, n, encoding="json") -> dict:
+    from websockets.sync.client import connect
+    times, sizes = [], []
+    with connect(f"{server.ws_base}/ws/sessions/{sid}", max_size=None) as ws:
+        if encoding != "json":
+            ws.send(json.dumps({"command": "options", "encoding": encoding}))
+            _wait(ws, "options")
+        for i in range(n + min(20, n)):
+            start = time.perf_counter()
+            ws.send(json.dumps({"command": "step"}))
+            text = _wait(ws, "step")
+            if i >= min(20, n):
+                times.append(time.perf_counter() - start)
+                sizes.append(len(text.encode()))
+    return {"n": n, "p50_ms": median(times) * 1e3, "p99_ms": percentile(times, 99) * 1e3,
+            "bytes": int(median(sizes))}
+
+
+def _wait(ws, kind: str) -> str:
+    while True:
+        text = ws.recv(timeout=60)
+        message = json.loads(text)
+        if message.get("type") == kind:
+            return text
+        if message.get("type") == "error":
+            raise RuntimeError(f"server error: {message}")
+
+
+def play(server, client, sid, seconds, encoding="b64") -> dict:
+    """Play as fast as the server can while this client reads every frame it is sent."""
+    from websockets.sync.client import connect
+    frames, sizes = 0, []
+    with connect(f"{server.ws_base}/ws/sessions/{sid}", max_size=None) as ws:
+        ws.send(json.dumps({"command": "options", "encoding": encoding}))
+        _wait(ws, "options")
+        step0 = client.get(f"/api/sessions/{sid}").json()["state"]["step"]
+        ws.send(json.dumps({"command": "play"}))
+        start = time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            text = ws.recv(timeout=30)
+            if json.loads(text).get("type") == "frame":
+                frames += 1
+                sizes.append(len(text.encode()))
+        elapsed = time.perf_counter() - start
+        ws.send(json.dumps({"command": "pause"}))
+        _wait(ws, "paused")
+    step1 = client.get(f"/api/sessions/{sid}").json()["state"]["step"]
+    return {"seconds": elapsed, "frames": frames, "fps": frames / elapsed, "steps": step1 - step0,
+            "steps_per_s": (step1 - step0) / elapsed, "bytes_per_frame": int(median(sizes)) if sizes else None}
+
+
+def epoch_alone(client, sid, batch, n_train) -> dict:
+    """POST /epoch: training with no client watching; samples per second."""
+    start = time.perf_counter()
+    r = client.post(f"/api/sessions/{sid}/epoch", timeout=600)
+    r.raise_for_status()
+    elapsed = time.perf_counter() - start
+    return {"seconds": elapsed, "samples_per_s": n_train / elapsed}
+
+
+def compare(client, body, rates, poll=0.05) -> float:
+    start = time.perf_counter()
+    r = client.post("/api/compare", json={**body, "learning_rates": rates, "epochs": 1}, timeout=120)
+    r.raise_for_status()
+    job = r.json()["id"]
+    while True:
+        snap = client.get(f"/api/compare/{job}").json()
+        if snap["status"] in ("done", "diverged", "cancelled", "error"):
+            if snap["status"] == "error":
+                raise RuntimeError(f"comparison failed: {snap}")
+            return time.perf_counter() - start
+        time.sleep(poll)
+
+
+def run(quick: bool, keep_coretype=False) -> dict:
+    import httpx
+    n_http = 100 if quick else 400
+    mnist_train = 10000 if quick else 60000
+    play_s = 3.0 if quick else 6.0
+    out = {"mnist_max_train": mnist_train, "mnist_dir": str(SHARED_MNIST) if SHARED_MNIST.is_dir() else None}
+    with Server(keep_coretype) as server, httpx.Client(base_url=server.base, timeout=60) as client:
+        # 3. latency and frame sizes
+        sid = _session(client, DEFAULT_NET)
+        out["step_default_json"] = http_steps(client, sid, n_http)
+        out["step_default_b64"] = http_steps(client, sid, n_http, {"encoding": "b64"})
+        out["ws_step_default"] = ws_steps(server, sid, n_http)
+        msid = _session(client, mnist_net(mnist_train))
+        out["step_mnist_json"] = http_steps(client, msid, max(20, n_http // 4))
+        out["step_mnist_b64"] = http_steps(client, msid, max(20, n_http // 4), {"encoding": "b64"})
+        out["ws_step_mnist_b64"] = ws_steps(server, msid, max(20, n_http // 4), "b64")
+        out["play_mnist_b64"] = play(server, client, msid, play_s)
+        print(f"  server: /step p50 {out['step_default_json']['p50_ms']:.2f} ms, MNIST play "
+              f"{out['play_mnist_b64']['fps']:.1f} frames/s", file=sys.stderr, flush=True)
+        # 4. live-view overhead: throughput while a client streams frames / throughput alone
+        batch = 32
+        alone = epoch_alone(client, msid, batch, mnist_train)
+        watched = play(server, client, msid, play_s)
+        out["live_view"] = {"epoch_alone": alone, "playing": watched,
+                            "throughput_ratio": watched["steps_per_s"] * batch / alone["samples_per_s"]}
+        # 5. learning-rate comparison: 4 rates in the worker pool vs one run alone, × 4
+        body = mnist_net(mnist_train)
+        compare(client, body, [0.05])                                       # warm-up (workers, data)
+        one = [compare(client, body, [0.05]) for _ in range(1 if quick else 2)]
+        four = compare(client, body, [0.01, 0.03, 0.05, 0.1])
+        out["compare"] = {"one_rate_s": median(one), "four_rates_s": four,
+                          "ratio_to_4x_one": four / (4 * median(one)), "cpus": os.cpu_count()}
+        print(f"  server: compare 4 rates {four:.2f} s vs one {median(one):.2f} s", file=sys.stderr, flush=True)
+    return out
