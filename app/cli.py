@@ -32,6 +32,11 @@ def cmd_train(args) -> int:
     options = {"seed": args.seed} if args.dataset != "mnist" else {}
     if args.dataset == "mnist" and args.max_train:
         options["max_train"] = args.max_train
+    if args.dataset == "csv":
+        if not args.csv or not args.target:
+            print("error: --dataset csv needs --csv FILE and --target COLUMN", file=sys.stderr)
+            return 2
+        options.update(path=args.csv, target=args.target)
     try:
         data = datasets.load(args.dataset, **options)
     except (ValueError, FileNotFoundError) as exc:
@@ -104,6 +109,8 @@ def make_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=int, default=16, help="samples per weight update")
     train.add_argument("--seed", type=int, default=0, help="seed for data, weights and batch order")
     train.add_argument("--max-train", type=int, default=None, help="MNIST: use only the first N images")
+    train.add_argument("--csv", default=None, help="with --dataset csv: the CSV file (header row, numbers)")
+    train.add_argument("--target", default=None, help="with --dataset csv: the column to predict")
     train.set_defaults(func=cmd_train)
     download = sub.add_parser("download", help="download a data set (mnist)")
     download.add_argument("name", choices=["mnist"])
