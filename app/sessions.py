@@ -218,14 +218,33 @@ class Session:
                 if self.model.phase == "forward":
                     self.model.backward()
                 self._update()
+            last = {}
             while self.epoch == start:
-                self._forward()
+                trace, rows = self._forward()
+                final = self.pending["last"]
+                if final:       # the epoch's last minibatch: kept, so the page shows where training ended
+                    last = self._forward_frame(trace, rows)
                 self.model.backward()
+                if final:
+                    last["backward"] = frames.backward_layers(self.model.trace)
                 self._update_fast()
         except Diverged as exc:
             return self._diverged_answer(exc)
-        return {"epoch": self.epoch, **{k: finite(v) for k, v in self.last_logs.items()},
-                "step": self.model.step, "phase": self.phase, "state": self.state()}
+        answer = {"epoch": self.epoch, **{k: finite(v) for k, v in self.last_logs.items()},
+                  "step": self.model.step, "phase": self.phase, "state": self.state()}
+        if last:
+            answer.update(self._last_batch(last))
+        return answer
+
+    def _last_batch(self, last: dict) -> dict:
+        """The epoch's last minibatch as a /step answer without ΔW: its batch, z, a, δ, ∂cost/∂W with
+        W, b as its forward pass used them, and W_updated, b_updated (the weights after the epoch)."""
+        layers = frames.merge_layers(last["layers"], last["backward"])
+        for entry, dense in zip(layers, self.model.dense_layers):
+            entry["W_updated"] = (np.array(dense.W, copy=True), f"W({entry['index']})")
+            if dense.use_bias:
+                entry["b_updated"] = (np.array(dense.bias, copy=True), f"b({entry['index']})")
+        return {"batch": last["batch"], "batch_loss": last["loss"], "layers": layers}
 
     def _update_fast(self) -> None:
         """As _update, without computing ΔW (fit's apply_gradients(return_deltas=False))."""

@@ -83,9 +83,10 @@ async def step(session_id: str, store: Store, options: Render):
 
 
 @router.post("/{session_id}/epoch")
-async def epoch(session_id: str, store: Store):
+async def epoch(session_id: str, store: Store, options: Render):
+    """The rest of the epoch: its metrics, and its last minibatch (batch, z, a, δ, W before and after)."""
     session = store.get(session_id)
-    return await run_locked(session, session.run_epoch, inline=False)
+    return await run_locked(session, session.run_epoch, options=options, inline=False)
 
 
 @router.get("/{session_id}/history")

@@ -48,9 +48,9 @@ export class Builder {
         ${unavailable.map((d) => `<p class="help warn" data-unavailable="${esc(d.name)}"><b>${esc(d.name)}</b>: ${esc((d.reason || '').split(':')[0])}. Download it below (or run <code>backprop-lab download ${esc(d.name)}</code>).</p>`).join('')}
         <div class="grid2">${dsOpts.map(([k, spec]) => this.field(`d.${k}`, k.replace(/_/g, ' '), spec, c.dataset[k] ?? spec.default)).join('')}</div>
       </fieldset>
-      <fieldset><legend>Layers <span class="muted">(input: ${esc((ds.input_shape || ['?'])[0])} units)</span></legend>
+      <fieldset><legend>Layers <span class="muted">(layer 1 = input: ${esc((ds.input_shape || ['?'])[0])} units)</span></legend>
         <ol class="layer-list">${c.layers.map((l, i) => `<li data-i="${i}">
-          <span class="lname">${i === c.layers.length - 1 ? 'output' : `hidden ${i + 1}`}</span>
+          <span class="lname" title="${i === c.layers.length - 1 ? 'the output layer ŷ' : 'a hidden layer'}">layer ${i + 2}${i === c.layers.length - 1 ? ' · ŷ' : ''}</span>
           <input type="number" name="units" data-i="${i}" min="1" max="${o.limits?.max_units ?? 1024}" value="${l.units}" aria-label="units of layer ${i + 2}">
           <select name="activation" data-i="${i}" aria-label="activation of layer ${i + 2}">${opts(o.activations, l.activation)}</select>
           <button data-act="remove" data-i="${i}" title="remove this layer" ${c.layers.length < 2 ? 'disabled' : ''}>×</button></li>`).join('')}</ol>

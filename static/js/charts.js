@@ -69,8 +69,11 @@ export class Charts {
       title: { text: 'per epoch', font: { size: 13 }, x: 0.02 },
       xaxis: { title: { text: 'epoch' }, dtick: epochs.length < 12 ? 1 : undefined, rangemode: 'tozero' },
       yaxis: { title: { text: 'loss' }, type: ytype, color: CURVE.loss, zeroline: false, rangemode: 'tozero' },
-      yaxis2: { title: { text: 'accuracy' }, overlaying: 'y', side: 'right', range: [0, 1.02], color: CURVE.acc, showgrid: false },
-      margin: { l: 52, r: 50, t: 34, b: 40 },
+      // Accuracy in % with its own round ticks (not synced to the loss axis' grid).
+      yaxis2: { title: { text: 'accuracy' }, overlaying: 'y', side: 'right', range: [0, 1.02], color: CURVE.acc,
+        showgrid: false, tickmode: 'array', tickvals: [0, 0.25, 0.5, 0.75, 1], tickformat: '.0%', zeroline: false },
+      legend: { orientation: 'h', x: 0, y: -0.3, yanchor: 'top', font: { size: 11 } },   // under the plot, off the curves
+      margin: { l: 52, r: 50, t: 28, b: 84 },
       annotations: epochs.length ? [] : [{ text: 'run an Epoch (or Play) to see these curves', showarrow: false,
         xref: 'paper', yref: 'paper', x: 0.5, y: 0.5, font: { color: '#888' } }],
     });

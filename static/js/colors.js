@@ -37,15 +37,21 @@ export const CURVE = {
 };
 export const DASH = { train: 'solid', val: 'dash' };
 
-/** One colour per layer (used in the health charts and the layer panels' headers). */
-const LAYER_COLORS = ['#6a3d9a', '#b15928', '#1b9e77', '#e7298a', '#66a61e', '#a6761d', '#7570b3', '#333333'];
+/** One colour per layer (the health charts' curves and the layer panels' top borders). Kept apart
+ *  from the quantity colours (W purple, z blue, a green, δ red, b brown) and from orange/blue (sign). */
+const LAYER_COLORS = ['#0e9fb5', '#d6336c', '#7a8c1a', '#475569', '#9d174d', '#0d9488', '#a3a3a3', '#111827'];
 export const layerColor = (i) => LAYER_COLORS[i % LAYER_COLORS.length];
 
-/** One colour per learning rate, ordered from small (dark purple) to large (yellow). */
-const RATE_COLORS = ['#440154', '#46327e', '#365c8d', '#277f8e', '#1fa187', '#4ac16d', '#a0da39', '#d4b200'];
+/** One colour per learning rate, small (dark purple) to large (gold): evenly spaced along viridis,
+ *  so neighbouring rates stay distinguishable for any number of rates. */
+const VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [200, 180, 0]];
 export function rateColor(i, n) {
-  if (n <= 1) return RATE_COLORS[3];
-  return RATE_COLORS[Math.round((i / (n - 1)) * (RATE_COLORS.length - 1))];
+  const t = n <= 1 ? 0.5 : i / (n - 1);
+  const x = t * (VIRIDIS.length - 1);
+  const k = Math.min(VIRIDIS.length - 2, Math.floor(x));
+  const f = x - k;
+  const c = VIRIDIS[k].map((v, m) => Math.round(v + (VIRIDIS[k + 1][m] - v) * f));
+  return `rgb(${c.join(',')})`;
 }
 
 /** Classes on scatter plots: class 0 orange, class 1 blue (as the Playground). */

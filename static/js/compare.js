@@ -110,7 +110,7 @@ export class Compare {
     });
     const layout = baseLayout({
       xaxis: { title: { text: 'step' } },
-      yaxis: { title: { text: 'minibatch loss' }, type: 'log', dtick: 'D2' },
+      yaxis: { title: { text: 'minibatch loss' }, type: 'log', dtick: 1, exponentformat: 'power' },
       hovermode: 'closest',
       legend: { orientation: 'v', x: 1.01, y: 1 },
       margin: { l: 55, r: 10, t: 10, b: 40 },
@@ -134,7 +134,8 @@ export class Compare {
     const run = (res.runs && res.runs[0]) || {};
     const lrs = r.learning_rates || r.lrs || run.learning_rates || run.history?.learning_rate || [];
     const losses = r.losses || r.loss || run.losses || run.history?.batch_loss || run.history?.loss || [];
-    const suggested = r.suggested_learning_rate ?? r.suggested_lr ?? res.suggested_learning_rate ?? run.suggested_learning_rate;
+    const raw = r.suggested_learning_rate ?? r.suggested_lr ?? res.suggested_learning_rate ?? run.suggested_learning_rate;
+    const suggested = Number.isFinite(raw) ? Number(raw.toPrecision(2)) : raw;   // 0.109 → 0.11: a rate to type
     const traces = [{ x: lrs, y: losses, mode: 'lines', name: 'loss', line: { color: '#c0392b', width: 2 },
       hovertemplate: 'η = %{x:.3g}: loss %{y:.4g}<extra></extra>' }];
     const shapes = [];

@@ -69,7 +69,7 @@ export class Controls {
   setPlaying(playing) {
     this.playing = playing;
     const btn = this.root.querySelector('[data-action="play"]');
-    btn.textContent = playing ? '⏸ Pause' : '▶ Play';
+    btn.textContent = playing ? '‖ Pause' : '▶ Play';
     btn.setAttribute('aria-pressed', String(playing));
     this.refreshButtons();
   }

@@ -51,7 +51,9 @@ export class DataView {
     if (help) {
       help.textContent = this.kind === 'mnist'
         ? 'The current minibatch: each digit with its true and predicted label and the output layer a(L) (10 probabilities).'
-        : 'The network\'s prediction over the input plane: white is the decision boundary (P = 0.5), blue class 1, orange class 0. Filled dots: training points; open rings: test points.';
+        : (this.info.kind === 'regression'
+          ? 'The network\'s output ŷ over the input plane (blue above 0, orange below 0, white at 0), with the targets y as the dots\' colours on the same scale. Filled dots: training points; open rings: test points.'
+          : 'The network\'s prediction over the input plane: white is the decision boundary (P = 0.5), blue class 1, orange class 0. Filled dots: training points; open rings: test points.');
     }
     if (this.kind === 'mnist') {
       this.root.innerHTML = `<h4>The batch <span class="muted">true → predicted, bars: output probabilities a(L)</span></h4>
@@ -103,6 +105,7 @@ export class DataView {
       }
       traces.push({ type: 'scatter', mode: 'markers', x: xs, y: ys, name: part,
         marker: { size: part === 'train' ? 6 : 5, color: cs, colorscale: regression ? PLOTLY_DIVERGING : undefined,
+          cmin: regression ? -zmax : undefined, cmax: regression ? zmax : undefined,   // the surface's scale
           symbol: part === 'train' ? 'circle' : 'circle-open', line: { width: part === 'train' ? 0.6 : 1.4, color: part === 'train' ? '#fff' : undefined } },
         hovertemplate: `${part}: (%{x:.2f}, %{y:.2f})<extra></extra>`, meta: { points: xs.length } });
     });

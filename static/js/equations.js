@@ -9,19 +9,31 @@ const q = (cls, text) => `<span class="q-${cls}">${text}</span>`;
 const num = (v) => `<span class="num">${fmt(v, 4)}</span>`;
 const paren = (v) => (v < 0 ? `(${num(v)})` : num(v));
 
-/** Show the largest terms of Σ w·a and summarise the rest. */
-function terms(ws, as, wName, aName) {
+/** Show the largest terms of Σ w·a and summarise the rest; idx names the summed index (k or m). */
+function terms(ws, as, wName, aName, idx = 'k') {
   const items = ws.map((w, k) => ({ k, w, a: as[k], p: w * as[k] }));
   const shown = items.length <= MAX_TERMS + 1 ? items
     : [...items].sort((x, y) => Math.abs(y.p) - Math.abs(x.p)).slice(0, MAX_TERMS).sort((x, y) => x.k - y.k);
   const rest = items.filter((t) => !shown.includes(t));
-  let s = shown.map((t) => `${paren(t.w)}·${paren(t.a)}`).join(' + ');
+  // With terms left out, each shown term says which k it is.
+  const tag = (t) => (rest.length ? `<sub class="muted">${idx}=${t.k + 1}:</sub>` : '');
+  let s = shown.map((t) => `${tag(t)}${paren(t.w)}·${paren(t.a)}`).join(' + ');
   if (rest.length) {
     const restSum = rest.reduce((acc, t) => acc + t.p, 0);
     s += ` + <span class="muted">[${rest.length} more terms = ${fmt(restSum, 4)}]</span>`;
   }
   return { text: s, total: items.reduce((acc, t) => acc + t.p, 0),
-    symbolic: `Σ<sub>k</sub> ${wName}·${aName}` };
+    symbolic: `Σ<sub>${idx}</sub> ${wName}·${aName}` };
+}
+
+/** a = f(z) for one unit; softmax needs the whole layer's z (row s of zMat). */
+function activationLine(f, z, a, zMat, s) {
+  if (f !== 'softmax') return `${f}(${q('z', 'z')}) = ${f}(${num(z)}) = ${num(a)}`;
+  const row = Array.from(zMat.data.subarray(s * zMat.cols, (s + 1) * zMat.cols));
+  const top = Math.max(...row);
+  const denom = row.reduce((acc, v) => acc + Math.exp(v - top), 0) * Math.exp(top);
+  return `e<sup>${q('z', 'z')}</sup> / Σ<sub>m</sub> e<sup>${q('z', 'z<sub>m</sub>')}</sup> = e<sup>${fmt(z, 4)}</sup> / ${num(denom)} = ${num(a)}`
+    + ' <span class="muted">(softmax: all units of the layer)</span>';
 }
 
 export class Equations {
@@ -65,10 +77,11 @@ export class Equations {
     const a = at(entry.a, s, j);
     const t = terms(ws, as, q('w', `w<sub>${j + 1}k</sub>(${l - 1})`), q('a', `a<sub>k</sub>(${l - 1})`));
     const J = j + 1;
-    const lines = [head, '<div class="eq-block"><h5>forward</h5>',
+    const before = entry.W_fwd ? ' <span class="muted">(W as this forward pass used it, before the update)</span>' : '';
+    const lines = [head, `<div class="eq-block"><h5>forward${before}</h5>`,
       `<p>${q('z', `z<sub>${J}</sub>(${l})`)} = ${t.symbolic} + ${q('b', `b<sub>${J}</sub>(${l - 1})`)}</p>`,
       `<p class="eq-num">= ${t.text} + ${paren(b)} = ${num(z)}</p>`,
-      `<p>${q('a', `a<sub>${J}</sub>(${l})`)} = ${f}(${q('z', 'z')}) = ${f}(${num(z)}) = ${num(a)}</p></div>`];
+      `<p>${q('a', `a<sub>${J}</sub>(${l})`)} = ${activationLine(f, z, a, entry.z, s)}</p></div>`];
     if (entry.delta) {
       const delta = at(entry.delta, s, j);
       const isOut = l === config.layers.length + 1;
@@ -86,7 +99,7 @@ export class Equations {
           const nOut = Wn.rows;
           const wCol = Array.from({ length: nOut }, (_, m) => at(Wn, m, j));
           const dNext = Array.from(next.delta.data.subarray(s * nOut, (s + 1) * nOut));
-          const back = terms(wCol, dNext, q('w', `w<sub>m${J}</sub>(${l})`), q('delta', `δ<sub>m</sub>(${l + 1})`));
+          const back = terms(wCol, dNext, q('w', `w<sub>m${J}</sub>(${l})`), q('delta', `δ<sub>m</sub>(${l + 1})`), 'm');
           const fp = activationDerivative(f, z, a);
           lines.push(`<p>${q('delta', `δ<sub>${J}</sub>(${l})`)} = (W(${l})ᵀ·${q('delta', `δ(${l + 1})`)})<sub>${J}</sub> · f′(${q('z', 'z')}) = ${back.symbolic} · ${f}′(${num(z)})</p>`,
             `<p class="eq-num">= [${back.text}] · ${Number.isNaN(fp) ? '?' : num(fp)} = ${num(back.total)} · ${Number.isNaN(fp) ? '?' : num(fp)} = ${num(delta)}</p>`);
@@ -94,15 +107,28 @@ export class Equations {
           lines.push(`<p>${q('delta', `δ<sub>${J}</sub>(${l})`)} = ${num(delta)}</p>`);
         }
       }
+      let kShow = 0;
       if (entry.dW) {
         const kBest = as.reduce((best, v, k) => (Math.abs(v * ws[k]) > Math.abs(as[best] * ws[best]) ? k : best), 0);
         const K = kBest + 1;
         lines.push(`<p>∂cost/∂${q('w', `w<sub>${J}${K}</sub>(${l - 1})`)} = ${q('delta', `δ<sub>${J}</sub>(${l})`)}·${q('a', `a<sub>${K}</sub>(${l - 1})`)} = ${num(delta)}·${paren(as[kBest])} = ${num(delta * as[kBest])} <span class="muted">for this sample</span></p>`,
-          `<p class="eq-num">averaged over the batch: ∂cost/∂w<sub>${J}${K}</sub> = ${num(at(entry.dW, j, kBest))}, ∂cost/∂b<sub>${J}</sub> = mean δ<sub>${J}</sub> = ${entry.db ? num(entry.db.data[j]) : '–'}</p>`);
+          `<p class="eq-num">averaged over the batch: ∂cost/∂${q('w', `w<sub>${J}${K}</sub>(${l - 1})`)} = ${num(at(entry.dW, j, kBest))}, `
+          + `∂cost/∂${q('b', `b<sub>${J}</sub>(${l - 1})`)} = mean of ${q('delta', `δ<sub>${J}</sub>(${l})`)} = ${entry.db ? num(entry.db.data[j]) : '–'}</p>`);
+        kShow = kBest;
       }
       lines.push('</div>');
-      if (entry.dW_applied) {
-        lines.push(`<div class="eq-block"><h5>update</h5><p>Δ${q('b', `b<sub>${J}</sub>`)} and ΔW row ${J}: the optimizer changed w<sub>${J}1</sub>(${l - 1}) by ${num(at(entry.dW_applied, j, 0))}</p></div>`);
+      if (entry.dW_applied && entry.W_fwd) {
+        const k = kShow;
+        const wName = q('w', `w<sub>${J}${k + 1}</sub>(${l - 1})`);
+        const bName = q('b', `b<sub>${J}</sub>(${l - 1})`);
+        const dw = at(entry.dW_applied, j, k);
+        const o = config.optimizer || {};
+        const lr = o.name === 'sgd' && !o.momentum && !o.decay ? o.learning_rate : null;   // plain SGD: Δw = −η·∂cost/∂w
+        lines.push('<div class="eq-block"><h5>update</h5>',
+          `<p>${wName} ← ${num(at(entry.W_fwd, j, k))} + Δ${wName} = ${num(at(entry.W_fwd, j, k))} + ${paren(dw)} = ${num(at(entry.W, j, k))}</p>`,
+          lr ? `<p class="eq-num">plain SGD: Δw = −η·∂cost/∂w = −${num(lr)}·${paren(at(entry.dW, j, k))} = ${num(-lr * at(entry.dW, j, k))}</p>` : '',
+          entry.db_applied && entry.b_fwd ? `<p>${bName} ← ${num(entry.b_fwd.data[j])} + ${paren(entry.db_applied.data[j])} = ${num(entry.b.data[j])}</p>` : '',
+          '</div>');
       }
     } else {
       lines.push('<p class="muted">Press <b>Backward</b> to see δ flow back to this unit.</p>');

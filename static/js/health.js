@@ -41,9 +41,10 @@ export class Health {
     const traces = [];
     Object.entries(this.series).forEach(([index, s], i) => {
       const color = layerColor(i);
-      traces.push({ x: s.step, y: s.grad, name: `‖∂cost/∂W(${index})‖`, mode: 'lines', line: { color, width: 2 },
+      // Copies: Plotly.react only redraws arrays it has not seen (same reference = unchanged).
+      traces.push({ x: s.step.slice(), y: s.grad.slice(), name: `‖∂cost/∂W(${index})‖`, mode: 'lines', line: { color, width: 2 },
         hovertemplate: `‖∂cost/∂W(${index})‖ = %{y:.3e}<extra></extra>` });
-      traces.push({ x: s.step, y: s.ratio, name: `‖ΔW(${index})‖/‖W(${index})‖`, mode: 'lines', yaxis: 'y2',
+      traces.push({ x: s.step.slice(), y: s.ratio.slice(), name: `‖ΔW(${index})‖/‖W(${index})‖`, mode: 'lines', yaxis: 'y2',
         line: { color, width: 1.5, dash: 'dot' }, hovertemplate: `‖ΔW(${index})‖/‖W(${index})‖ = %{y:.3e}<extra></extra>` });
     });
     const layout = baseLayout({

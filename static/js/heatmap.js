@@ -97,12 +97,16 @@ export class Heatmap {
     }
     this.ctx.putImageData(this.image, 0, 0);
     const { maxWidth, maxHeight } = this.opts;
-    const cell = Math.max(0.2, Math.min(22, maxWidth / cols, maxHeight / rows));
-    const w = Math.max(6, Math.round(cols * cell));
-    const h = Math.max(6, Math.round(rows * cell));
+    // Square cells while they stay visible; a very long, thin matrix (MNIST's 8×784 W(1), 784 inputs
+    // × 32 samples) is stretched to fill the box instead of shrinking to a 2-pixel line.
+    let cw = Math.min(22, maxWidth / cols, maxHeight / rows);
+    let ch = cw;
+    if (cw < 3) { cw = Math.min(22, maxWidth / cols); ch = Math.min(22, maxHeight / rows); }
+    const w = Math.max(6, Math.round(cols * cw));
+    const h = Math.max(6, Math.round(rows * ch));
     this.canvas.style.width = `${w}px`;
     this.canvas.style.height = `${h}px`;
-    this.canvas.style.imageRendering = cell >= 1 ? 'pixelated' : 'auto';
+    this.canvas.style.imageRendering = Math.min(cw, ch) >= 1 ? 'pixelated' : 'auto';
   }
 
   cellAt(ev) {

@@ -16,7 +16,7 @@ import { DataView } from './dataview.js';
 import { Notify } from './notify.js';
 import { Sources, importButton } from './sources.js';
 import { $, app, ui, hooks, handleError } from './page.js';
-import { renderAll, apply, loadPoints, refreshHistory, refreshGrid } from './refresh.js';
+import { renderAll, apply, loadPoints, loadWeights, refreshHistory, refreshGrid } from './refresh.js';
 
 const PLAY_FIELDS = ['z', 'a', 'delta', 'dW', 'db', 'W_updated', 'b_updated', 'x', 'y', 'loss'];
 
@@ -112,6 +112,7 @@ function startSession(res) {
   ui.notify.clearError();
   renderAll();
   loadPoints();
+  loadWeights();
   refreshGrid(true);
 }
 
@@ -152,6 +153,7 @@ async function reset() {
     ui.charts.clear();
     ui.health.clear();
     renderAll();
+    loadWeights();
     refreshGrid(true);
     ui.notify.say('Reset: the same initial weights as before, step 0.');
   } catch (err) { handleError(err); }

@@ -18,15 +18,35 @@ export class Notify {
     const where = [d.step !== undefined && d.step !== null ? `at step ${d.step}` : '',
       d.layer !== undefined && d.layer !== null ? `in layer ${d.layer}` : '',
       d.quantity ? `(${d.quantity} became infinite or NaN)` : ''].filter(Boolean).join(' ');
-    const lower = lr / 10;
+    const lower = Number((lr / 10).toPrecision(3));
     this.banner.innerHTML = `<span><b>The network diverged</b> ${where}. The learning rate η = ${fmt(lr, 3)} is too large:
       each update overshoots and the weights blow up. Try a lower rate, e.g. η = ${fmt(lower, 3)}.</span>
       <button data-fix>Use η = ${fmt(lower, 3)} and reset</button>`;
     this.banner.hidden = false;
+    this.banner.dataset.kind = 'diverged';
     this.banner.querySelector('[data-fix]').addEventListener('click', () => onFix(lower));
   }
 
-  clearDiverged() { this.banner.hidden = true; this.banner.innerHTML = ''; }
+  /** Weights growing without bound but still finite (so no divergence yet): the same advice, early. */
+  exploding(info, lr, onFix) {
+    const kind = this.banner.dataset.kind;
+    if (!info) { if (kind === 'exploding') this.clearDiverged(); return; }
+    if (kind === 'diverged') return;
+    const lower = Number((lr / 10).toPrecision(3));
+    const msg = `<b>The weights are blowing up</b>: max |W(${info.index})| = ${fmt(info.max, 3)} at step ${info.step}
+      (they start near 1). The learning rate η = ${fmt(lr, 3)} is too large: each update overshoots. Nothing is
+      infinite yet, so training goes on, but the network has stopped learning. Try η = ${fmt(lower, 3)}.`;
+    if (kind === 'exploding' && this.banner.dataset.lr === String(lr)) {
+      this.banner.querySelector('span').innerHTML = msg;     // keep the button: it may be under the mouse
+      return;
+    }
+    this.banner.innerHTML = `<span>${msg}</span><button data-fix>Use η = ${fmt(lower, 3)} and reset</button>`;
+    this.banner.querySelector('[data-fix]').addEventListener('click', () => onFix(lower));
+    Object.assign(this.banner.dataset, { kind: 'exploding', lr: String(lr) });
+    this.banner.hidden = false;
+  }
+
+  clearDiverged() { this.banner.hidden = true; this.banner.innerHTML = ''; delete this.banner.dataset.kind; }
 
   showError(message, kind = 'error') {
     this.error.dataset.kind = kind;

@@ -4,6 +4,7 @@
 
 import * as api from './api.js';
 import { merge } from './stepview.js';
+import { maxAbs } from './tensor.js';
 import { Lazy } from './schedule.js';
 import { $, app, ui, hooks, handleError } from './page.js';
 
@@ -30,7 +31,22 @@ export function renderAll() {
   if (v.phase === 'diverged') {
     ui.notify.diverged(v.diverged, app.config.optimizer.learning_rate, hooks.fixDivergence);
     document.body.dataset.diverged = 'true';
+  } else {
+    const boom = exploding(v);
+    ui.notify.exploding(boom, app.config.optimizer.learning_rate, hooks.fixDivergence);
+    if (boom) document.body.dataset.exploding = 'true'; else delete document.body.dataset.exploding;
   }
+}
+
+/** The first layer whose weights have grown far beyond any initializer's scale (finite, so the
+ *  server has not called it a divergence), or null. */
+const EXPLODED = 1e4;
+function exploding(v) {
+  for (const e of v.layers) {
+    const m = maxAbs(e.W);
+    if (m > EXPLODED) return { index: e.index, max: m, step: v.step };
+  }
+  return null;
 }
 
 /** Merge one answer (HTTP or a WebSocket frame) into the view and redraw. */
@@ -92,3 +108,30 @@ export async function refreshGrid(force = false) {
   } catch (err) { if (err.status !== 409) handleError(err); } finally { g.busy = false; }
 }
 
+
+/** Before the first forward pass the weights already exist: fetch them (the export, whose kernels
+ *  are in Keras' (inputs, units) layout) so W(l) and b(l) and the diagram's links show at step 0. */
+export async function loadWeights() {
+  const id = app.id;
+  if (!id) return;
+  try {
+    const ex = await api.exportSession(id);
+    if (app.id !== id || app.view.layers.some((e) => e.W)) return;     // a newer answer got here first
+    const dense = ((ex.model && ex.model.layers) || []).filter((l) => l.class_name === 'Dense');
+    const weights = ex.weights || [];
+    const layers = [];
+    let k = 0;
+    dense.forEach((l, i) => {
+      const kernel = weights[k]; k += 1;
+      const bias = l.config.use_bias === false ? null : weights[k];
+      if (bias) k += 1;
+      if (!kernel || kernel.shape.length !== 2) return;
+      const [nIn, nOut] = kernel.shape;
+      const values = Array.from({ length: nOut }, (_, j) => Array.from({ length: nIn }, (__, m) => kernel.values[m][j]));
+      layers.push({ index: i + 1, W: { shape: [nOut, nIn], values }, b: bias ? { shape: bias.shape, values: bias.values } : null });
+    });
+    if (!layers.length) return;
+    app.view = merge(app.view, { layers });
+    renderAll();
+  } catch (err) { if (err.status !== 404) handleError(err); }
+}

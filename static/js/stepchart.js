@@ -6,6 +6,17 @@ import { fmt } from './tensor.js';
 
 const PAD = { l: 52, r: 10, t: 24, b: 34 };
 
+/** Round ticks inside [lo, hi]: steps of 1, 2 or 5 × 10^k (whole decades on a log scale). */
+function niceTicks(lo, hi, n, log) {
+  const raw = (hi - lo) / n;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = log ? Math.max(1, Math.ceil(raw)) : [1, 2, 5, 10].map((m) => m * mag).find((v) => v >= raw);
+  const out = [];
+  for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) out.push(Number(t.toPrecision(12)));
+  if (log && out.length < 2) return Array.from({ length: n }, (_, k) => lo + ((hi - lo) * k) / (n - 1));   // under a decade
+  return out;
+}
+
 export class StepChart {
   constructor(el) {
     this.el = el;
@@ -63,15 +74,16 @@ export class StepChart {
     const X = (s) => PAD.l + ((s - r.x0) / (r.x1 - r.x0)) * pw;
     const Y = (v) => PAD.t + ph - (((this.logY ? Math.log10(Math.max(v, 1e-12)) : v) - r.lo) / (r.hi - r.lo)) * ph;
     ctx.fillStyle = '#6b7280';
-    for (let k = 0; k <= 4; k += 1) {
-      const t = r.lo + ((r.hi - r.lo) * k) / 4;
-      const y = PAD.t + ph - (ph * k) / 4;
+    // Round tick values (0.2, 0.4, … or powers of ten on the log scale), as the Plotly charts have.
+    niceTicks(r.lo, r.hi, 5, this.logY).forEach((t) => {
+      const y = PAD.t + ph - ((t - r.lo) / (r.hi - r.lo)) * ph;
       ctx.fillText(fmt(this.logY ? 10 ** t : t, 3), 4, y + 4);
       ctx.strokeStyle = '#f0f1f3';
       ctx.beginPath(); ctx.moveTo(PAD.l, y); ctx.lineTo(PAD.l + pw, y); ctx.stroke();
-    }
-    ctx.fillText(String(r.x0), PAD.l, h - PAD.b + 14);
-    ctx.fillText(String(r.x1), PAD.l + pw - 24, h - PAD.b + 14);
+    });
+    niceTicks(r.x0, r.x1, 6, false).filter((t) => Number.isInteger(t)).forEach((t) => {
+      ctx.fillText(String(t), X(t) - 4 * String(t).length, h - PAD.b + 14);
+    });
     ctx.fillText(this.logY ? 'step · loss (log)' : 'step · loss', PAD.l + pw / 2 - 30, h - 6);
     ctx.strokeStyle = CURVE.batchLoss;
     ctx.lineWidth = 1.5;

@@ -78,8 +78,8 @@ export function fmt(v, digits = 4) {
   if (v === undefined || v === null || Number.isNaN(v)) return '–';
   if (!Number.isFinite(v)) return v > 0 ? '∞' : '−∞';
   const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(digits - 2).replace('-', '−');
-  return Number(v.toPrecision(digits)).toString().replace('-', '−');
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(digits - 2).replace(/-/g, '−');
+  return Number(v.toPrecision(digits)).toString().replace(/-/g, '−');
 }
 
 /** Derivative f′(z) of an activation, given z and a = f(z). */

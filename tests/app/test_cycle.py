@@ -153,3 +153,21 @@ async def test_b64_encoding_and_field_filter(client):
     W, b, z = b64(layer["W"]), b64(layer["b"]), b64(layer["z"])
     assert W.shape == (8, 2) and not np.allclose(W, arr(full["layers"][0]["W"]))   # updated by /step
     np.testing.assert_allclose(z, arr(full["batch"]["x"]) @ W.T + b, **TOL)
+
+
+async def test_epoch_answer_holds_its_last_minibatch(client):
+    """After /epoch the page shows where training ended: the last batch's z, a, δ with the W its forward
+    pass used, and W_updated equal to the session's weights now (the next forward uses them)."""
+    sid = (await new_session(client))["id"]
+    result = strict_json(await client.post(f"/api/sessions/{sid}/epoch"))
+    assert len(result["batch"]["indices"]) == 4 and [e["index"] for e in result["layers"]] == [1, 2, 3]
+    a_prev = arr(result["batch"]["x"])
+    for entry in result["layers"]:
+        W, b, z = arr(entry["W"]), arr(entry["b"]), arr(entry["z"])
+        np.testing.assert_allclose(z, a_prev @ W.T + b, **TOL)          # z from the W before the update
+        assert {"delta", "dW", "db", "W_updated", "b_updated"} <= set(entry)
+        assert entry["W_updated"]["label"] == f"W({entry['index']})"
+        a_prev = arr(entry["a"])
+    nxt = strict_json(await client.post(f"/api/sessions/{sid}/forward"))
+    for entry, after in zip(result["layers"], nxt["layers"]):
+        np.testing.assert_allclose(arr(entry["W_updated"]), arr(after["W"]), **TOL)

@@ -1,0 +1,77 @@
+"""Bugs found by walking through the page as a student, a teacher and an engineer: the gradient-health
+chart redraws as steps arrive, the initial weights show at step 0, an Epoch shows its last minibatch
+(not the stale one from before), the equations name their indices right, and weights that grow
+without bound (still finite) raise the banner."""
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def heat(page, layer: int, key: str):
+    return page.locator(f'section[data-layer="{layer}"] figure.heatmap[data-key="{key}"]')
+
+
+def test_initial_weights_show_before_the_first_forward_pass(lab):
+    page, watch = lab
+    heat(page, 1, "W").locator("xpath=self::*[@data-state='filled']").wait_for(timeout=10000)
+    assert heat(page, 2, "b").get_attribute("data-state") == "filled"
+    assert heat(page, 1, "z").get_attribute("data-state") == "empty"      # stages: not computed yet
+    assert watch.errors == []
+
+
+def test_gradient_health_redraws_as_steps_arrive(lab):
+    page, watch = lab
+    for _ in range(6):
+        page.click('button[data-action="step"]')
+        page.wait_for_timeout(120)
+    page.wait_for_function("document.body.dataset.step === '6'")
+    # calcdata is what Plotly computed and drew; it stays at the first point if react sees no change.
+    page.wait_for_function("(document.getElementById('chart-health').calcdata || [[]])[0].length >= 6", timeout=5000)
+    assert watch.errors == []
+
+
+def test_an_epoch_shows_its_last_minibatch(lab):
+    page, watch = lab
+    with page.expect_response("**/epoch") as resp:
+        page.click('button[data-action="epoch"]')
+    answer = resp.value.json()
+    page.wait_for_function("document.body.dataset.epoch === '1'")
+    z = heat(page, 1, "z")
+    assert z.get_attribute("data-state") == "filled"
+    assert float(z.get_attribute("data-sum")) == pytest.approx(
+        sum(sum(row) for row in answer["layers"][0]["z"]["values"]), rel=1e-4, abs=1e-4)
+    label = page.locator("#sample-label").inner_text()
+    assert f"training row {answer['batch']['indices'][0]}" in label
+    assert watch.errors == []
+
+
+def test_equations_name_the_summed_index_and_softmax_uses_the_whole_layer(lab):
+    page, watch = lab
+    page.click('circle[data-layer="3"][data-unit="1"]')
+    page.click('button[data-action="forward"]')
+    page.wait_for_selector('section[data-layer="1"] figure[data-key="z"][data-state="filled"]')
+    page.click('button[data-action="backward"]')
+    page.wait_for_function("document.body.dataset.phase === 'backward'")
+    text = page.locator("#equations").inner_text()
+    assert "Σm wm1(3)·δm(4)" in text.replace("\n", "")             # δ(3) sums over m, not k
+    page.click('button[data-action="update"]')
+    page.wait_for_function("document.body.dataset.phase === 'ready'")
+    text = page.locator("#equations").inner_text()
+    assert "before the update" in text and "←" in text
+    page.click('circle[data-layer="4"][data-unit="1"]')
+    assert "softmax: all units of the layer" in page.locator("#equations").inner_text()
+    assert watch.errors == []
+
+
+def test_weights_blowing_up_without_nan_raise_the_banner(page, server_url):
+    page.goto(server_url + "/?data=spiral&layers=16:relu,16:relu,2:softmax&lr=50")
+    page.wait_for_selector("body[data-session]:not([data-session=''])", timeout=15000)
+    page.click('button[data-action="play"]')
+    banner = page.locator("#diverged-banner")
+    banner.wait_for(state="visible", timeout=20000)
+    assert "blowing up" in banner.inner_text() and "η = 5" in banner.inner_text()
+    page.click("#diverged-banner [data-fix]")
+    banner.wait_for(state="hidden")
+    assert "lr=5&" in page.url
