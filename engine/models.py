@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import losses, optimizers
+from . import divergence, losses, optimizers
 from . import metrics as metrics_mod
 from .backend import as_float, floatx
 from .errors import Diverged, StepOrderError
@@ -176,11 +176,11 @@ class Sequential:
                     outer, inner = layer.activation.name, entry.activation
                     entry.activation = outer if inner == "linear" else f"{outer}∘{inner}"
             entry.a = out
-            finite = finite and _finite(z)
+            finite = finite and divergence.finite(z)
             entries.append(entry)
         # A non-finite a(l) makes z(l+1) non-finite, and non-finite weights make their z non-finite,
         # so z of every layer and ŷ suffice; where it first appeared is found only on failure.
-        if not (finite and _finite(out)):
+        if not (finite and divergence.finite(out)):
             self._raise_forward_divergence(entries)
         trace = Trace(x=x, layers=entries, y_pred=out, training=training, step=self.step)
         if y is not None:
@@ -265,45 +265,14 @@ class Sequential:
         return trace
 
     def verify_weights(self) -> None:
-        """Raise Diverged if an update left a weight non-finite, naming the gradient or weight
-        where the non-finite value first appeared (no-op when the last update was checked)."""
-        if not self.__dict__.get("_unchecked_update"):
-            return
-        dense_layers = self._plan()[2]
-        for dense in dense_layers:
-            if not (_finite(dense.kernel) and (dense.bias is None or _finite(dense.bias))):
-                break
-        else:
-            self._unchecked_update = False
-            return
-        self._raise_gradient_divergence(self.step - 1)
-        for number, dense in enumerate(dense_layers, start=1):
-            if not _finite(dense.kernel):
-                raise Diverged(f"W({number})", number, self.step, self.epoch)
-            if dense.bias is not None and not _finite(dense.bias):
-                raise Diverged(f"b({number})", number, self.step, self.epoch)
+        """Raise Diverged if an unchecked update left a weight non-finite (see engine.divergence)."""
+        divergence.verify_weights(self)
 
     def _raise_gradient_divergence(self, step: int) -> None:
-        """Raise Diverged for the first non-finite δ, ∂cost/∂W or ∂cost/∂b, output layer first
-        (the order backward computes them)."""
-        dense_layers = self._plan()[2]
-        for number in range(len(dense_layers), 0, -1):
-            dense = dense_layers[number - 1]
-            if dense.delta is not None and not _finite(dense.delta):
-                raise Diverged(f"δ({number + 1})", number, step, self.epoch)
-            if dense.d_kernel is not None and not _finite(dense.d_kernel):
-                raise Diverged(f"∂cost/∂W({number})", number, step, self.epoch)
-            if dense.use_bias and dense.d_bias is not None and not _finite(dense.d_bias):
-                raise Diverged(f"∂cost/∂b({number})", number, step, self.epoch)
+        divergence.raise_gradient_divergence(self, step)
 
     def _raise_forward_divergence(self, entries) -> None:
-        """A z or ŷ is non-finite: blame an unchecked update's gradients or weights if they are
-        not finite, else the first non-finite z(l) or a(l) of this forward."""
-        self.verify_weights()
-        for entry in entries:
-            self._check(entry.z, f"z({entry.index + 1})", entry.index)
-            self._check(entry.a, f"a({entry.index + 1})", entry.index)
-        raise Diverged("ŷ", len(entries), self.step, self.epoch)   # not reached: ŷ is the last a
+        divergence.raise_forward_divergence(self, entries)
 
     def _fill_updates(self, trace: Trace, deltas: list[np.ndarray]) -> None:
         slots = self.optimizer.slots()
@@ -314,11 +283,6 @@ class Sequential:
             if dense.use_bias:
                 entry.db_applied = deltas[position + 1]
             position += len(dense.params())
-
-    def _check(self, arr: np.ndarray, quantity: str, layer: int | None) -> None:
-        """Raise Diverged if ``arr`` holds NaN or ±inf."""
-        if arr is not None and not _finite(arr):
-            raise Diverged(quantity, layer, self.step, self.epoch)
 
     def train_on_batch(self, x, y) -> float:
         """forward + backward + apply_gradients on one batch; returns the batch's loss."""
@@ -415,20 +379,3 @@ def _infer(layer: Layer, x: np.ndarray) -> np.ndarray:
     if isinstance(layer, Flatten):
         return x.reshape(x.shape[0], -1)
     return x   # Dropout is the identity at inference
-
-
-_ONES: dict = {}     # dtype → a vector of ones, grown as needed, for _finite's dot product
-
-
-def _finite(arr: np.ndarray) -> bool:
-    """Whether ``arr`` holds no NaN or ±inf: a BLAS dot product with ones first (any NaN or inf
-    makes it non-finite; about twice as fast as arr.sum()), the exact test only if that fails."""
-    flat = arr.ravel(order="K")
-    dt = flat.dtype
-    if dt == np.float32 or dt == np.float64:
-        ones = _ONES.get(dt)
-        if ones is None or ones.size < flat.size:
-            ones = _ONES[dt] = np.ones(max(flat.size, 1024), dt)
-        if np.isfinite(np.dot(flat, ones[:flat.size])):
-            return True
-    return bool(np.isfinite(flat).all())

@@ -1,0 +1,70 @@
+"""Diverged names the first quantity that went NaN or ±inf, in the step-by-step API and in fit."""
+import numpy as np
+import pytest
+
+from engine import SGD, Dense, Diverged, Sequential, to_categorical
+from engine.divergence import finite
+
+X = np.array([[0.5, -1.0], [1.5, 2.0], [-0.3, 0.7]], dtype=np.float32)
+Y = to_categorical([0, 1, 1], 2)
+
+
+def _model(activation="sigmoid", lr=0.1):
+    m = Sequential(seed=0)
+    m.add(Dense(4, activation=activation, input_dim=2))
+    m.add(Dense(3, activation=activation))
+    m.add(Dense(2, activation="softmax"))
+    m.compile(loss="categorical_crossentropy", optimizer=SGD(learning_rate=lr))
+    return m
+
+
+def test_finite_detects_nan_and_inf_anywhere():
+    a = np.zeros((7, 5), dtype=np.float32)
+    assert finite(a)
+    for value in (np.nan, np.inf, -np.inf):
+        b = a.copy()
+        b[6, 4] = value
+        assert not finite(b)
+        assert not finite(b.T)          # non-contiguous views too
+    huge = np.full(10, 3e38, dtype=np.float32)   # finite values whose sum overflows
+    assert finite(huge)
+
+
+def test_nan_weight_is_named_by_the_z_it_poisons():
+    m = _model()
+    m.dense_layers[1].kernel[0, 0] = np.nan          # W(2)
+    with pytest.raises(Diverged) as info:
+        m.forward(X, Y)
+    assert (info.value.quantity, info.value.layer) == ("z(3)", 2)
+
+
+def test_infinite_z_is_caught_even_when_sigmoid_saturates_to_a_finite_a():
+    m = _model("sigmoid")
+    m.dense_layers[0].kernel[:] = 3e38                 # z(2) overflows to +inf, a(2) = 1.0
+    with pytest.raises(Diverged) as info:
+        m.forward(X, Y)
+    assert (info.value.quantity, info.value.layer) == ("z(2)", 1)
+
+
+def test_step_by_step_update_that_overflows_is_named_before_the_next_forward():
+    m = _model("relu", lr=1e38)
+    m.forward(X * 1e3, Y)
+    m.backward()
+    with pytest.raises(Diverged) as info:
+        m.apply_gradients()
+    assert info.value.quantity.startswith(("W(", "b(")) and info.value.step == 1
+
+
+def test_fit_reports_epoch_step_and_quantity():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(40, 2)).astype(np.float32) * 10
+    y = rng.normal(size=(40, 1)).astype(np.float32) * 100
+    m = Sequential(seed=0)
+    m.add(Dense(8, activation="relu", input_dim=2))
+    m.add(Dense(1))
+    m.compile(loss="mse", optimizer=SGD(learning_rate=90.0))
+    with pytest.raises(Diverged) as info:
+        m.fit(x, y, epochs=30, batch_size=8, verbose=0)
+    err = info.value
+    assert err.epoch is not None and err.step >= 1 and err.quantity
+    assert err.to_dict() == {"step": err.step, "epoch": err.epoch, "layer": err.layer, "quantity": err.quantity}
