@@ -8,6 +8,7 @@ is marked so; the others go on.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue as queue_mod
 import threading
 import time
@@ -61,7 +62,14 @@ class CompareManager:
         ctx = multiprocessing.get_context("spawn")
         self._manager = ctx.Manager()
         self._queue = self._manager.Queue()
-        self._pool = ProcessPoolExecutor(max_workers=self.settings.compare_workers, mp_context=ctx)
+        n = self.settings.compare_workers
+        with _one_blas_thread():     # the workers' NumPy loads with 1 BLAS thread: n workers, n cores
+            self._pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=compare_worker.init)
+            # Start every worker now (the pool spawns them only on demand): a comparison should not
+            # wait for a process to import NumPy and the engine halfway through.
+            warm = [self._pool.submit(compare_worker.warm, 0.2) for _ in range(n)]
+            for future in warm:
+                future.result(timeout=60)
         self._collector = threading.Thread(target=self._collect, name="compare-collector", daemon=True)
         self._collector.start()
 
@@ -145,6 +153,22 @@ class CompareManager:
         self._collector.join(timeout=2)
         self._manager.shutdown()
         self._pool = None
+
+
+class _one_blas_thread:
+    """Set OPENBLAS/OMP/MKL_NUM_THREADS=1 while the workers spawn (they inherit the environment)."""
+    VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+    def __enter__(self):
+        self.saved = {v: os.environ.get(v) for v in self.VARS}
+        os.environ.update({v: "1" for v in self.VARS})
+
+    def __exit__(self, *exc):
+        for var, value in self.saved.items():
+            if value is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = value
 
 
 def _apply(job: Job, index: int, message: dict) -> None:

@@ -1,9 +1,23 @@
 """Code that runs inside a comparison worker process (imports only the engine: quick to spawn)."""
 from __future__ import annotations
 
+import os
 import time
 
-from engine.compare import range_test_run, train_run
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):   # before NumPy loads
+    os.environ.setdefault(_var, "1")
+
+from engine.compare import range_test_run, train_run  # noqa: E402
+
+
+def init() -> None:
+    """Pool initializer: the engine (and NumPy) are imported by now; nothing else to do."""
+
+
+def warm(seconds: float) -> int:
+    """Keep this worker busy for a moment so the pool starts the next task in another process."""
+    time.sleep(seconds)
+    return os.getpid()
 
 
 class _Stopper:

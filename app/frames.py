@@ -14,6 +14,10 @@ FORWARD_FIELDS = ("W", "b", "z", "a", "mask")
 BACKWARD_FIELDS = ("delta", "dW", "db")
 UPDATE_FIELDS = ("dW_applied", "db_applied")
 ALWAYS = ("index", "name", "activation")
+# Sent of a big layer (more than ``big`` weights) while playing unless the client asks for fields:
+# what the page draws live. Not W before the update (W_updated is there), nor ∂cost/∂W, ΔW, Δb, the
+# optimizer's slots or a big input batch x (the client can ask for any of them with "fields").
+LEAN_DROP = frozenset({"W", "dW", "dW_applied", "db_applied", "slots"})
 
 
 def _pair(arr, label: str):
@@ -85,37 +89,49 @@ def merge_layers(*parts: list[dict]) -> list[dict]:
     return [merged[i] for i in sorted(merged)]
 
 
-def render(frame: dict, encoding: str = "json", layers=None, fields=None) -> dict:
+def render(frame: dict, encoding: str = "json", layers=None, fields=None, raw: bool = False,
+           big: int | None = None) -> dict:
     """JSON-ready copy of ``frame``: tensors encoded; only ``layers`` (indices) and ``fields`` if given.
 
     Tensors are encoded once (``encode`` guards them against NaN); only the small non-tensor values are
-    sanitised, so the cost is one ``tolist()`` per tensor and no second walk over the numbers."""
+    sanitised, so the cost is one ``tolist()`` per tensor (none with ``raw``: the arrays stay for
+    ``responses.dumps``) and no second walk over the numbers. ``big`` (frames while playing): tensors
+    of more entries are quantized to int8 when the encoding is b64, and when no ``fields`` are given,
+    layers with more weights than ``big`` leave out ``LEAN_DROP`` and a batch x bigger than ``big``."""
     out = {}
+    quantize = big if encoding == "b64" else None
     for key, value in frame.items():
         if key == "layers":
-            out[key] = [_render_layer(e, encoding, fields) for e in value if layers is None or e["index"] in layers]
+            out[key] = [_render_layer(e, encoding, fields, raw, big, quantize) for e in value
+                        if layers is None or e["index"] in layers]
         elif key == "batch" and isinstance(value, dict):
-            out[key] = {k: _render_value(v, encoding) for k, v in value.items()
-                        if fields is None or k == "indices" or k in fields}
+            out[key] = {k: _render_value(v, encoding, raw, quantize) for k, v in value.items()
+                        if (k in fields if fields is not None else not (big and k == "x" and _size(v) > big))
+                        or k == "indices"}
         else:
-            out[key] = _render_value(value, encoding)
+            out[key] = _render_value(value, encoding, raw, quantize)
     return out
 
 
-def _render_layer(entry: dict, encoding: str, fields) -> dict:
-    return {k: _render_value(v, encoding) for k, v in entry.items()
-            if fields is None or k in ALWAYS or k in fields}
+def _size(value) -> int:
+    return value[0].size if isinstance(value, tuple) and value and isinstance(value[0], np.ndarray) else 0
 
 
-def _render_value(value, encoding: str):
+def _render_layer(entry: dict, encoding: str, fields, raw: bool, big, quantize) -> dict:
+    lean = fields is None and big is not None and _size(entry.get("W_updated") or entry.get("W")) > big
+    return {k: _render_value(v, encoding, raw, quantize) for k, v in entry.items()
+            if ((k in ALWAYS or k in fields) if fields is not None else not (lean and k in LEAN_DROP))}
+
+
+def _render_value(value, encoding: str, raw: bool = False, quantize=None):
     if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], np.ndarray):
-        return encode(value[0], value[1], encoding)
+        return encode(value[0], value[1], encoding, raw, quantize)
     if isinstance(value, dict):
-        return {k: _render_value(v, encoding) for k, v in value.items()}
+        return {k: _render_value(v, encoding, raw, quantize) for k, v in value.items()}
     if isinstance(value, (float, np.floating)):
         return finite(value)
     if isinstance(value, np.ndarray):
-        return encode(value, None, encoding)
+        return encode(value, None, encoding, raw, quantize)
     if isinstance(value, (list, tuple)):
-        return [_render_value(v, encoding) for v in value]
+        return [_render_value(v, encoding, raw, quantize) for v in value]
     return sanitize(value)

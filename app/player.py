@@ -2,6 +2,9 @@
 
 The training loop never waits for the socket: each frame overwrites the single "latest" slot and
 wakes the sender (an asyncio.Event set thread-safely); a slow client simply gets fewer frames.
+A frame (copies of the step's tensors) is built only when the sender has asked for one (``wanted``:
+it took the last one and sent it); the steps in between build nothing, so training runs at nearly
+full speed and the frame sent is the newest state, not one that waited for the socket.
 """
 from __future__ import annotations
 
@@ -16,6 +19,17 @@ class LatestFrame:
     def __init__(self, loop: asyncio.AbstractEventLoop):
         self.loop, self.event = loop, asyncio.Event()
         self._lock, self._frame, self.produced = threading.Lock(), None, 0
+        self._wanted = True
+
+    def want(self) -> None:
+        """The sender is ready for the next frame."""
+        self._wanted = True
+
+    def claim(self) -> bool:
+        """True (once) if the sender wants a frame: the player builds the next one."""
+        with self._lock:
+            wanted, self._wanted = self._wanted, False
+            return wanted
 
     def put(self, frame: dict) -> None:
         with self._lock:
@@ -63,8 +77,13 @@ class Player:
                     self.reason = "session deleted"
                     break
                 with self.session.locked():
-                    frame = self.session.step()
-                self.slot.put({"type": "frame", "data": frame})
+                    if self.slot.claim():
+                        frame = self.session.step()
+                        self.slot.put({"type": "frame", "data": frame})
+                    else:
+                        frame = self.session.step_quiet()
+                        if frame.get("phase") == "diverged":    # always shown
+                            self.slot.put({"type": "frame", "data": frame})
                 if frame.get("phase") == "diverged":
                     self.reason = "diverged"
                     break

@@ -209,6 +209,21 @@ class Session:
         return {**forward, "step": self.model.step, "phase": "ready", "learning_rate": trace.learning_rate,
                 "layers": layers, "state": self.state()}
 
+    def step_quiet(self) -> dict:
+        """As ``step`` but builds no frame (the player's steps that nobody will see): the epoch's next
+        minibatch, forward → backward → update without ΔW, as fit does. Answers {"phase", "step"}, or
+        the diverged answer; a half-done cycle goes through ``step``."""
+        self._require_alive()
+        if self.model.phase != "ready":
+            return self.step()
+        try:
+            self._forward()
+            self.model.backward()
+            self._update_fast()
+        except Diverged as exc:
+            return self._diverged_answer(exc)
+        return {"phase": "ready", "step": self.model.step}
+
     def run_epoch(self) -> dict:
         """The rest of the current epoch (a whole one at its start), finishing a half-done cycle first."""
         self._require_alive()

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 ENCODINGS = ("json", "b64")
+RAW_DTYPES = frozenset("?bBhHiIlLqQfd")    # dtypes orjson writes straight from the array (see responses)
 
 
 def finite(value):
@@ -21,12 +22,17 @@ def finite(value):
     return value if math.isfinite(value) else None
 
 
-def encode(arr, label: str | None = None, encoding: str = "json") -> dict:
+def encode(arr, label: str | None = None, encoding: str = "json", raw: bool = False,
+           quantize_over: int | None = None) -> dict:
     """{"shape", "values", "label"}: nested lists whose nesting matches shape, or with encoding "b64"
     the float32 little-endian bytes in row-major order, base64-encoded, with "dtype": "float32le".
 
     One ``tolist()`` per tensor (float32 entries become the Python floats of the same value); the
-    finiteness check is one vectorised pass, so nothing walks the values again afterwards."""
+    finiteness check is one vectorised pass, so nothing walks the values again afterwards.
+    ``raw``: keep the (C-contiguous) array itself as "values" for ``responses.dumps`` to write with
+    orjson (the same JSON as ``tolist()`` gives). ``quantize_over``: with "b64",
+    tensors of more entries than this are sent as int8 with a scale (``"dtype": "int8q"``, value ≈
+    q · scale, error ≤ max|x| / 254): a quarter of the bytes, for the heat maps of big layers."""
     arr = np.asarray(arr)
     out: dict = {"shape": list(arr.shape)}
     if label is not None:
@@ -36,11 +42,24 @@ def encode(arr, label: str | None = None, encoding: str = "json") -> dict:
     if not ok:
         out["nonfinite"] = True
         arr = np.where(mask, arr, 0.0)
+    if encoding == "b64" and quantize_over is not None and arr.size > quantize_over and arr.dtype.kind == "f":
+        top = float(np.max(np.abs(arr))) if arr.size else 0.0
+        scale = top / 127.0 if top > 0 else 1.0
+        q = np.rint(arr * (1.0 / scale)).astype(np.int8)
+        out.update(dtype="int8q", scale=scale, values=base64.b64encode(q.tobytes()).decode("ascii"))
+        return out
     if encoding == "b64":
         out["dtype"] = "float32le"
         out["values"] = base64.b64encode(np.ascontiguousarray(arr, dtype="<f4").tobytes()).decode("ascii")
         return out
-    out["values"] = arr.tolist() if ok else _nulls(arr.tolist(), mask.tolist())
+    if not ok:
+        out["values"] = _nulls(arr.tolist(), mask.tolist())
+    elif raw and arr.dtype.char in RAW_DTYPES and arr.ndim:
+        # float32 as float64: the JSON is the same as tolist()'s (each value exactly the float32 one,
+        # so a client recomputing in float64 gets the engine's numbers), only written much faster
+        out["values"] = np.ascontiguousarray(arr, dtype=np.float64 if arr.dtype == np.float32 else None)
+    else:
+        out["values"] = arr.tolist()
     return out
 
 
@@ -54,6 +73,9 @@ def _nulls(values, mask):
 def decode(tensor: dict) -> np.ndarray:
     """The array of an ``encode`` answer (nested lists or b64 float32)."""
     shape = tuple(tensor["shape"])
+    if tensor.get("dtype") == "int8q":
+        raw = base64.b64decode(tensor["values"])
+        return (np.frombuffer(raw, dtype=np.int8).astype(np.float32) * np.float32(tensor["scale"])).reshape(shape)
     if tensor.get("dtype") == "float32le":
         raw = base64.b64decode(tensor["values"])
         return np.frombuffer(raw, dtype="<f4").reshape(shape)

@@ -39,7 +39,8 @@ class Server:
             env["BACKPROP_LAB_DATA"] = str(SHARED_MNIST)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning", "--ws", "websockets"],
+             "--port", str(self.port), "--log-level", "warning", "--ws", "websockets",
+             "--ws-per-message-deflate", "false"],      # as ``backprop-lab serve`` runs it
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.base, self.ws_base = f"http://127.0.0.1:{self.port}", f"ws://127.0.0.1:{self.port}"
 
@@ -184,10 +185,12 @@ def run(quick: bool, keep_coretype=False) -> dict:
         out["live_view"] = {"epoch_alone": alone, "playing": watched,
                             "throughput_ratio": watched["steps_per_s"] * batch / alone["samples_per_s"]}
         # 5. learning-rate comparison: 4 rates in the worker pool vs one run alone, × 4
+        # Warm-up: both workers start and load the data. Each measured job gets its own seed, so no job
+        # reuses another's initial weights or their metrics (a worker caches those per config).
         body = mnist_net(mnist_train)
-        compare(client, body, [0.05])                                       # warm-up (workers, data)
-        one = [compare(client, body, [0.05]) for _ in range(1 if quick else 2)]
-        four = compare(client, body, [0.01, 0.03, 0.05, 0.1])
+        compare(client, body, [0.05, 0.05])
+        one = [compare(client, {**body, "seed": 1 + k}, [0.05]) for k in range(1 if quick else 2)]
+        four = compare(client, {**body, "seed": 100}, [0.01, 0.03, 0.05, 0.1])
         out["compare"] = {"one_rate_s": median(one), "four_rates_s": four,
                           "ratio_to_4x_one": four / (4 * median(one)), "cpus": os.cpu_count()}
         print(f"  server: compare 4 rates {four:.2f} s vs one {median(one):.2f} s", file=sys.stderr, flush=True)

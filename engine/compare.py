@@ -12,6 +12,8 @@ steps through ``BatchSchedule`` → forward → backward → apply_gradients, ex
 """
 from __future__ import annotations
 
+import json
+import math
 import time
 from typing import Callable
 
@@ -26,11 +28,41 @@ def metrics_for(kind: str) -> list[str]:
     return ["acc"] if kind == "classification" else ["mae"]
 
 
-def build_run(spec: dict, data=None):
+DIVERGE_FACTOR = 4.0    # a run diverged once its (smoothed) batch loss exceeds this × its first batch loss
+DIVERGE_BETA = 0.9      # the smoothing: a bias-corrected moving average (one noisy batch is not enough)
+_DATA: dict[str, object] = {}       # per process: the last data sets built (a worker reuses them)
+_INITIAL: dict[str, dict] = {}      # per process: initial metrics per spec without its learning rate
+_KEEP = 2
+
+
+def _remember(cache: dict, key: str, value):
+    cache.pop(key, None)
+    cache[key] = value
+    while len(cache) > _KEEP:
+        cache.pop(next(iter(cache)))
+    return value
+
+
+def _key(obj) -> str:
+    return json.dumps(obj, sort_keys=True, default=str)
+
+
+def load_data(dataset: dict, cache: bool = False):
+    """The data set of a spec's "dataset"; with ``cache`` the process keeps the last few it built
+    (comparison workers train many runs on the same data: MNIST is converted to float32 once)."""
+    options = {k: v for k, v in dataset.items() if k != "name"}
+    if not cache:
+        return datasets.load(dataset["name"], **options)
+    key = _key(dataset)
+    if key in _DATA:
+        return _DATA[key]
+    return _remember(_DATA, key, datasets.load(dataset["name"], **options))
+
+
+def build_run(spec: dict, data=None, cache: bool = False):
     """(data set, compiled model, train targets, test targets) for ``spec``; ValueError on a bad spec."""
     if data is None:
-        options = {k: v for k, v in spec["dataset"].items() if k != "name"}
-        data = datasets.load(spec["dataset"]["name"], **options)
+        data = load_data(spec["dataset"], cache)
     loss = spec.get("loss") or default_loss(data.kind, data.n_classes)
     model = build_model(data.x_train.shape[1], spec["layers"], loss, dict(spec["optimizer"]),
                         metrics=metrics_for(data.kind),
@@ -66,18 +98,31 @@ def train_run(spec: dict, learning_rate: float, epochs: int, progress: Callable[
     ``progress`` receives {"event": "initial", "loss", ...} (before any update), {"event": "batch_loss",
     "values": [...]} (batch losses in order, a few at a time) and {"event": "epoch", "epoch", "logs"}.
     Returns {"status": "done" | "diverged" | "cancelled", "history": {"loss", ..., "batch_loss"},
-    "initial": {...}, "diverged": None | {"step", "epoch", "layer", "quantity"}}.
+    "initial": {...}, "diverged": None | {"step", "epoch", "layer", "quantity", "reason"}}.
+
+    A run is diverged (and stops) when a value becomes non-finite (the engine's ``Diverged``) or, as in
+    fast.ai's range test, when its batch loss, smoothed (bias-corrected moving average, β = 0.9),
+    exceeds ``DIVERGE_FACTOR`` × its first batch loss: softmax + cross-entropy with a huge rate
+    saturates at a large finite loss and would otherwise never be marked.
     """
     data, model, y_train, y_test = build_run({**spec, "optimizer": {**spec["optimizer"],
-                                                                    "learning_rate": learning_rate}})
+                                                                    "learning_rate": learning_rate}}, cache=True)
     emit = progress or (lambda message: None)
-    initial = {**evaluate(model, data.x_train, y_train),
-               **{f"val_{k}": v for k, v in evaluate(model, data.x_test, y_test).items()}}
+    # Every run of a comparison starts from the same weights: the metrics before training are the same,
+    # computed once per process and spec (the learning rate cannot change them).
+    key = _key({**spec, "optimizer": {k: v for k, v in spec["optimizer"].items() if k != "learning_rate"}})
+    initial = _INITIAL.get(key)
+    if initial is None:
+        initial = _remember(_INITIAL, key, {
+            **evaluate(model, data.x_train, y_train),
+            **{f"val_{k}": v for k, v in evaluate(model, data.x_test, y_test).items()}})
+    initial = dict(initial)
     emit({"event": "initial", **initial})
     schedule = BatchSchedule(data.n_train, spec.get("batch_size", 32), True, model.shuffle_rng)
     meter, flusher = EpochMeter(model), _Flusher(progress, flush_interval)
     history: dict[str, list] = {"batch_loss": []}
     result = {"status": "done", "history": history, "initial": initial, "diverged": None}
+    first, mean, n = None, 0.0, 0
     try:
         for epoch in range(epochs):
             model.epoch = epoch
@@ -94,6 +139,17 @@ def train_run(spec: dict, learning_rate: float, epochs: int, progress: Callable[
                 meter.update(trace)
                 history["batch_loss"].append(trace.loss)
                 flusher.add(trace.loss)
+                loss = float(trace.loss)
+                first = loss if first is None else first
+                n += 1
+                mean = DIVERGE_BETA * mean + (1.0 - DIVERGE_BETA) * loss
+                smoothed = mean / (1.0 - DIVERGE_BETA ** n)
+                if not math.isfinite(smoothed) or smoothed > DIVERGE_FACTOR * first:
+                    result.update(status="diverged", diverged={
+                        "step": model.step, "epoch": epoch, "layer": None, "quantity": "loss",
+                        "reason": f"loss exploded: smoothed batch loss {smoothed:.4g} > {DIVERGE_FACTOR:g} × "
+                                  f"the first batch loss {first:.4g}"})
+                    return result
             logs = meter.result()
             logs.update({f"val_{k}": v for k, v in evaluate(model, data.x_test, y_test).items()})
             for key, value in logs.items():
@@ -101,7 +157,9 @@ def train_run(spec: dict, learning_rate: float, epochs: int, progress: Callable[
             flusher.flush()
             emit({"event": "epoch", "epoch": epoch + 1, "logs": logs})
     except Diverged as exc:
-        result.update(status="diverged", diverged=exc.to_dict())
+        where = f" in layer {exc.layer}" if exc.layer is not None else ""
+        result.update(status="diverged", diverged={**exc.to_dict(),
+                                                   "reason": f"{exc.quantity} became non-finite (NaN or ∞){where}"})
     finally:
         flusher.flush()
     return result
@@ -112,7 +170,7 @@ def range_test_run(spec: dict, min_lr: float, max_lr: float, steps: int | None =
                    should_stop: Callable[[], bool] | None = None) -> dict:
     """The LR range test (engine.lr_finder) on a fresh model built from ``spec``, over one pass."""
     from .lr_finder import range_test
-    data, model, y_train, _ = build_run(spec)
+    data, model, y_train, _ = build_run(spec, cache=True)
     result = range_test(model, data.x_train, y_train, batch_size=spec.get("batch_size", 32), min_lr=min_lr,
                         max_lr=max_lr, steps=steps, progress=progress, should_stop=should_stop)
     result["status"] = result["stopped"] if result["stopped"] in ("cancelled", "diverged") else "done"

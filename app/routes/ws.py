@@ -2,7 +2,12 @@
 
 Client → server: {"command": "forward" | "backward" | "update" | "step" | "epoch" | "state" |
 "play" (with "speed": steps per second, optional) | "pause" | "options" (with "encoding": "json"|"b64",
-"layers": [l, ...], "fields": [...])}. Server → client: {"type": <command>, "data": <the HTTP answer>},
+"layers": [l, ...], "fields": [...], "big": n | null, "max_fps": f | null)}. Frames while playing
+come at most ``max_fps`` a second (default 20; the player trains on between them, building none).
+They leave out, of layers with more than ``big`` weights (default 10,000), what the page does not draw
+live unless "fields" ask for it (frames.LEAN_DROP), and with b64 send tensors of more than ``big``
+entries as int8 with a scale ("dtype": "int8q"); answers to the other commands are the HTTP answers, whole.
+Server → client: {"type": <command>, "data": <the HTTP answer>},
 {"type": "frame", "seq", "data": <the /step answer with state>} while playing, {"type": "playing"},
 {"type": "paused", "reason", "state"}, or {"type": "error", "command", "status", "detail"}.
 """
@@ -10,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
@@ -17,11 +23,13 @@ from starlette.concurrency import run_in_threadpool
 from ..errors import ApiError
 from ..frames import render
 from ..player import LatestFrame, Player
-from ..responses import dumps
+from ..responses import RAW, dumps
 
 router = APIRouter()
 MANUAL = {"forward": "forward", "backward": "backward", "update": "update", "step": "step",
           "epoch": "run_epoch", "state": "public"}
+MAX_FPS = 20.0      # frames per second while playing, at most (each costs the training a few ms)
+BIG = 10_000        # weights of a layer (entries of a tensor) above which play frames are lean / int8
 
 
 class Connection:
@@ -30,7 +38,7 @@ class Connection:
     def __init__(self, websocket: WebSocket, session, store):
         self.ws, self.session, self.store = websocket, session, store
         self.settings = store.settings
-        self.encoding, self.layers, self.fields = "json", None, None
+        self.encoding, self.layers, self.fields, self.big, self.max_fps = "json", None, None, BIG, MAX_FPS
         self.send_lock = asyncio.Lock()
         self.slot = LatestFrame(asyncio.get_running_loop())
         self.player: Player | None = None
@@ -44,7 +52,7 @@ class Connection:
         await self.send({"type": "error", "command": command, "status": status, "detail": detail})
 
     def _render(self, message: dict) -> bytes:
-        data = render(message["data"], self.encoding, self.layers, self.fields)
+        data = render(message["data"], self.encoding, self.layers, self.fields, raw=RAW, big=self.big)
         return dumps({**{k: v for k, v in message.items() if k != "data"}, "data": data})
 
     async def _send_frames(self) -> None:
@@ -54,9 +62,13 @@ class Connection:
             self.slot.event.clear()
             message = self.slot.take()
             if message is not None:
+                started = time.monotonic()
                 text = await run_in_threadpool(self._render, message)
                 async with self.send_lock:
                     await self.ws.send_text(text.decode("utf-8"))
+                if self.max_fps:    # the next frame no sooner than 1/max_fps after this one's start
+                    await asyncio.sleep(max(0.0, 1.0 / self.max_fps - (time.monotonic() - started)))
+            self.slot.want()
             if self.player is not None and not self.player.running and self.slot.empty():
                 await self._paused()
 
@@ -127,7 +139,7 @@ class Connection:
         def work():
             with self.session.locked():
                 frame = method(*args)
-            return dumps({"type": command, "data": render(frame, self.encoding, self.layers, self.fields)})
+            return dumps({"type": command, "data": render(frame, self.encoding, self.layers, self.fields, raw=RAW)})
         try:
             text = await run_in_threadpool(work)
         except ApiError as exc:
@@ -159,9 +171,20 @@ class Connection:
             self.layers = None if message["layers"] is None else {int(v) for v in message["layers"]}
         if "fields" in message:
             self.fields = None if message["fields"] is None else set(message["fields"])
+        if "big" in message:
+            big = message["big"]
+            if big is not None and (isinstance(big, bool) or not isinstance(big, int) or big < 0):
+                return await self.error("options", 422, "big must be a non-negative integer or null")
+            self.big = big
+        if "max_fps" in message:
+            fps = message["max_fps"]
+            if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float)) or fps <= 0):
+                return await self.error("options", 422, "max_fps must be a positive number or null")
+            self.max_fps = fps
         await self.send({"type": "options", "encoding": self.encoding,
                          "layers": sorted(self.layers) if self.layers else None,
-                         "fields": sorted(self.fields) if self.fields else None})
+                         "fields": sorted(self.fields) if self.fields else None, "big": self.big,
+                         "max_fps": self.max_fps})
 
 
 @router.websocket("/ws/sessions/{session_id}")

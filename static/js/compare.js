@@ -103,9 +103,11 @@ export class Compare {
       traces.push({ x: y.map((_, k) => k + 1), y, name, mode: 'lines', line: { color, width: 2, dash: diverged ? 'dot' : 'solid' },
         hovertemplate: `${name}<br>step %{x}: loss %{y:.4g}<extra></extra>`, meta: { rate: run.learning_rate } });
       if (diverged && y.length) {
+        const why = run.diverged && run.diverged.reason;
+        const at = run.diverged && run.diverged.step != null ? ` at step ${run.diverged.step}` : '';
         traces.push({ x: [y.length], y: [y[y.length - 1]], mode: 'markers+text', showlegend: false,
           marker: { symbol: 'x', size: 12, color }, text: ['diverged'], textposition: 'top center',
-          hoverinfo: 'skip', meta: { marker: true } });
+          hovertext: [`${name}${at}${why ? `: ${why}` : ''}`], hoverinfo: 'text', meta: { marker: true } });
       }
     });
     const layout = baseLayout({
@@ -118,8 +120,11 @@ export class Compare {
     this.react('cmp', this.chart, traces, layout);
     this.chart.dataset.runs = String(runs.length);
     const done = runs.filter((r) => (r.history?.batch_loss || []).length).length;
+    const reasons = runs.filter((r) => r.diverged && r.diverged.reason)
+      .map((r) => `η = ${fmt(r.learning_rate, 3)} diverged at step ${r.diverged.step}: ${r.diverged.reason}`);
     this.status.textContent = `${res.status || ''} · ${runs.length} rates · ${done} with curves`
-      + (runs.some((r) => r.diverged || r.status === 'diverged') ? ' · ✕ = diverged' : '');
+      + (runs.some((r) => r.diverged || r.status === 'diverged') ? ' · ✕ = diverged' : '')
+      + (reasons.length ? ` (${reasons.join('; ')})` : '');
     const finite = runs.filter((r) => !(r.diverged || r.status === 'diverged'));
     const best = finite.reduce((b, r) => {
       const l = r.history?.loss?.slice(-1)[0] ?? r.history?.batch_loss?.slice(-1)[0];

@@ -16,11 +16,16 @@ export function toMat(t, fallbackLabel = '') {
   const shape = t.shape || inferShape(t.values ?? t);
   const size = shape.reduce((p, n) => p * n, 1);
   let data;
-  if (t.dtype === 'float32le' && typeof t.values === 'string') {
+  if ((t.dtype === 'float32le' || t.dtype === 'int8q') && typeof t.values === 'string') {
     const bin = atob(t.values);
     const bytes = new Uint8Array(bin.length);
     for (let i = 0; i < bin.length; i += 1) bytes[i] = bin.charCodeAt(i);
-    data = new Float32Array(bytes.buffer, 0, size);
+    if (t.dtype === 'int8q') {         // big tensors while playing: int8 with a scale (value ≈ q·scale)
+      const q = new Int8Array(bytes.buffer, 0, size);
+      const scale = t.scale;
+      data = new Float32Array(size);
+      for (let i = 0; i < size; i += 1) data[i] = q[i] * scale;
+    } else data = new Float32Array(bytes.buffer, 0, size);
     const rows = shape[0] ?? 1;
     return { shape, rows, cols: shape.length === 1 ? 1 : size / Math.max(rows, 1), data, label: t.label || fallbackLabel };
   }

@@ -74,3 +74,34 @@ async def test_cancel_and_bad_bodies(client):
                          ({"mode": "range_test", "min_lr": 1, "max_lr": 0.1}, ["body", "max_lr"])]:
         r = await client.post("/api/compare", json={**SMALL_NET, **changes})
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == loc, (changes, r.text)
+
+
+async def test_a_huge_rate_that_stays_finite_is_marked_diverged_with_its_reason(client):
+    # tanh + softmax + cross-entropy at η = 30: the loss saturates at a large *finite* value (no NaN),
+    # so only the loss criterion (smoothed batch loss > 4 × the first batch loss) can catch it.
+    body = {**SMALL_NET, "learning_rates": [0.3, 30.0], "epochs": 3, "batch_size": 10}
+    started = await client.post("/api/compare", json=body)
+    assert started.status_code == 202, started.text
+    job = await wait_done(client, started.json()["id"])
+    calm, wild = job["runs"]
+    assert calm["status"] == "done" and calm["diverged"] is None
+    assert len(calm["history"]["batch_loss"]) == 30 and len(calm["history"]["loss"]) == 3
+    assert wild["status"] == "diverged"
+    losses = wild["history"]["batch_loss"]
+    assert all(np.isfinite(losses)) and len(losses) < 30           # finite, and stopped early
+    d = wild["diverged"]
+    assert d["quantity"] == "loss" and d["step"] == len(losses) and "4 × the first batch loss" in d["reason"]
+    beta, mean = 0.9, 0.0                                           # the criterion, recomputed
+    for i, loss in enumerate(losses, 1):
+        mean = beta * mean + (1 - beta) * loss
+        smoothed = mean / (1 - beta ** i)
+        assert (smoothed > 4 * losses[0]) == (i == len(losses))
+    assert max(losses) > 4 * losses[0]
+
+
+async def test_non_finite_divergence_says_why(client):
+    body = {**SMALL_NET, "learning_rates": [100.0], "epochs": 1, "batch_size": 10, "loss": "mse",
+            "layers": [{"units": 8, "activation": "relu"}, {"units": 2, "activation": "linear"}]}
+    job = await wait_done(client, (await client.post("/api/compare", json=body)).json()["id"])
+    run = job["runs"][0]
+    assert run["status"] == "diverged" and run["diverged"]["reason"], run
