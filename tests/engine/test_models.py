@@ -140,6 +140,7 @@ def test_divergent_learning_rate_raises_diverged_not_nan():
     err = info.value
     assert err.epoch is not None and err.step >= 1
     assert err.quantity and "lower learning rate" in str(err)
+    assert err.to_dict() == {"step": err.step, "epoch": err.epoch, "layer": err.layer, "quantity": err.quantity}
 
 
 def test_dropout_mask_is_in_the_trace_and_off_at_inference():
