@@ -122,11 +122,12 @@ def bare_epoch(x, y1h, batch, act, rng):
                 np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
                 np.exp(out, out=out)
                 out /= out.sum(axis=-1, keepdims=True)
-            elif act == "sigmoid":
-                np.multiply(z, 0.5, out=out)
-                np.tanh(out, out=out)
-                out *= 0.5
-                out += 0.5
+            elif act == "sigmoid":                  # as engine.activations.Sigmoid
+                with np.errstate(over="ignore"):
+                    np.negative(z, out=out)
+                    np.exp(out, out=out)
+                    out += 1.0
+                    np.reciprocal(out, out=out)
             else:
                 np.maximum(z, 0.0, out=out)
             a = out

@@ -27,6 +27,27 @@ def finite(arr: np.ndarray) -> bool:
     return bool(np.isfinite(flat).all())
 
 
+def all_finite(arrays) -> bool:
+    """Whether every array of ``arrays`` is finite: one BLAS dot product with ones per array,
+    summed as a Python float (a NaN or ±inf anywhere makes the sum non-finite), then the
+    exact test of each array only if that sum is not finite (it may overflow on finite values)."""
+    total = 0.0
+    for arr in arrays:
+        flat = arr.ravel(order="K")
+        dt = flat.dtype
+        if dt != np.float32 and dt != np.float64:
+            if not np.isfinite(flat).all():
+                return False
+            continue
+        ones = _ONES.get(dt)
+        if ones is None or ones.size < flat.size:
+            ones = _ONES[dt] = np.ones(max(flat.size, 1024), dt)
+        total += float(np.dot(flat, ones[:flat.size]))
+    if total - total == 0.0:
+        return True
+    return all(finite(arr) for arr in arrays)
+
+
 def verify_weights(model) -> None:
     """Raise Diverged if an update left a weight non-finite, naming the gradient or weight
     where the non-finite value first appeared (no-op when the last update was checked)."""

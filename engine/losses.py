@@ -150,6 +150,23 @@ class CategoricalCrossentropy(Loss):
     def fused_delta(self, y_true, y_pred):
         return np.subtract(y_pred, y_true, dtype=y_pred.dtype)
 
+    def per_sample_labels(self, labels, y_pred):
+        """``per_sample`` for one-hot targets given as class indices: −log q of the true class
+        only (the other terms of the sum are exactly 0), with the same numbers as ``per_sample``."""
+        eps = epsilon()
+        q = y_pred[np.arange(labels.shape[0]), labels]
+        np.divide(q, np.add.reduce(y_pred, axis=-1), out=q)
+        np.maximum(q, eps, out=q)
+        np.minimum(q, 1.0 - eps, out=q)
+        np.log(q, out=q)
+        return np.negative(q, out=q)
+
+
+def labels_path(loss) -> bool:
+    """Whether ``loss`` is a built-in (sparse) categorical cross-entropy, whose ``per_sample`` for
+    one-hot rows equals ``per_sample_labels`` of their class indices."""
+    return type(loss) in (CategoricalCrossentropy, SparseCategoricalCrossentropy)
+
 
 @registry.register("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy")
 class SparseCategoricalCrossentropy(CategoricalCrossentropy):

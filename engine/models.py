@@ -158,16 +158,24 @@ class Sequential:
     def forward(self, x, y=None, training: bool = True) -> Trace:
         """Propagate a batch: z(l+1) = a(l)·W(l)ᵀ + b(l), a(l+1) = f(z(l+1)); the loss if ``y``."""
         x = self.prepare_x(x)
+        trace = self._forward(x, training)
+        if y is not None:
+            self._fill_loss(trace, self.prepare_y(y, x.shape[0]))
+        return trace
+
+    def _forward(self, x: np.ndarray, training: bool = True) -> Trace:
+        """``forward`` for inputs already checked by ``prepare_x`` (fit prepares them once)."""
         groups, flatten, _ = self._plan()
         out = x
         for layer in flatten:
             out = layer.forward(out, training)
         entries = []
-        finite = True
+        checked = []
         for number, (dense, rest) in enumerate(groups, start=1):
-            entry = LayerTrace(number, dense.name, dense.activation.name, dense.W, dense.bias, out)
+            entry = LayerTrace(number, dense.name, dense.activation.name, dense.kernel.T, dense.bias, out)
             out = dense.forward(out, training)
             entry.z = z = dense.z
+            checked.append(z)
             for layer in rest:
                 out = layer.forward(out, training)
                 if isinstance(layer, Dropout):
@@ -176,21 +184,25 @@ class Sequential:
                     outer, inner = layer.activation.name, entry.activation
                     entry.activation = outer if inner == "linear" else f"{outer}∘{inner}"
             entry.a = out
-            finite = finite and divergence.finite(z)
             entries.append(entry)
         # A non-finite a(l) makes z(l+1) non-finite, and non-finite weights make their z non-finite,
         # so z of every layer and ŷ suffice; where it first appeared is found only on failure.
-        if not (finite and divergence.finite(out)):
+        checked.append(out)
+        if not divergence.all_finite(checked):
             self._raise_forward_divergence(entries)
         trace = Trace(x=x, layers=entries, y_pred=out, training=training, step=self.step)
-        if y is not None:
-            self._fill_loss(trace, self.prepare_y(y, x.shape[0]))
         self.trace, self.phase = trace, "forward"
         return trace
 
-    def _fill_loss(self, trace: Trace, y: np.ndarray) -> None:
+    def _fill_loss(self, trace: Trace, y: np.ndarray, labels: np.ndarray | None = None) -> None:
+        """The batch's loss from targets ``y``; ``labels`` (the class index of each one-hot row of
+        ``y``, given by fit for cross-entropy) takes the cheaper path with the same numbers."""
         trace.y = y
-        per_sample = trace.per_sample_loss = self.loss.per_sample(y, trace.y_pred)
+        if labels is None:
+            per_sample = self.loss.per_sample(y, trace.y_pred)
+        else:
+            per_sample = self.loss.per_sample_labels(labels, trace.y_pred)
+        trace.per_sample_loss = per_sample
         mean = np.add.reduce(per_sample, axis=None) / per_sample.size if per_sample.size else np.nan
         trace.loss = float(mean) + self.penalty()     # as np.mean: the sum in its dtype, then / n
         if not np.isfinite(trace.loss):
@@ -198,7 +210,11 @@ class Sequential:
 
     def penalty(self) -> float:
         """Σ of the regularisers' penalties (0 without regularisers)."""
-        return sum(layer.penalty() for layer in self._plan()[2])
+        total = 0.0
+        for layer in self._plan()[2]:
+            if layer.kernel_regularizer is not None or layer.bias_regularizer is not None:
+                total += layer.penalty()
+        return total
 
     def _fused(self) -> bool:
         """True when the output activation cancels against the loss (δ(L) = ŷ − y)."""

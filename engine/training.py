@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from .callbacks import Callback, History, ProgbarLogger
+from .losses import labels_path
+from .metrics import CategoricalAccuracy, SparseCategoricalAccuracy
 
 
 class BatchSchedule:
@@ -54,16 +56,43 @@ class EpochMeter:
         self.count = 0
         self.sums = {"loss": 0.0, **{name: 0.0 for name in self.model.metrics}}
 
-    def update(self, trace) -> None:
+    def update(self, trace, labels: np.ndarray | None = None) -> None:
+        """Add a batch; ``labels`` (class indices of the one-hot targets, from fit) lets the
+        accuracies count argmax ŷ = label directly (argmax once), with the same numbers."""
         n = trace.batch_size
         self.count += n
         sums = self.sums
         sums["loss"] += trace.loss * n
+        predicted = None
         for name, metric in self.model.metrics.items():
-            sums[name] += float(np.add.reduce(metric.per_sample(trace.y, trace.y_pred), axis=None))
+            if labels is not None and type(metric) in _LABEL_METRICS:
+                if predicted is None:
+                    predicted = np.argmax(trace.y_pred, axis=-1)
+                sums[name] += float(np.count_nonzero(predicted == labels))
+            else:
+                sums[name] += float(np.add.reduce(metric.per_sample(trace.y, trace.y_pred), axis=None))
 
     def result(self) -> dict[str, float]:
         return {k: v / max(self.count, 1) for k, v in self.sums.items()}
+
+
+_LABEL_METRICS = (CategoricalAccuracy, SparseCategoricalAccuracy)
+
+
+def class_labels(model, y: np.ndarray) -> np.ndarray | None:
+    """The class index of each target row when the loss is cross-entropy and the targets are
+    sparse labels or exact one-hot rows (then the loss and accuracy take the label paths);
+    None otherwise."""
+    if not labels_path(model.loss):
+        return None
+    if model.loss.targets == "sparse":
+        return y
+    if y.ndim != 2 or y.shape[0] == 0 or y.shape[1] < 2:
+        return None
+    labels = np.argmax(y, axis=-1)
+    if np.count_nonzero(y) != y.shape[0] or not np.all(y[np.arange(y.shape[0]), labels] == 1):
+        return None
+    return labels
 
 
 def evaluate(model, x, y) -> dict[str, float]:
@@ -108,6 +137,8 @@ def fit(model, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validat
         hook.set_model(model)
         hook.params = {"epochs": epochs, "steps": schedule.steps_per_epoch, "verbose": verbose}
     meter = EpochMeter(model)
+    labels = class_labels(model, y)
+    batch_hooks = [h for h in hooks if type(h).on_batch_end is not Callback.on_batch_end]
     model.stop_training = False
     _call(hooks, "on_train_begin")
     try:
@@ -118,12 +149,14 @@ def fit(model, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validat
             last, batch = False, 0
             while not last:
                 rows, last = schedule.next_batch()
-                trace = model.forward(x[rows], training=True)
-                model._fill_loss(trace, y[rows])
+                trace = model._forward(x[rows], training=True)          # x checked once above
+                batch_labels = None if labels is None else labels[rows]
+                model._fill_loss(trace, y[rows], batch_labels)
                 model.backward(check=False)                              # tested by the next forward
                 model.apply_gradients(return_deltas=False, check=False)  # (or verify_weights below)
-                meter.update(trace)
-                _call(hooks, "on_batch_end", batch, {"loss": trace.loss})
+                meter.update(trace, batch_labels)
+                if batch_hooks:
+                    _call(batch_hooks, "on_batch_end", batch, {"loss": trace.loss})
                 batch += 1
             model.verify_weights()      # the epoch's last update, which no forward has tested
             logs = meter.result()
