@@ -5,6 +5,10 @@ wakes the sender (an asyncio.Event set thread-safely); a slow client simply gets
 A frame (copies of the step's tensors) is built only when the sender has asked for one (``wanted``:
 it took the last one and sent it); the steps in between build nothing, so training runs at nearly
 full speed and the frame sent is the newest state, not one that waited for the socket.
+
+When asked to stop (Pause) after a quiet step, the player takes one more step, a full one, before it
+stops: so the last frame it leaves shows the session's current step (z, a, δ, W as its forward pass
+used it, ΔW and the updated W), never a step a few updates older than the step counter.
 """
 from __future__ import annotations
 
@@ -57,6 +61,7 @@ class Player:
     def __init__(self, session, slot: LatestFrame, speed: float | None, alive=lambda: True):
         self.session, self.slot, self.speed, self.alive = session, slot, speed, alive
         self.stop_event, self.reason = threading.Event(), None
+        self.finished = threading.Event()     # set once the last frame is left and ``reason`` is final
         self.thread = threading.Thread(target=self._loop, name=f"play-{session.id[:8]}", daemon=True)
 
     def start(self) -> None:
@@ -70,6 +75,7 @@ class Player:
         return self.thread.is_alive()
 
     def _loop(self) -> None:
+        quiet = False       # whether the newest step built no frame
         try:
             while not self.stop_event.is_set():
                 started = time.monotonic()
@@ -77,20 +83,28 @@ class Player:
                     self.reason = "session deleted"
                     break
                 with self.session.locked():
-                    if self.slot.claim():
-                        frame = self.session.step()
+                    quiet = not self.slot.claim()
+                    frame = self.session.step_quiet() if quiet else self.session.step()
+                    if not quiet or frame.get("phase") == "diverged":    # a divergence is always shown
                         self.slot.put({"type": "frame", "data": frame})
-                    else:
-                        frame = self.session.step_quiet()
-                        if frame.get("phase") == "diverged":    # always shown
-                            self.slot.put({"type": "frame", "data": frame})
                 if frame.get("phase") == "diverged":
                     self.reason = "diverged"
                     break
                 if self.speed:
                     self.stop_event.wait(max(0.0, 1.0 / self.speed - (time.monotonic() - started)))
+            if quiet and self.reason is None:
+                self._final_step()
         except Exception as exc:   # a 409 (e.g. diverged meanwhile) or anything else ends the play
             self.reason = f"{type(exc).__name__}: {exc}"
         finally:
             self.reason = self.reason or "paused"
+            self.finished.set()
             self.slot.wake()
+
+    def _final_step(self) -> None:
+        """Stopped after a quiet step: one full step, so the last frame is the current state."""
+        with self.session.locked():
+            frame = self.session.step()
+        self.slot.put({"type": "frame", "data": frame})
+        if frame.get("phase") == "diverged":
+            self.reason = "diverged"

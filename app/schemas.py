@@ -116,15 +116,38 @@ class ForwardRequest(BaseModel):
 
 
 class OptimizerPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    learning_rate: float = Field(gt=0, le=100, allow_inf_nan=False, description=LR_HELP)
+    """New optimizer hyperparameters (any of /api/options'), or a new optimizer ``name``. Those left out
+    keep their current values (the new optimizer's defaults when ``name`` changes the optimizer)."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str | None = Field(None, description="Another optimizer (its state starts afresh).")
+    learning_rate: float | None = Field(None, gt=0, le=100, allow_inf_nan=False, description=LR_HELP)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v):
+        return v if v is None else _known(optimizers.registry, "optimizer", v)
 
 
 class SessionPatch(BaseModel):
-    """Change the learning rate mid-session; weights and optimizer state are kept."""
+    """Change the optimizer's hyperparameters and/or the batch size mid-session; the weights are kept.
+
+    The optimizer's state (momenta, averages, iteration count) is kept when it stays the same optimizer
+    (slots it did not have start at their initial value); another optimizer starts with a fresh state.
+    A new batch size applies immediately: the next batch drawn has the new size, and the epoch goes on
+    through the same shuffled order of rows. The answer's ``changes`` says what was kept."""
 
     model_config = ConfigDict(extra="forbid")
-    optimizer: OptimizerPatch
+    optimizer: OptimizerPatch | None = None
+    batch_size: int | None = Field(None, ge=1, description="Samples per batch, from the next batch on.")
+
+
+class SessionPatched(BaseModel):
+    id: str
+    config: dict[str, Any]
+    state: dict[str, Any]
+    dataset: dict[str, Any] | None = None
+    changes: dict[str, Any]
 
 
 class ResetRequest(BaseModel):
@@ -151,10 +174,18 @@ def optimizer_config(spec: OptimizerSpec) -> dict:
     cls = type(optimizers.get(spec.name))
     hyper = cls.hyperparameters()
     out = {"name": spec.name, "learning_rate": spec.learning_rate or hyper["learning_rate"]["default"]}
-    for key, value in (spec.model_extra or {}).items():
+    return {**out, **check_hyperparameters(spec.name, spec.model_extra or {})}
+
+
+def check_hyperparameters(name: str, values: dict) -> dict:
+    """``values`` (hyperparameters other than the learning rate) checked against the bounds of
+    optimizer ``name``; 422 naming body.optimizer.<key> for an unknown or out-of-range one."""
+    hyper = type(optimizers.get(name)).hyperparameters()
+    out = {}
+    for key, value in values.items():
         loc = ["body", "optimizer", key]
-        if key not in hyper:
-            raise Unprocessable(loc, f"unknown hyperparameter of {spec.name}; valid: {', '.join(hyper)}")
+        if key not in hyper or key == "learning_rate":
+            raise Unprocessable(loc, f"unknown hyperparameter of {name}; valid: {', '.join(hyper)}")
         info = hyper[key]
         if info["type"] == "bool":
             if not isinstance(value, bool):

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from engine import optimizers
 from engine.compare import build_run
 from engine.errors import Diverged
 from engine.training import BatchSchedule, EpochMeter, evaluate
@@ -271,10 +272,31 @@ class Session:
             self._end_epoch()
 
     # ----- other actions ----------------------------------------------------------------
-    def set_learning_rate(self, rate: float) -> None:
-        """New learning rate for the next updates; weights and optimizer state stay."""
-        self.model.optimizer.learning_rate = rate
-        self.config = {**self.config, "optimizer": {**self.config["optimizer"], "learning_rate": rate}}
+    def set_optimizer(self, changes: dict) -> dict:
+        """Rebuild the optimizer with ``changes`` (checked hyperparameters, maybe a new "name"); the
+        weights stay. The same optimizer keeps its state: the iteration count and every slot it still
+        uses (slots it did not have start at their initial value); another one starts afresh.
+        Answers what happened to the state: {"optimizer", "state": "kept"|"reset", "kept", "started"}."""
+        old, current = self.model.optimizer, dict(self.config["optimizer"])
+        name = changes.get("name", current["name"])
+        same = type(optimizers.get(name)) is type(old)
+        config = {**current, **changes} if same else dict(changes)
+        config["name"] = current["name"] if same and "name" not in changes else name
+        new = optimizers.get(config)
+        if not same:
+            config["learning_rate"] = new.learning_rate
+        kept, started = _carry_state(old, new) if same else ([], [])
+        self.model.optimizer, self.config = new, {**self.config, "optimizer": config}
+        state = "kept" if same else "reset"
+        return {"optimizer": type(new).__name__, "state": state, "kept": kept, "started": started,
+                "iterations": new.iterations}
+
+    def set_batch_size(self, batch_size: int) -> dict:
+        """A new batch size from the next batch drawn on (the epoch goes on in the same row order)."""
+        before = self.schedule.batch_size
+        self.schedule.batch_size = int(batch_size)
+        self.config = {**self.config, "batch_size": int(batch_size)}
+        return {"from": before, "to": int(batch_size), "applies": "from the next batch"}
 
     def reset(self, weights: str = "initial", seed: int | None = None) -> None:
         """Start again: the same initial weights, or new ones from ``seed`` (a random seed if None)."""
@@ -288,3 +310,21 @@ class Session:
     def history_public(self) -> dict:
         return {"epoch": self.epoch, "step": self.model.step,
                 "history": {k: [finite(v) for v in values] for k, values in self.history.items()}}
+
+
+def _carry_state(old, new) -> tuple[list[str], list[str]]:
+    """Move ``old``'s state into ``new`` (the same optimizer class, other hyperparameters): the
+    iteration count, the slots both use and the work buffers; slots only ``new`` uses start at their
+    initial value. Returns (slot names kept, slot names started afresh). The engine has no public way
+    to hand state over, so this reads its per-weight rows (``_rows``: slot name → array, "_buf*")."""
+    new.iterations = old.iterations
+    rows = getattr(old, "_rows", None)
+    if not rows:
+        return [], []
+    before, init = set(old._slot_init()), new._slot_init()
+    kept = [n for n in init if n in before]
+    started = [n for n in init if n not in before]
+    new._rows = [{**{k: v for k, v in row.items() if k.startswith("_buf")},
+                  **{n: row[n] for n in kept},
+                  **{n: np.full_like(row["_buf0"], init[n]) for n in started}} for row in rows]
+    return kept, started

@@ -10,7 +10,15 @@ from .. import session_io
 from ..deps import get_settings, get_store
 from ..errors import Unprocessable
 from ..responses import RenderOptions, json_bytes, render_options, run_locked
-from ..schemas import ForwardRequest, ResetRequest, SessionCreate, SessionPatch, SessionPublic
+from ..schemas import (
+    ForwardRequest,
+    ResetRequest,
+    SessionCreate,
+    SessionPatch,
+    SessionPatched,
+    SessionPublic,
+    check_hyperparameters,
+)
 from ..settings import Settings
 from ..store import SessionStore
 
@@ -39,15 +47,51 @@ async def get_session(session_id: str, store: Store) -> dict:
     return await run_locked(session, session.public)
 
 
-@router.patch("/{session_id}", response_model=SessionPublic)
-async def patch_session(session_id: str, body: SessionPatch, store: Store) -> dict:
-    """Change the learning rate; the weights and the optimizer's state are kept."""
+@router.patch("/{session_id}", response_model=SessionPatched)
+async def patch_session(session_id: str, body: SessionPatch, store: Store,
+                        settings: Annotated[Settings, Depends(get_settings)]) -> dict:
+    """Change the optimizer (its learning rate, other hyperparameters, or another optimizer) and/or the
+    batch size without touching the weights. The same optimizer keeps its state (momenta, averages,
+    iteration count; slots it did not have start at their initial value); another optimizer starts
+    with a fresh state. A new batch size applies from the next batch drawn (the epoch goes on).
+    ``changes`` in the answer says what was kept, with a one-line ``message``."""
+    if body.optimizer is None and body.batch_size is None:
+        raise Unprocessable(["body"], "give optimizer and/or batch_size")
+    if body.batch_size is not None and body.batch_size > settings.max_batch_size:
+        raise Unprocessable(["body", "batch_size"], f"at most {settings.max_batch_size}, got {body.batch_size}")
     session = store.get(session_id)
 
     def change():
-        session.set_learning_rate(body.optimizer.learning_rate)
-        return session.public()
+        changes: dict = {"weights": "kept"}
+        if body.optimizer is not None:
+            opt = body.optimizer
+            name = opt.name or session.config["optimizer"]["name"]
+            wanted = check_hyperparameters(name, opt.model_extra or {})
+            if opt.name is not None:
+                wanted["name"] = opt.name
+            if opt.learning_rate is not None:
+                wanted["learning_rate"] = opt.learning_rate
+            changes["optimizer"] = session.set_optimizer(wanted)
+        if body.batch_size is not None:
+            changes["batch_size"] = session.set_batch_size(body.batch_size)
+        changes["message"] = _patch_message(changes, session.model.step)
+        return {**session.public(), "changes": changes}
     return await run_locked(session, change)
+
+
+def _patch_message(changes: dict, step: int) -> str:
+    parts = []
+    opt = changes.get("optimizer")
+    if opt and opt["state"] == "kept":
+        kept = ", ".join([*opt["kept"], f"iteration count {opt['iterations']}"])
+        fresh = f"; new slots start at their initial value: {', '.join(opt['started'])}" if opt["started"] else ""
+        parts.append(f"{opt['optimizer']} keeps its state ({kept}){fresh}")
+    elif opt:
+        parts.append(f"the optimizer is now {opt['optimizer']}: its state starts afresh")
+    if "batch_size" in changes:
+        b = changes["batch_size"]
+        parts.append(f"batch size {b['from']} → {b['to']} from the next batch")
+    return f"The weights were kept, training goes on from step {step}; " + "; ".join(parts) + "."
 
 
 @router.delete("/{session_id}", status_code=204)

@@ -9,7 +9,8 @@ live unless "fields" ask for it (frames.LEAN_DROP), and with b64 send tensors of
 entries as int8 with a scale ("dtype": "int8q"); answers to the other commands are the HTTP answers, whole.
 Server → client: {"type": <command>, "data": <the HTTP answer>},
 {"type": "frame", "seq", "data": <the /step answer with state>} while playing, {"type": "playing"},
-{"type": "paused", "reason", "state"}, or {"type": "error", "command", "status", "detail"}.
+{"type": "paused", "reason", "state"}, or {"type": "error", "command", "status", "detail"}. On "pause"
+the last frame before "paused" is always the session's current step (see ``player``).
 """
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ class Connection:
                 if self.max_fps:    # the next frame no sooner than 1/max_fps after this one's start
                     await asyncio.sleep(max(0.0, 1.0 / self.max_fps - (time.monotonic() - started)))
             self.slot.want()
-            if self.player is not None and not self.player.running and self.slot.empty():
+            if self.player is not None and self.player.finished.is_set() and self.slot.empty():
                 await self._paused()
 
     async def _paused(self) -> None:

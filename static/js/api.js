@@ -100,6 +100,10 @@ export async function setOptimizer(id, optimizer) {
   return patchJSON(`/api/sessions/${id}`, { optimizer });
 }
 
+/** Change the optimizer (hyperparameters, or another one) and/or the batch size; the weights stay.
+ *  The answer's `changes` says what was kept (`changes.message`: one line for the user). */
+export const patchSession = (id, body) => patchJSON(`/api/sessions/${id}`, body);
+
 /**
  * A session's WebSocket. Frames are never queued: `latest` keeps only the newest one and
  * `onFrame` is called once per animation frame with it (so drawing never falls behind).

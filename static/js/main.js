@@ -2,7 +2,7 @@
 // on the server (HTTP for single steps, the WebSocket while playing).
 
 import * as api from './api.js';
-import { configFromURL, writeURL, needsReset, clone, DEFAULT_CONFIG } from './state.js';
+import { configFromURL, writeURL, needsReset, trainingPatch, clone, DEFAULT_CONFIG } from './state.js';
 import { emptyView, merge } from './stepview.js';
 import { Builder } from './builder.js';
 import { Controls } from './controls.js';
@@ -45,8 +45,10 @@ function play() {
   app.socket.send(s ? { command: 'play', speed: s } : { command: 'play' });
 }
 
+// After Pause the server sends one last frame (the current step) and then "paused": until then the
+// page still takes frames (app.stopping), so it never stays on an older step than the counter.
 function pause() {
-  if (app.socket) app.socket.send({ command: 'pause' });
+  if (app.socket) { app.socket.send({ command: 'pause' }); app.stopping = true; }
   stopped();
 }
 
@@ -60,7 +62,10 @@ function stopped() {
 }
 
 function onFrame(data) {
-  if (!app.playing) return;
+  if (!app.playing) {
+    if (app.stopping) apply(data, 'frame');
+    return;
+  }
   const fps = app.fps.tick();
   ui.controls.showFps(fps);
   document.body.dataset.fps = fps.toFixed(1);
@@ -70,6 +75,8 @@ function onFrame(data) {
 function onMessage(msg) {
   if (msg.type === 'playing') { app.playing = true; ui.controls.setPlaying(true); }
   if (msg.type === 'paused') {
+    if (app.socket) app.socket.flush();   // the last frame, if it has not been drawn yet
+    app.stopping = false;
     if (msg.state) app.view = merge(app.view, { state: msg.state });
     stopped();
   }
@@ -81,7 +88,7 @@ function onMessage(msg) {
 
 function onSocketStatus(status) {
   if (status === 'open') ui.notify.clearError('lost');
-  if (status === 'lost') { ui.notify.showError('Lost the connection to the server — reconnecting…', 'lost'); if (app.playing) stopped(); }
+  if (status === 'lost') { app.stopping = false; ui.notify.showError('Lost the connection to the server — reconnecting…', 'lost'); if (app.playing) stopped(); }
   if (status === 'dead') ui.notify.showError('The connection to the server is lost. Start `backprop-lab serve` again and reload the page.', 'lost');
 }
 
@@ -175,12 +182,20 @@ async function onConfigChange(cfg) {
   const old = app.config;
   app.config = clone(cfg);
   writeURL(app.config);
-  if (!needsReset(old, cfg)) {
-    if (old.optimizer.learning_rate !== cfg.optimizer.learning_rate && app.id) {
-      try {
-        await api.setOptimizer(app.id, { learning_rate: cfg.optimizer.learning_rate });
-        ui.notify.say(`Learning rate η = ${cfg.optimizer.learning_rate}: the weights were kept, training goes on from step ${app.view.step}.`);
-      } catch (err) { handleError(err); }
+  if (!needsReset(old, cfg)) {        // optimizer or batch size: the server changes them in place
+    const body = trainingPatch(old, cfg);
+    if (!body || !app.id) return;
+    try {
+      const res = await api.patchSession(app.id, body);
+      app.config.optimizer = { ...app.config.optimizer, ...res.config.optimizer };
+      writeURL(app.config);
+      if (res.state) app.view = merge(app.view, { state: res.state });
+      ui.notify.say(res.changes.message, 7000);
+    } catch (err) {
+      handleError(err);                // refused (e.g. a value out of range): back to what the server has
+      app.config = old;
+      ui.builder.set(old);
+      writeURL(old);
     }
     return;
   }

@@ -87,14 +87,28 @@ export function writeURL(cfg) {
   history.replaceState(null, '', url);
 }
 
-/** True when going from config a to b needs new weights (anything but the optimizer's rate). */
+/** True when going from config a to b needs new weights: the architecture (data set, layers, loss,
+ *  initializers, seed) changed. The optimizer and the batch size change without a reset (PATCH). */
 export function needsReset(a, b) {
   const strip = (c) => {
     const o = clone(c);
-    delete o.optimizer.learning_rate;
+    delete o.optimizer;
+    delete o.batch_size;
     return JSON.stringify(o);
   };
   return strip(a) !== strip(b);
+}
+
+/** The PATCH body that takes a session from config a to b (optimizer, batch size), or null. */
+export function trainingPatch(a, b) {
+  const body = {};
+  if (a.optimizer.name !== b.optimizer.name) body.optimizer = clone(b.optimizer);
+  else {
+    const changed = Object.keys(b.optimizer).filter((k) => k !== 'name' && a.optimizer[k] !== b.optimizer[k]);
+    if (changed.length) body.optimizer = Object.fromEntries(changed.map((k) => [k, b.optimizer[k]]));
+  }
+  if (a.batch_size !== b.batch_size) body.batch_size = b.batch_size;
+  return Object.keys(body).length ? body : null;
 }
 
 /** A minimal observable store: set(patch) merges and notifies subscribers with the keys that changed. */

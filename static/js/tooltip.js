@@ -1,4 +1,6 @@
-// One floating tooltip shared by every canvas and SVG element on the page.
+// One floating tooltip shared by every canvas and SVG element on the page. It is hidden when the
+// page (or any panel) scrolls under it, when the pointer leaves the window and when the window
+// loses focus: a tooltip never stays over something it does not describe.
 
 let tip = null;
 
@@ -8,6 +10,9 @@ function el() {
     tip.className = 'tooltip';
     tip.setAttribute('role', 'tooltip');
     document.body.appendChild(tip);
+    window.addEventListener('scroll', hideTip, { capture: true, passive: true });   // any scroller
+    document.documentElement.addEventListener('mouseleave', hideTip);
+    window.addEventListener('blur', hideTip);
   }
   return tip;
 }

@@ -9,6 +9,7 @@ import sys
 import time
 
 import httpx
+import numpy as np
 from app_helpers import SMALL_NET, free_port
 from websockets.sync.client import connect
 
@@ -138,3 +139,28 @@ def test_websocket_play_stops_by_itself_on_divergence(live_server):
             pass
         assert message["type"] == "paused" and message["reason"] == "diverged"
         assert message["state"]["phase"] == "diverged" and message["state"]["diverged"]["quantity"]
+
+
+def test_pause_after_quiet_steps_sends_a_frame_of_the_current_step(live_server):
+    """Frames at most 2/s while the player trains flat out: most steps build none. After Pause the
+    last frame is the current step (its W_updated are the weights the export holds)."""
+    sid = create(live_server)
+    with connect(f"ws://{live_server}/ws/sessions/{sid}") as ws:
+        ws.send(json.dumps({"command": "options", "max_fps": 2}))
+        assert receive(ws)["type"] == "options"
+        ws.send(json.dumps({"command": "play"}))
+        assert receive(ws)["type"] == "playing"
+        first = receive(ws)
+        time.sleep(0.8)
+        ws.send(json.dumps({"command": "pause"}))
+        last = first
+        while (message := receive(ws))["type"] == "frame":
+            last = message
+        assert message["type"] == "paused" and message["reason"] == "paused"
+    state = httpx.get(f"http://{live_server}/api/sessions/{sid}").json()["state"]
+    assert last["data"]["step"] == message["state"]["step"] == state["step"] > first["data"]["step"] + 10
+    weights = httpx.get(f"http://{live_server}/api/sessions/{sid}/export").json()["weights"]
+    kernels = [np.asarray(w["values"]).reshape(w["shape"]) for w in weights[::2]]
+    for entry, kernel in zip(last["data"]["layers"], kernels):
+        np.testing.assert_allclose(np.asarray(entry["W_updated"]["values"]), kernel.T, rtol=1e-6)
+        assert "dW_applied" in entry and "z" in entry and "delta" in entry
