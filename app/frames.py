@@ -28,30 +28,27 @@ def _entry(layer) -> dict:
     return {"index": layer.index, "name": layer.name, "activation": layer.activation}
 
 
-def forward_layers(trace) -> list[dict]:
-    """Per dense layer: W(l), b(l) as used by this forward pass, z(l+1), a(l+1) (and the dropout mask)."""
+def _layers(trace, fields) -> list[dict]:
+    """Per dense layer: its index, name, activation and the trace's ``fields`` as labelled tensors."""
     out = []
     for layer in trace.layers:
         entry = _entry(layer)
-        for field in FORWARD_FIELDS:
+        for field in fields:
             pair = _pair(getattr(layer, field), layer.label(field))
             if pair is not None:
                 entry[field] = pair
         out.append(entry)
     return out
+
+
+def forward_layers(trace) -> list[dict]:
+    """Per dense layer: W(l), b(l) as used by this forward pass, z(l+1), a(l+1) (and the dropout mask)."""
+    return _layers(trace, FORWARD_FIELDS)
 
 
 def backward_layers(trace) -> list[dict]:
     """Per dense layer: δ(l+1) per sample, ∂cost/∂W(l) and ∂cost/∂b(l) (batch means)."""
-    out = []
-    for layer in trace.layers:
-        entry = _entry(layer)
-        for field in BACKWARD_FIELDS:
-            pair = _pair(getattr(layer, field), layer.label(field))
-            if pair is not None:
-                entry[field] = pair
-        out.append(entry)
-    return out
+    return _layers(trace, BACKWARD_FIELDS)
 
 
 def update_layers(trace, model) -> list[dict]:
