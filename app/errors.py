@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+
+from .tensors import sanitize
 
 
 class ApiError(Exception):
@@ -50,6 +54,12 @@ async def _handle(request: Request, exc: ApiError) -> JSONResponse:
     return JSONResponse(exc.body(), status_code=exc.status)
 
 
+async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422 body, with non-finite numbers echoed from the request (``NaN``, ``Infinity``,
+    which Python's JSON parser accepts) sent as null: the answer itself must be valid JSON."""
+    return JSONResponse({"detail": sanitize(jsonable_encoder(exc.errors()))}, status_code=422)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     """Last resort: a clear 500 (with the exception's type) instead of a bare crash page."""
     return JSONResponse({"detail": f"internal error: {type(exc).__name__}: {exc}"}, status_code=500)
@@ -58,4 +68,5 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
     app.add_exception_handler(ApiError, _handle)
+    app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(Exception, _unexpected)

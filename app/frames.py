@@ -69,10 +69,16 @@ def update_layers(trace, model) -> list[dict]:
     return out
 
 
-def batch_part(trace, indices) -> dict:
-    """The batch: sample indices (rows of the training set), x = a(1) and the targets y."""
+def batch_part(trace, indices, n_classes: int | None = None) -> dict:
+    """The batch: sample indices (rows of the training set), x = a(1) and the targets y.
+
+    Classification targets are always sent as one-hot rows: with a sparse loss the trace holds class
+    labels, which ``n_classes`` (the output layer's width) turns into rows y[i, k] = [k = label_i]."""
+    y = trace.y
+    if n_classes is not None and y is not None and y.ndim == 1:
+        y = np.eye(n_classes, dtype=trace.y_pred.dtype)[y]
     return {"indices": [int(i) for i in indices], "x": _pair(trace.x, "a(1)"),
-            "y": _pair(trace.y, "y"), "y_pred": _pair(trace.y_pred, "ŷ")}
+            "y": _pair(y, "y"), "y_pred": _pair(trace.y_pred, "ŷ")}
 
 
 def merge_layers(*parts: list[dict]) -> list[dict]:

@@ -131,7 +131,7 @@ def parse_npz(raw: bytes) -> tuple[dict, list[np.ndarray]]:
             weights = [np.array(data[f"w{i}"]) for i in range(count)]
     except (ValueError, KeyError, OSError, EOFError, TypeError, zipfile.BadZipFile) as exc:
         raise Unprocessable(["body"], f"not a Backprop Lab .npz export: {exc}") from None
-    if meta.get("format") != FORMAT or not isinstance(meta.get("config"), dict):
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT or not isinstance(meta.get("config"), dict):
         raise Unprocessable(["body", "config"], f"expected format {FORMAT!r} with a config")
     return meta["config"], weights
 
@@ -144,5 +144,7 @@ def check_weights(weights: list[np.ndarray], model) -> None:
     for i, (w, shape) in enumerate(zip(weights, expected)):
         if w.shape != shape:
             raise Unprocessable(["body", "weights", i], f"shape {list(w.shape)} does not match {list(shape)}")
+        if w.dtype.kind not in "iuf":
+            raise Unprocessable(["body", "weights", i], f"must hold real numbers, got dtype {w.dtype}")
         if not np.isfinite(w).all():
             raise Unprocessable(["body", "weights", i], "holds NaN or infinity")

@@ -114,12 +114,26 @@ class Session:
             rows = np.asarray(indices, dtype=np.int64)
             self.pending = {"indices": rows, "last": False, "scheduled": False}
         self.model.epoch = self.epoch
-        trace = self.model.forward(self.data.x_train[rows], self.y_train[rows], training=True)
+        # a one-off batch leaves the run alone: its dropout masks are drawn without advancing the
+        # generator, so the epoch's minibatches get the masks they would have had without it
+        rng = self.model.dropout_rng.bit_generator
+        saved = rng.state if indices is not None else None
+        try:
+            trace = self.model.forward(self.data.x_train[rows], self.y_train[rows], training=True)
+        finally:
+            if saved is not None:
+                rng.state = saved
         return trace, rows
 
     def _forward_frame(self, trace, rows) -> dict:
-        return {"step": self.model.step, "phase": "forward", "batch": frames.batch_part(trace, rows),
+        batch = frames.batch_part(trace, rows, self._sparse_classes)
+        return {"step": self.model.step, "phase": "forward", "batch": batch,
                 "loss": trace.loss, "layers": frames.forward_layers(trace)}
+
+    @property
+    def _sparse_classes(self) -> int | None:
+        """The number of classes when the loss takes class labels (sent as one-hot rows), else None."""
+        return self.model.output_units if self.model.loss.targets == "sparse" else None
 
     def _update(self):
         """apply_gradients, then the bookkeeping fit does: meter, batch loss, end of epoch."""

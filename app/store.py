@@ -56,6 +56,8 @@ def _build_error(exc: ValueError, config: dict) -> Unprocessable:
     text = str(exc)
     if text.startswith("output layer"):
         return Unprocessable(["body", "layers", len(config["layers"]) - 1, "units"], text)
+    if text.startswith("loss "):
+        return Unprocessable(["body", "loss"], text)
     if "optimizer" in text.lower() or "learning_rate" in text:
         return Unprocessable(["body", "optimizer"], text)
     return Unprocessable(["body"], text)

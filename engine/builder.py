@@ -35,6 +35,9 @@ def build_model(input_dim: int, layers: list[dict], loss: str, optimizer, metric
 def check_output(model: Sequential, kind: str, n_classes: int | None, n_targets: int = 1) -> None:
     """ValueError naming the output layer when its width does not fit the data set."""
     out = model.dense_layers[-1]
+    if model.loss.targets == "sparse" and kind != "classification":
+        raise ValueError(f"loss {model.loss.name!r} takes class labels; a {kind} data set has real-valued "
+                         "targets (use mean_squared_error or mean_absolute_error)")
     want = n_classes if kind == "classification" else n_targets
     if model.loss.targets == "sparse" or kind == "classification":
         if out.units != want:

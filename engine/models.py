@@ -13,6 +13,7 @@ from . import metrics as metrics_mod
 from .backend import as_float, floatx
 from .errors import Diverged, StepOrderError
 from .layers import Activation, Dense, Dropout, Flatten, Layer
+from .saving import load_model  # noqa: F401  (Keras: ``from keras.models import Sequential, load_model``)
 from .trace import LayerTrace, Trace
 from .utils import default_seed
 
@@ -182,7 +183,8 @@ class Sequential:
                     entry.mask = layer.mask
                 elif isinstance(layer, Activation):
                     outer, inner = layer.activation.name, entry.activation
-                    entry.activation = outer if inner == "linear" else f"{outer}∘{inner}"
+                    if outer != "linear":          # linear∘f = f: an identity Activation changes nothing
+                        entry.activation = outer if inner == "linear" else f"{outer}∘{inner}"
             entry.a = out
             entries.append(entry)
         # A non-finite a(l) makes z(l+1) non-finite, and non-finite weights make their z non-finite,
@@ -355,7 +357,10 @@ class Sequential:
         if len(weights) != len(params):
             raise ValueError(f"set_weights expected {len(params)} arrays, got {len(weights)}")
         for (dense, p), w in zip(params, weights):
-            w = np.asarray(w)
+            try:
+                w = np.asarray(w, dtype=p.dtype)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"Layer {dense.name!r}: weights of shape {p.shape} expected, got {exc}") from None
             if w.shape != p.shape:
                 raise ValueError(f"Layer {dense.name!r}: weight shape {w.shape} does not match {p.shape}")
             p[...] = w

@@ -116,6 +116,10 @@ class L1L2(Regularizer):
         return {"l1": self.l1, "l2": self.l2}
 
 
+# Keras' lower-case names for the classes, as written in ``kernel_regularizer=regularizers.l2(0.01)``.
+l1, l2, l1_l2 = L1, L2, L1L2
+
+
 def get(identifier, **overrides) -> Regularizer | None:
     """A regularizer from a name ("l2"), dict, instance or class; None stays None."""
     return None if identifier is None else registry.get(identifier, **overrides)

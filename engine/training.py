@@ -23,15 +23,18 @@ class BatchSchedule:
         self.n, self.batch_size, self.shuffle, self.rng = n, int(batch_size), shuffle, rng
         self.order: np.ndarray | None = None   # this epoch's permutation of the rows
         self.position = 0                      # rows of this epoch already handed out
+        self.batches = 0                       # batches of this epoch already handed out
 
     @property
     def steps_per_epoch(self) -> int:
-        return -(-self.n // self.batch_size)
+        """Batches in the current epoch: those handed out + ⌈rows left / batch_size⌉ (the batch size
+        may change mid-epoch; at an epoch's start this is ⌈n / batch_size⌉)."""
+        return self.batches + -(-(self.n - self.position) // self.batch_size)
 
     @property
     def batch_index(self) -> int:
         """How many batches of the current epoch have been handed out."""
-        return -(-self.position // self.batch_size)
+        return self.batches
 
     def next_batch(self) -> tuple[np.ndarray, bool]:
         """Row indices of the next batch, and whether it is the epoch's last one."""
@@ -39,9 +42,10 @@ class BatchSchedule:
             self.order = self.rng.permutation(self.n) if self.shuffle else np.arange(self.n)
         batch = self.order[self.position:self.position + self.batch_size]
         self.position += batch.size
+        self.batches += 1
         last = self.position >= self.n
         if last:
-            self.order, self.position = None, 0
+            self.order, self.position, self.batches = None, 0, 0
         return batch, last
 
 
@@ -99,6 +103,9 @@ def evaluate(model, x, y) -> dict[str, float]:
     """Loss (+ regularisation penalty) and metrics over all of ``x``, ``y`` at inference."""
     x = model.prepare_x(x)
     y = model.prepare_y(y, x.shape[0])
+    if x.shape[0] == 0:
+        raise ValueError("evaluate() needs at least one sample; got an empty x (the mean loss of no "
+                         "samples is undefined)")
     y_pred = model.predict(x)
     logs = {"loss": float(np.mean(model.loss.per_sample(y, y_pred))) + model.penalty()}
     for name, metric in model.metrics.items():
