@@ -36,6 +36,14 @@ def _ints(text: str, name: str) -> set[int]:
         raise Unprocessable(["query", name], f"comma-separated integers expected, got {text!r}") from None
 
 
+def check_layers(layers: set[int], count: int) -> None:
+    """422 naming ``query.layers`` when an index is not one of the network's layers 1..``count``."""
+    missing = sorted(i for i in layers if not 1 <= i <= count)
+    if missing:
+        raise Unprocessable(["query", "layers"], f"no layer {', '.join(map(str, missing))}: "
+                                                 f"valid layer indices are 1 to {count}")
+
+
 try:        # optional: 10-15x faster than json for frames, and float32 printed as float32 (0.1, not
     import orjson  # 0.10000000149011612): /step on the default net spends most of its time printing floats
 except ImportError:     # pragma: no cover - the stdlib path below gives the same JSON, slower
@@ -76,6 +84,9 @@ async def run_locked(session, method, *args, options: RenderOptions | None = Non
     Work on a small network (``session.cheap``: well under a millisecond) runs right here on the event
     loop when the lock is free, which saves the thread hop; anything bigger, or a lock held by another
     request or by the player, goes to a worker thread so the loop never waits."""
+    if options is not None and options.layers:
+        check_layers(options.layers, len(session.model.dense_layers))
+
     def work() -> bytes:
         frame = method(*args)
         if options is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, ValidationInfo, field_validator
 
 from engine import activations, initializers, losses, optimizers
 from engine.datasets import names as dataset_names
@@ -95,7 +95,8 @@ class CompareCreate(SessionCreate):
     """A session config plus the rates to compare (or ``mode: range_test`` and its range)."""
 
     mode: Literal["compare", "range_test"] = "compare"
-    learning_rates: list[float] = Field(default_factory=list)
+    learning_rates: list[StrictFloat] = Field(default_factory=list, description="Rates in (0, 100]; "
+                                              "numbers only (true/false and strings are refused).")
     epochs: int = Field(5, ge=1)
     min_lr: float = Field(1e-5, gt=0, le=100, allow_inf_nan=False)
     max_lr: float = Field(10.0, gt=0, le=100, allow_inf_nan=False)
@@ -154,7 +155,15 @@ class ResetRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     weights: Literal["initial", "new"] = Field("initial", description="initial: the same initial "
                                                "weights again; new: fresh weights from seed (or a new one).")
-    seed: int | None = Field(None, ge=0, le=2**32 - 1)
+    seed: int | None = Field(None, ge=0, le=2**32 - 1, description="Only with weights: new.")
+
+    @field_validator("seed")
+    @classmethod
+    def _seed_needs_new_weights(cls, v, info: ValidationInfo):
+        if v is not None and info.data.get("weights") == "initial":
+            raise ValueError('seed only applies to new weights: send weights: "new" with the seed, '
+                             "or leave the seed out to restart from the initial weights")
+        return v
 
 
 class SessionPublic(BaseModel):
@@ -190,11 +199,19 @@ def check_hyperparameters(name: str, values: dict) -> dict:
         if info["type"] == "bool":
             if not isinstance(value, bool):
                 raise Unprocessable(loc, f"must be true or false, got {value!r}")
-        elif isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-                info["min"] <= value <= info["max"]):
-            raise Unprocessable(loc, f"must be a number in [{info['min']}, {info['max']}], got {value!r}")
+        elif not _in_bounds(value, info):
+            bounds = f"{'(' if info['min_exclusive'] else '['}{info['min']}, {info['max']}]"
+            raise Unprocessable(loc, f"must be a number in {bounds}, got {value!r}")
         out[key] = value
     return out
+
+
+def _in_bounds(value, info: dict) -> bool:
+    """A real number (not a bool) in [min, max], or (min, max] when ``min_exclusive`` (e.g. epsilon)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    low_ok = value > info["min"] if info["min_exclusive"] else value >= info["min"]
+    return low_ok and value <= info["max"]
 
 
 def check_limits(body: SessionCreate, settings: Settings) -> None:

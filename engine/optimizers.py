@@ -34,7 +34,7 @@ class Optimizer:
     other hyperparameters are fixed at construction (call ``reset()`` after changing them).
     """
 
-    _HYPER: dict[str, tuple] = {}   # hyperparameter → (min, max, "float"|"bool", one-line help)
+    _HYPER: dict[str, tuple] = {}   # hyperparameter → (min, max, "float"|"bool", one-line help[, min excluded])
     _SCRATCH = 2                    # work buffers kept per weight, reused by every update
 
     def __init__(self, learning_rate, decay=0.0, name=None, **kwargs):
@@ -114,6 +114,45 @@ class Optimizer:
         """The optimizer state by name, one (live) array per weight position."""
         return {name: [row[name] for row in self._rows] for name in self._slot_init()}
 
+    def get_state(self) -> dict:
+        """The training state as plain data: {"iterations": int, "slots": {name: [array per weight]}}.
+
+        The arrays are copies; ``slots`` is empty before the first update (or when the optimizer
+        keeps no slots, as plain SGD). ``set_state`` restores it (used by ``engine.saving``).
+        """
+        return {"iterations": int(self.iterations),
+                "slots": {name: [a.copy() for a in arrays] for name, arrays in self.slots().items()}}
+
+    def set_state(self, state: dict) -> None:
+        """Restore ``get_state()``'s output (on an optimizer with the same hyperparameters).
+
+        ``slots`` must hold exactly this optimizer's slot names, each with the same number of
+        arrays; an empty ``slots`` leaves the slots to be created on the next update. Raises
+        ValueError on a mismatch, leaving the current state untouched.
+        """
+        iterations = state.get("iterations", 0)
+        if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 0:
+            raise ValueError(f"iterations must be a non-negative integer; got {iterations!r}")
+        slots = state.get("slots") or {}
+        rows: list[dict[str, np.ndarray]] = []
+        if slots:
+            expected = set(self._slot_init())
+            if set(slots) != expected:
+                raise ValueError(f"{type(self).__name__} expects slots {sorted(expected)}, got {sorted(slots)}")
+            counts = {len(arrays) for arrays in slots.values()}
+            if len(counts) != 1:
+                raise ValueError(f"every slot needs one array per weight; got counts {sorted(counts)}")
+            for i in range(counts.pop()):
+                row = {name: np.array(arrays[i], copy=True) for name, arrays in slots.items()}
+                shapes = {a.shape for a in row.values()}
+                if len(shapes) != 1:
+                    raise ValueError(f"slot arrays for weight {i} have different shapes: {sorted(shapes)}")
+                ref = next(iter(row.values()))
+                row.update({f"_buf{k}": np.empty_like(ref) for k in range(self._SCRATCH)})
+                rows.append(row)
+        self._rows = rows
+        self.iterations = int(iterations)
+
     def reset(self) -> None:
         """Forget all state: slot variables and the iteration count."""
         self._rows = []
@@ -131,20 +170,24 @@ class Optimizer:
 
     @classmethod
     def hyperparameters(cls) -> dict[str, dict]:
-        """{name: {"default", "min", "max", "type", "help"}} for a settings form."""
+        """{name: {"default", "min", "max", "min_exclusive", "type", "help"}} for a settings form.
+
+        A float must lie in [min, max], or in (min, max] when ``min_exclusive`` (learning_rate, epsilon).
+        """
         defaults = {k: p.default for k, p in inspect.signature(cls.__init__).parameters.items()}
-        spec = {"learning_rate": (0.0, 100.0, "float", "Step size, > 0: how far each update moves W."),
+        spec = {"learning_rate": (0.0, 100.0, "float", "Step size, > 0: how far each update moves W.", True),
                 **cls._HYPER,
                 "decay": (0.0, 1.0, "float", "Keras 2 time decay: lr_t = learning_rate / (1 + decay·t).")}
-        return {name: {"default": defaults[name], "min": lo, "max": hi, "type": kind, "help": text}
-                for name, (lo, hi, kind, text) in spec.items()}
+        return {name: {"default": defaults[name], "min": lo, "max": hi, "min_exclusive": bool(rest and rest[0]),
+                       "type": kind, "help": text}
+                for name, (lo, hi, kind, text, *rest) in spec.items()}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_config().items())})"
 
 
 registry = Registry("optimizer", base=Optimizer)
-_EPSILON = (0.0, 1.0, "float", "ε, added to the denominator so the step stays finite.")
+_EPSILON = (0.0, 1.0, "float", "ε > 0, added to the denominator so the step stays finite.", True)
 _RHO = (0.0, 1.0, "float", "ρ: decay rate of the running mean of squared gradients.")
 _MOMENTUM = (0.0, 1.0, "float", "μ: fraction of the previous step kept (0 = none).")
 
@@ -213,7 +256,7 @@ class Adam(Optimizer):
         super().__init__(learning_rate, decay, name, **kwargs)
         self.beta_1 = _check_float("beta_1", beta_1, 0.0, 1.0, open_high=True)   # β₁, first moment
         self.beta_2 = _check_float("beta_2", beta_2, 0.0, 1.0, open_high=True)   # β₂, second moment
-        self.epsilon = _check_float("epsilon", epsilon, 0.0, math.inf)           # ε, denominator pad
+        self.epsilon = _check_float("epsilon", epsilon, 0.0, math.inf, open_low=True)           # ε, denominator pad
         self.amsgrad = bool(amsgrad)                                              # keep max of v
 
     def _slot_init(self):
@@ -255,7 +298,7 @@ class Adagrad(Optimizer):
         super().__init__(learning_rate, decay, name, **kwargs)
         self.initial_accumulator_value = _check_float(                 # A at the first update
             "initial_accumulator_value", initial_accumulator_value, 0.0, math.inf)
-        self.epsilon = _check_float("epsilon", epsilon, 0.0, math.inf)  # ε, denominator pad
+        self.epsilon = _check_float("epsilon", epsilon, 0.0, math.inf, open_low=True)  # ε, denominator pad
 
     def _slot_init(self):
         return {"accumulator": self.initial_accumulator_value}
@@ -294,7 +337,7 @@ class RMSprop(Optimizer):
         super().__init__(learning_rate, decay, name, **kwargs)
         self.rho = _check_float("rho", rho, 0.0, 1.0)                    # ρ, mean-square decay
         self.momentum = _check_float("momentum", momentum, 0.0, 1.0)     # μ, velocity kept
-        self.epsilon = _check_float("epsilon", epsilon, 0.0, math.inf)   # ε, denominator pad
+        self.epsilon = _check_float("epsilon", epsilon, 0.0, math.inf, open_low=True)   # ε, denominator pad
         self.centered = bool(centered)                                   # subtract the mean²
 
     def _slot_init(self):
@@ -340,7 +383,7 @@ class Adadelta(Optimizer):
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, decay=0.0, name=None, **kwargs):
         super().__init__(learning_rate, decay, name, **kwargs)
         self.rho = _check_float("rho", rho, 0.0, 1.0)                    # ρ, running-mean decay
-        self.epsilon = _check_float("epsilon", epsilon, 0.0, math.inf)   # ε, pad under the roots
+        self.epsilon = _check_float("epsilon", epsilon, 0.0, math.inf, open_low=True)   # ε, pad under the roots
 
     def _slot_init(self):
         return {"accumulated_grad": 0.0, "accumulated_delta_var": 0.0}

@@ -1,11 +1,15 @@
 """Save and load models as JSON config + ``.npz`` weights — never pickle.
 
 ``model.save("net")`` writes ``net.json`` (architecture, loss, optimizer, metrics, dtype) and
-``net.npz`` (kernels and biases in Keras' layout, loaded with ``allow_pickle=False``).
+``net.npz`` (kernels and biases in Keras' layout, loaded with ``allow_pickle=False``). When the
+model is compiled, the npz also holds the optimizer's state, as Keras saves it: ``opt_iterations``
+and one ``opt_<slot>_<i>`` array per slot and weight position (see ``Optimizer.get_state``), so
+training resumed after ``load_model`` continues exactly as it would have without saving.
 """
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -58,7 +62,13 @@ def save_model(model, path) -> None:
     """Write ``<path>.json`` and ``<path>.npz``."""
     json_path, npz_path = _paths(path)
     json_path.write_text(json.dumps(model_config(model), indent=2))
-    np.savez(npz_path, **{f"w{i}": w for i, w in enumerate(model.get_weights())})
+    arrays = {f"w{i}": w for i, w in enumerate(model.get_weights())}
+    if model.optimizer is not None:
+        state = model.optimizer.get_state()
+        arrays["opt_iterations"] = np.array(state["iterations"], dtype=np.int64)
+        for name, values in state["slots"].items():
+            arrays.update({f"opt_{name}_{i}": a for i, a in enumerate(values)})
+    np.savez(npz_path, **arrays)
 
 
 def load_model(path):
@@ -69,5 +79,19 @@ def load_model(path):
             raise FileNotFoundError(f"model file {p} does not exist")
     model = model_from_config(json.loads(json_path.read_text()))
     with np.load(npz_path, allow_pickle=False) as data:
-        model.set_weights([data[f"w{i}"] for i in range(len(data.files))])
+        weights = sorted((f for f in data.files if re.fullmatch(r"w\d+", f)), key=lambda f: int(f[1:]))
+        model.set_weights([data[f] for f in weights])
+        if model.optimizer is not None and "opt_iterations" in data.files:
+            model.optimizer.set_state(_optimizer_state(model.optimizer, data))
     return model
+
+
+def _optimizer_state(optimizer, data) -> dict:
+    """``Optimizer.get_state``-shaped data from the ``opt_*`` arrays of a loaded npz."""
+    slots = {}
+    for name in optimizer.slots():            # the slot names this optimizer keeps
+        keys = sorted((f for f in data.files if re.fullmatch(rf"opt_{re.escape(name)}_\d+", f)),
+                      key=lambda f: int(f.rsplit("_", 1)[1]))
+        if keys:
+            slots[name] = [data[k] for k in keys]
+    return {"iterations": int(data["opt_iterations"]), "slots": slots}

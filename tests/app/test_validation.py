@@ -132,3 +132,51 @@ async def test_idle_sessions_expire(client, settings, app):
     sid = (await new_session(client))["id"]
     app.state.store.expire()
     assert (await client.get(f"/api/sessions/{sid}")).status_code == 404
+
+
+@pytest.mark.parametrize("name", ["adam", "rmsprop", "adagrad", "adadelta"])
+@pytest.mark.parametrize("epsilon", [0, 0.0, -1e-7])
+async def test_epsilon_must_be_positive(client, name, epsilon):
+    """ε pads a denominator: 0 (or less) is refused with 422 naming the field, on create and on PATCH."""
+    body = {**SMALL_NET, "optimizer": {"name": name, "learning_rate": 0.01, "epsilon": epsilon}}
+    loc, msg = field_of(await client.post("/api/sessions", json=body))
+    assert loc == ("body", "optimizer", "epsilon") and "(0.0, 1.0]" in msg
+    sid = (await new_session(client, optimizer={"name": name, "learning_rate": 0.01}))["id"]
+    loc, msg = field_of(await client.patch(f"/api/sessions/{sid}", json={"optimizer": {"epsilon": epsilon}}))
+    assert loc == ("body", "optimizer", "epsilon") and "(0.0, 1.0]" in msg
+    await new_session(client, optimizer={"name": name, "learning_rate": 0.01, "epsilon": 1e-3})
+
+
+def test_options_mark_epsilon_and_learning_rate_bounds_exclusive():
+    from engine import optimizers
+    for name in ("adam", "rmsprop", "adagrad", "adadelta"):
+        hyper = type(optimizers.get(name)).hyperparameters()
+        assert hyper["epsilon"]["min_exclusive"] and hyper["learning_rate"]["min_exclusive"]
+        assert not hyper["decay"]["min_exclusive"]
+
+
+@pytest.mark.parametrize("rates", [[True], [0.1, False], ["0.1"]])
+async def test_compare_learning_rates_must_be_numbers(client, rates):
+    loc, msg = field_of(await client.post("/api/compare", json={**SMALL_NET, "learning_rates": rates}))
+    assert loc[:2] == ("body", "learning_rates")
+
+
+@pytest.mark.parametrize("query", ["layers=99", "layers=0", "layers=1,4", "layers=-1"])
+async def test_unknown_layer_index_in_query_is_422(client, query):
+    """SMALL_NET has layers 1 to 3; an index outside them is refused instead of answering empty lists."""
+    sid = (await new_session(client))["id"]
+    for method, path in [("post", "/forward"), ("post", "/step")]:
+        loc, msg = field_of(await getattr(client, method)(f"/api/sessions/{sid}{path}?{query}"))
+        assert loc == ("query", "layers") and "1 to 3" in msg
+    frame = strict_json(await client.post(f"/api/sessions/{sid}/step?layers=1,3"))
+    assert [e["index"] for e in frame["layers"]] == [1, 3]
+
+
+async def test_reset_seed_only_applies_to_new_weights(client):
+    sid = (await new_session(client))["id"]
+    loc, msg = field_of(await client.post(f"/api/sessions/{sid}/reset", json={"weights": "initial", "seed": 5}))
+    assert loc == ("body", "seed") and "only applies to new weights" in msg
+    loc, _ = field_of(await client.post(f"/api/sessions/{sid}/reset", json={"seed": 5}))   # weights defaults to initial
+    assert loc == ("body", "seed")
+    reset = strict_json(await client.post(f"/api/sessions/{sid}/reset", json={"weights": "new", "seed": 5}))
+    assert reset["config"]["seed"] == 5

@@ -127,6 +127,65 @@ def test_save_and_load_round_trip(tmp_path):
     assert b"pickle" not in (tmp_path / "net.json").read_bytes()
 
 
+def _resume_data():
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(40, 3)).astype(np.float32)
+    return x, to_categorical((x.sum(axis=1) > 0).astype(int), 2)
+
+
+@pytest.mark.parametrize("make_optimizer", [
+    lambda: SGD(learning_rate=0.05, momentum=0.9),
+    lambda: SGD(learning_rate=0.05, momentum=0.9, nesterov=True),
+    lambda: Adam(learning_rate=0.01),
+    lambda: Adam(learning_rate=0.01, amsgrad=True),
+], ids=["sgd-momentum", "sgd-nesterov", "adam", "adam-amsgrad"])
+def test_save_and_load_keeps_optimizer_state(tmp_path, make_optimizer):
+    """Keras saves the optimizer state: training resumed after load equals training continued."""
+    x, y = _resume_data()
+    m = Sequential(seed=5)
+    m.add(Dense(5, activation="tanh", input_dim=3))
+    m.add(Dense(2, activation="softmax"))
+    m.compile(loss="categorical_crossentropy", optimizer=make_optimizer())
+    m.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+    m.save(tmp_path / "net")
+    with np.load(tmp_path / "net.npz", allow_pickle=False) as data:
+        assert int(data["opt_iterations"]) == m.optimizer.iterations == 10
+        assert any(f.startswith("opt_") and f != "opt_iterations" for f in data.files)
+    loaded = load_model(tmp_path / "net")
+    assert loaded.optimizer.iterations == 10
+    for name, arrays in m.optimizer.slots().items():
+        for a, b in zip(arrays, loaded.optimizer.slots()[name]):
+            assert np.array_equal(a, b) and a.dtype == b.dtype
+    m.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+    loaded.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+    for a, b in zip(m.get_weights(), loaded.get_weights()):
+        assert np.array_equal(a, b)
+
+
+def test_model_saved_before_training_loads_and_trains(tmp_path):
+    x, y = _resume_data()
+    m = Sequential(seed=5)
+    m.add(Dense(4, activation="relu", input_dim=3))
+    m.add(Dense(2, activation="softmax"))
+    m.compile(loss="categorical_crossentropy", optimizer=Adam(learning_rate=0.01))
+    m.save(tmp_path / "fresh")
+    loaded = load_model(tmp_path / "fresh")
+    assert loaded.optimizer.iterations == 0 and loaded.optimizer.slots() == {"m": [], "v": []}
+    m.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+    loaded.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+    for a, b in zip(m.get_weights(), loaded.get_weights()):
+        assert np.array_equal(a, b)
+
+
+def test_uncompiled_model_saves_without_optimizer_state(tmp_path):
+    m = Sequential(seed=1)
+    m.add(Dense(2, input_dim=3))
+    m.save(tmp_path / "bare")
+    with np.load(tmp_path / "bare.npz", allow_pickle=False) as data:
+        assert sorted(data.files) == ["w0", "w1"]
+    assert np.array_equal(load_model(tmp_path / "bare").get_weights()[0], m.get_weights()[0])
+
+
 def test_divergent_learning_rate_raises_diverged_not_nan():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, 2)).astype(np.float32) * 10

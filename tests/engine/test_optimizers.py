@@ -288,13 +288,13 @@ def test_keras3_defaults():
 def test_hyperparameters_describe_the_settings_form():
     hp = SGD.hyperparameters()
     assert list(hp) == ["learning_rate", "momentum", "nesterov", "decay"]
-    assert hp["learning_rate"] == {"default": 0.01, "min": 0.0, "max": 100.0, "type": "float",
+    assert hp["learning_rate"] == {"default": 0.01, "min": 0.0, "max": 100.0, "min_exclusive": True, "type": "float",
                                    "help": hp["learning_rate"]["help"]}
     assert hp["nesterov"]["type"] == "bool" and hp["nesterov"]["default"] is False
     assert Adam.hyperparameters()["learning_rate"]["default"] == 0.001
     for cls in (SGD, Adam, Adagrad, RMSprop, Adadelta):
         for name, spec in cls.hyperparameters().items():
-            assert set(spec) == {"default", "min", "max", "type", "help"} and spec["help"]
+            assert set(spec) == {"default", "min", "max", "min_exclusive", "type", "help"} and spec["help"]
             if spec["type"] == "float":
                 assert spec["min"] <= spec["default"] <= spec["max"], (cls, name)
 
@@ -377,3 +377,37 @@ def test_defaults_match_keras3(keras, name):
     for key, value in ours.items():
         if key not in ("name", "decay"):
             assert theirs[key] == pytest.approx(value, rel=1e-7), key
+
+
+@pytest.mark.parametrize("cls", [Adam, Adagrad, RMSprop, Adadelta])
+def test_epsilon_must_be_positive(cls):
+    """ε keeps the denominator away from 0, so 0 (or less) is refused like Keras' callers expect."""
+    for bad in (0, 0.0, -1e-7, float("nan")):
+        with pytest.raises(ValueError, match=r"epsilon must be a finite number in \(0"):
+            cls(epsilon=bad)
+    assert cls(epsilon=1e-12).epsilon == 1e-12
+    assert cls.hyperparameters()["epsilon"]["min_exclusive"] is True
+
+
+def test_get_state_and_set_state_round_trip():
+    rng = np.random.default_rng(0)
+    w = [rng.normal(size=(3, 2)), rng.normal(size=2)]
+    g = [rng.normal(size=(3, 2)), rng.normal(size=2)]
+    a, b = Adam(learning_rate=0.1, amsgrad=True), Adam(learning_rate=0.1, amsgrad=True)
+    for _ in range(3):
+        a.apply(w, g)
+    state = a.get_state()
+    assert state["iterations"] == 3 and set(state["slots"]) == {"m", "v", "v_hat"}
+    b.set_state(state)
+    state["slots"]["m"][0][...] = 99                # copies both ways: no shared arrays
+    wa, wb = [x.copy() for x in w], [x.copy() for x in w]
+    a.apply(wa, g)
+    b.apply(wb, g)
+    assert all(np.array_equal(x, y) for x, y in zip(wa, wb))
+    with pytest.raises(ValueError, match="expects slots"):
+        SGD(momentum=0.9).set_state(state)
+    with pytest.raises(ValueError, match="iterations"):
+        b.set_state({"iterations": -1, "slots": {}})
+    fresh = SGD(momentum=0.9)
+    fresh.set_state({"iterations": 4, "slots": {}})
+    assert fresh.iterations == 4 and fresh.slots() == {"momentum": []}
