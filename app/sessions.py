@@ -226,11 +226,11 @@ class Session:
 
     def step_quiet(self) -> dict:
         """As ``step`` but builds no frame (the player's steps that nobody will see): the epoch's next
-        minibatch, forward → backward → update without ΔW, as fit does. Answers {"phase", "step"}, or
-        the diverged answer; a half-done cycle goes through ``step``."""
-        self._require_alive()
-        if self.model.phase != "ready":
-            return self.step()
+        minibatch, forward → backward → update without ΔW, exactly run_epoch's inner loop (the same
+        engine calls, no copies). Answers {"phase", "step"}, or the diverged answer; a half-done
+        cycle goes through ``step``."""
+        if self.diverged or self.model.phase != "ready":
+            return self.step()      # raises the 409 if diverged
         try:
             self._forward()
             self.model.backward()
@@ -238,6 +238,13 @@ class Session:
         except Diverged as exc:
             return self._diverged_answer(exc)
         return {"phase": "ready", "step": self.model.step}
+
+    def play_step(self, full: bool) -> dict:
+        """One step while playing, under the session's lock: ``step`` (a frame of copies, for the
+        caller to encode after the lock is released) if ``full``, else ``step_quiet``."""
+        with self.lock:
+            self.last_used = time.monotonic()
+            return self.step() if full else self.step_quiet()
 
     def run_epoch(self) -> dict:
         """The rest of the current epoch (a whole one at its start), finishing a half-done cycle first."""

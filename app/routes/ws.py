@@ -41,7 +41,7 @@ class Connection:
         self.settings = store.settings
         self.encoding, self.layers, self.fields, self.big, self.max_fps = "json", None, None, BIG, MAX_FPS
         self.send_lock = asyncio.Lock()
-        self.slot = LatestFrame(asyncio.get_running_loop())
+        self.slot = LatestFrame(asyncio.get_running_loop(), render=self._render)
         self.player: Player | None = None
         self.sender: asyncio.Task | None = None
 
@@ -53,6 +53,7 @@ class Connection:
         await self.send({"type": "error", "command": command, "status": status, "detail": detail})
 
     def _render(self, message: dict) -> bytes:
+        """A play frame as JSON bytes (the player thread calls it, without the session's lock)."""
         data = render(message["data"], self.encoding, self.layers, self.fields, raw=RAW, big=self.big)
         return dumps({**{k: v for k, v in message.items() if k != "data"}, "data": data})
 
@@ -64,9 +65,10 @@ class Connection:
             message = self.slot.take()
             if message is not None:
                 started = time.monotonic()
-                text = await run_in_threadpool(self._render, message)
+                if not isinstance(message, bytes):      # a slot without ``render``
+                    message = await run_in_threadpool(self._render, message)
                 async with self.send_lock:
-                    await self.ws.send_text(text.decode("utf-8"))
+                    await self.ws.send_text(message.decode("utf-8"))
                 if self.max_fps:    # the next frame no sooner than 1/max_fps after this one's start
                     await asyncio.sleep(max(0.0, 1.0 / self.max_fps - (time.monotonic() - started)))
             self.slot.want()
