@@ -2,19 +2,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
-# One BLAS thread unless the user asks for more: the products here are small (a batch of 32
-# rows), and on a 2-core machine OpenBLAS' own threads made them 6-25x slower under load.
-# Parallel work (learning-rate comparisons) runs in separate processes instead.
-# This must run before NumPy is imported.
-if not any(os.environ.get(v) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")):
-    os.environ["OPENBLAS_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
-
-from engine import Diverged, datasets  # noqa: E402  (after the BLAS thread setting)
-from engine.builder import build_model, default_loss  # noqa: E402
+import app.blas  # noqa: F401  (first: one BLAS thread unless asked, before NumPy loads)
+from engine import Diverged, datasets
+from engine.builder import build_model, default_loss
 
 
 def _parse_layers(text: str) -> list[int]:

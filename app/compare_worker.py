@@ -4,10 +4,8 @@ from __future__ import annotations
 import os
 import time
 
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):   # before NumPy loads
-    os.environ.setdefault(_var, "1")
-
-from engine.compare import range_test_run, train_run  # noqa: E402
+import app.blas  # noqa: F401  (first: one BLAS thread unless asked, before NumPy loads)
+from engine.compare import range_test_run, train_run
 
 
 def init() -> None:

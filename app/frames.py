@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.utils import to_categorical
+
 from .tensors import encode, finite, sanitize
 
 FORWARD_FIELDS = ("W", "b", "z", "a", "mask")
@@ -76,7 +78,7 @@ def batch_part(trace, indices, n_classes: int | None = None) -> dict:
     labels, which ``n_classes`` (the output layer's width) turns into rows y[i, k] = [k = label_i]."""
     y = trace.y
     if n_classes is not None and y is not None and y.ndim == 1:
-        y = np.eye(n_classes, dtype=trace.y_pred.dtype)[y]
+        y = to_categorical(y, n_classes, dtype=trace.y_pred.dtype)
     return {"indices": [int(i) for i in indices], "x": _pair(trace.x, "a(1)"),
             "y": _pair(y, "y"), "y_pred": _pair(trace.y_pred, "ŷ")}
 

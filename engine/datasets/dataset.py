@@ -5,17 +5,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..utils import to_categorical
+
 KINDS = ("classification", "regression")
-
-
-def _to_categorical(y, num_classes: int) -> np.ndarray:
-    """One-hot rows, float32: out[i, y[i]] = 1 (a private copy of keras.utils.to_categorical)."""
-    y = np.asarray(y, dtype=np.int64).reshape(-1)
-    if y.size and (y.min() < 0 or y.max() >= num_classes):
-        raise ValueError(f"labels must lie in 0..{num_classes - 1}, got {y.min()}..{y.max()}")
-    out = np.zeros((y.size, num_classes), dtype=np.float32)
-    out[np.arange(y.size), y] = 1.0
-    return out
 
 
 @dataclass
@@ -86,7 +78,7 @@ class DataSet:
         float32 (n, 1) for regression."""
         y = self.y_train if _split(split) == "train" else self.y_test
         if self.kind == "classification" and one_hot:
-            return _to_categorical(y, self.n_classes)
+            return to_categorical(y, self.n_classes, dtype="float32")
         return y
 
     def info(self) -> dict:
