@@ -97,6 +97,26 @@ class Dense(Layer):
         """∂cost/∂W(l) = δ(l+1)ᵀ·a(l) / batch, shape (units, inputs): a view, no copy."""
         return None if self.d_kernel is None else self.d_kernel.T
 
+    def bind(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        """Keep K (and b) in the arrays ``params`` from now on and write ∂cost/∂K (and ∂cost/∂b)
+        into ``grads``: views of the model's flat vectors (engine.packing), same shapes and dtype.
+        The current weights (and gradients, if computed) are copied in first."""
+        for old, new in zip(self.params(), params):
+            new[...] = old
+        if self.d_kernel is not None:
+            for old, new in zip(self.grads(), grads):
+                new[...] = old
+            self.d_kernel, self.d_bias = grads[0], grads[1] if self.use_bias else None
+        self.kernel, self.bias = params[0], params[1] if self.use_bias else None
+        self._bound_grads = grads
+
+    def _grad_arrays(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """Where ∂cost/∂K and ∂cost/∂b go: the bound views, or new arrays."""
+        bound = self.__dict__.get("_bound_grads")
+        if bound is not None and bound[0].shape == self.kernel.shape and bound[0].dtype == self.kernel.dtype:
+            return bound[0], bound[1] if self.use_bias else None
+        return np.empty_like(self.kernel), np.empty_like(self.bias) if self.use_bias else None
+
     def params(self) -> list[np.ndarray]:
         return [self.kernel, self.bias] if self.use_bias else [self.kernel]
 
@@ -141,10 +161,14 @@ class Dense(Layer):
         if bufs is None:
             if len(cache) >= 4:                # batch sizes come and go (partial last batches): keep a few
                 cache.clear()
-            shape, dt = (n, self.units), self.kernel.dtype
-            bufs = cache[n] = {"z": np.empty(shape, dt), "a": np.empty(shape, dt), "delta": np.empty(shape, dt),
-                               "delta_mean": np.empty(shape, dt), "grad_in": np.empty((n, x.shape[1]), dt)}
+            bufs = cache[n] = self.make_buffers(n, x.shape[1])
         return bufs
+
+    def make_buffers(self, n: int, inputs: int, z=None, a=None) -> dict[str, np.ndarray]:
+        """Work arrays for batches of ``n`` rows; ``z``/``a`` given (views of a model's block) are used."""
+        shape, dt = (n, self.units), self.kernel.dtype
+        return {"z": np.empty(shape, dt) if z is None else z, "a": np.empty(shape, dt) if a is None else a,
+                "delta": np.empty(shape, dt), "delta_mean": np.empty(shape, dt), "grad_in": np.empty((n, inputs), dt)}
 
     def backward(self, grad, need_input_grad=True, delta=None):
         """Chain rule through f and the product; ``delta`` given directly skips f (fused loss).
@@ -165,7 +189,7 @@ class Dense(Layer):
         scaled = np.multiply(delta, dt.type(1.0 / delta.shape[0]),
                              out=bufs["delta_mean"] if bufs is not None and delta.dtype == dt else None)
         if self.d_kernel is None or self.d_kernel.shape != self.kernel.shape or self.d_kernel.dtype != dt:
-            self.d_kernel = np.empty_like(self.kernel)
+            self.d_kernel, self.d_bias = self._grad_arrays()
         if scaled.dtype == dt:
             np.matmul(self.a_in.T, scaled, out=self.d_kernel)
         else:
@@ -173,8 +197,6 @@ class Dense(Layer):
         if self.kernel_regularizer is not None:
             self.d_kernel += self.kernel_regularizer.gradient(self.kernel)
         if self.use_bias:
-            if self.d_bias is None or self.d_bias.shape != self.bias.shape or self.d_bias.dtype != dt:
-                self.d_bias = np.empty_like(self.bias)
             np.add.reduce(scaled, axis=0, dtype=dt, out=self.d_bias)
             if self.bias_regularizer is not None:
                 self.d_bias += self.bias_regularizer.gradient(self.bias)

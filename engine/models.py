@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import divergence, losses, optimizers
+from . import divergence, losses, optimizers, packing
 from . import metrics as metrics_mod
 from .backend import as_float, floatx
 from .errors import Diverged, StepOrderError
@@ -54,6 +54,7 @@ class Sequential:
         self.layers.append(layer)
         if self.built:
             self._width = self._build_layer(layer, self._width)
+            self._pack_weights()
         elif self.layers[0].input_dim is not None and isinstance(layer, Dense):
             self.build(self.layers[0].input_dim)
 
@@ -67,6 +68,22 @@ class Sequential:
         for layer in self.layers:
             width = self._build_layer(layer, width)
         self.input_dim, self._width, self.built = int(input_dim), width, True
+        self._pack_weights()
+
+    def _pack_weights(self) -> None:
+        """Move every kernel and bias into one flat vector, and their gradients into another
+        (engine.packing), so that the optimizer updates all of them with one set of NumPy calls."""
+        dense_layers = self.dense_layers
+        params = [p for dense in dense_layers for p in dense.params()]
+        self._flat_weights, views = packing.pack(params, self.dtype)
+        grads = packing.views_of(np.zeros_like(self._flat_weights), [p.shape for p in params])
+        position = 0
+        for dense in dense_layers:
+            count = len(dense.params())
+            dense.bind(views[position:position + count], grads[position:position + count])
+            position += count
+        self._weight_lists = (tuple(views), tuple(grads))   # what apply_gradients hands the optimizer
+        self._blocks.clear()                    # the output layer may have changed
 
     def _build_layer(self, layer: Layer, width: int) -> int:
         rng = self.dropout_rng if isinstance(layer, Dropout) else self.init_rng
@@ -167,6 +184,8 @@ class Sequential:
     def _forward(self, x: np.ndarray, training: bool = True) -> Trace:
         """``forward`` for inputs already checked by ``prepare_x`` (fit prepares them once)."""
         groups, flatten, _ = self._plan()
+        if x.shape[0] not in self._blocks:
+            self._make_block(x)
         out = x
         for layer in flatten:
             out = layer.forward(out, training)
@@ -190,11 +209,42 @@ class Sequential:
         # A non-finite a(l) makes z(l+1) non-finite, and non-finite weights make their z non-finite,
         # so z of every layer and ŷ suffice; where it first appeared is found only on failure.
         checked.append(out)
-        if not divergence.all_finite(checked):
+        block, y_pred = self._blocks[x.shape[0]]
+        if not (divergence.finite(block) if out is y_pred else divergence.all_finite(checked)):
             self._raise_forward_divergence(entries)
         trace = Trace(x=x, layers=entries, y_pred=out, training=training, step=self.step)
         self.trace, self.phase = trace, "forward"
         return trace
+
+    def _make_block(self, x: np.ndarray) -> None:
+        """Put every z(l+1) and ŷ of batches of ``x.shape[0]`` rows into one array, so that the
+        forward's finiteness test is one dot product (engine.divergence); only for plain stacks
+        of Dense layers with built-in activations (else the arrays are tested one by one)."""
+        blocks = self._blocks
+        groups, _, dense_layers = self._plan()
+        if len(blocks) >= 4:              # as Dense keeps buffers for a few batch sizes only
+            blocks.clear()
+            for dense in dense_layers:
+                dense.__dict__.get("_bufs", {}).clear()
+        n = x.shape[0]
+        if any(rest for _, rest in groups) or not all(d.activation.supports_out for d in dense_layers) \
+                or x.dtype != self.dtype or x.ndim != 2:
+            blocks[n] = (None, None)
+            return
+        shapes = [(n, d.units) for d in dense_layers] + [(n, dense_layers[-1].units)]
+        block = np.empty(sum(r * c for r, c in shapes), self.dtype)
+        views = packing.views_of(block, shapes)
+        width = x.shape[1]
+        for dense, z in zip(dense_layers, views):
+            a = views[-1] if dense is dense_layers[-1] else None
+            dense.__dict__.setdefault("_bufs", {})[n] = dense.make_buffers(n, width, z=z, a=a)
+            width = dense.units
+        blocks[n] = (block, views[-1])
+
+    @property
+    def _blocks(self) -> dict:
+        """batch size → (one array holding that size's z arrays and ŷ, the ŷ view), or (None, None)."""
+        return self.__dict__.setdefault("_block_cache", {})
 
     def _fill_loss(self, trace: Trace, y: np.ndarray, labels: np.ndarray | None = None) -> None:
         """The batch's loss from targets ``y``; ``labels`` (the class index of each one-hot row of
@@ -265,11 +315,7 @@ class Sequential:
         if self.phase != "backward":
             raise StepOrderError("apply_gradients() needs gradients from backward() first; "
                                  "each backward pass can be applied only once")
-        params, grads = [], []
-        dense_layers = self._plan()[2]
-        for dense in dense_layers:
-            params += dense.params()
-            grads += dense.grads()
+        params, grads = self._weight_lists
         trace = self.trace
         trace.learning_rate = self.optimizer.current_learning_rate()
         deltas = self.optimizer.apply(params, grads, return_deltas=return_deltas)
@@ -400,3 +446,4 @@ def _infer(layer: Layer, x: np.ndarray) -> np.ndarray:
     if isinstance(layer, Flatten):
         return x.reshape(x.shape[0], -1)
     return x   # Dropout is the identity at inference
+

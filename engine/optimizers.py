@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import inspect
 import math
+import operator
 
 import numpy as np
 
+from . import packing
 from .registry import Registry
 
 
@@ -49,6 +51,7 @@ class Optimizer:
         self.name = name or type(self).__name__.lower()           # display / config name
         self.iterations = 0                                        # updates applied so far
         self._rows: list[dict[str, np.ndarray]] = []               # per weight: slots + scratch
+        self._flat = None      # (params, grads, (flat weights, flat grads, flat slots)) when packed
 
     @property
     def learning_rate(self) -> float:
@@ -75,6 +78,15 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__} holds state for {len(self._rows)} parameters, "
                              f"got {len(params)}; call reset() before using it on other weights")
         lr = self.current_learning_rate()
+        flat = self._flat_state(params, grads)
+        if flat is not None:                   # all weights in one vector: one update for all
+            p, g, row = flat
+            before = p.copy() if return_deltas else None
+            self._update(p, g, row, self._coefficients(lr, p.dtype.type))
+            self.iterations += 1
+            if return_deltas:
+                return packing.views_of(np.subtract(p, before, out=before), [q.shape for q in params])
+            return None
         coeffs: dict = {}                      # dtype → this update's scalars
         deltas = [] if return_deltas else None
         for p, g, row in zip(params, grads, self._rows):
@@ -91,6 +103,31 @@ class Optimizer:
                 deltas.append(np.subtract(p, before, out=before))
         self.iterations += 1
         return deltas
+
+    def _flat_state(self, params, grads):
+        """(flat weights, flat gradients, flat slots) when ``params`` and ``grads`` tile two flat
+        vectors (engine.packing) in the same layout, else None. The per-weight slots become views
+        of the flat ones (made on the first such update and kept while the same arrays come)."""
+        cached = self._flat
+        if cached is not None and ((cached[0] is params and cached[1] is grads) or (   # a model's tuples
+                len(cached[0]) == len(params) and all(map(operator.is_, cached[0], params))
+                and all(map(operator.is_, cached[1], grads)))):
+            return cached[2]
+        self._flat = None
+        p, g = packing.base_of(params), packing.base_of(grads)
+        if p is None or g is None or g.dtype != p.dtype or g.size != p.size or \
+                any(a.shape != b.shape for a, b in zip(params, grads)) or \
+                any(row[name].shape != a.shape for row, a in zip(self._rows, params) for name in row):
+            return None
+        shapes = [a.shape for a in params]
+        row = {}
+        for name in self._rows[0]:
+            row[name] = np.concatenate([r[name].ravel() for r in self._rows]).astype(p.dtype, copy=False)
+            for r, view in zip(self._rows, packing.views_of(row[name], shapes)):
+                r[name] = view
+        self._flat = (params if type(params) is tuple else tuple(params),
+                      grads if type(grads) is tuple else tuple(grads), (p, g, row))
+        return self._flat[2]
 
     def _build(self, params) -> None:
         """Create the slot variables and work buffers, one row per weight position."""
@@ -150,12 +187,12 @@ class Optimizer:
                 ref = next(iter(row.values()))
                 row.update({f"_buf{k}": np.empty_like(ref) for k in range(self._SCRATCH)})
                 rows.append(row)
-        self._rows = rows
+        self._rows, self._flat = rows, None
         self.iterations = int(iterations)
 
     def reset(self) -> None:
         """Forget all state: slot variables and the iteration count."""
-        self._rows = []
+        self._rows, self._flat = [], None
         self.iterations = 0
 
     def get_config(self) -> dict:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from .callbacks import Callback, History, ProgbarLogger
-from .losses import labels_path
-from .metrics import CategoricalAccuracy, SparseCategoricalAccuracy
+from .meters import EpochMeter, LabelMeter, class_labels
+
+__all__ = ["BatchSchedule", "EpochMeter", "class_labels", "evaluate", "fit", "split_validation"]
 
 
 class BatchSchedule:
@@ -47,56 +48,6 @@ class BatchSchedule:
         if last:
             self.order, self.position, self.batches = None, 0, 0
         return batch, last
-
-
-class EpochMeter:
-    """Running, sample-weighted means of the loss and metrics over one epoch (Keras 3's trackers)."""
-
-    def __init__(self, model):
-        self.model = model
-        self.reset()
-
-    def reset(self) -> None:
-        self.count = 0
-        self.sums = {"loss": 0.0, **{name: 0.0 for name in self.model.metrics}}
-
-    def update(self, trace, labels: np.ndarray | None = None) -> None:
-        """Add a batch; ``labels`` (class indices of the one-hot targets, from fit) lets the
-        accuracies count argmax ŷ = label directly (argmax once), with the same numbers."""
-        n = trace.batch_size
-        self.count += n
-        sums = self.sums
-        sums["loss"] += trace.loss * n
-        predicted = None
-        for name, metric in self.model.metrics.items():
-            if labels is not None and type(metric) in _LABEL_METRICS:
-                if predicted is None:
-                    predicted = np.argmax(trace.y_pred, axis=-1)
-                sums[name] += float(np.count_nonzero(predicted == labels))
-            else:
-                sums[name] += float(np.add.reduce(metric.per_sample(trace.y, trace.y_pred), axis=None))
-
-    def result(self) -> dict[str, float]:
-        return {k: v / max(self.count, 1) for k, v in self.sums.items()}
-
-
-_LABEL_METRICS = (CategoricalAccuracy, SparseCategoricalAccuracy)
-
-
-def class_labels(model, y: np.ndarray) -> np.ndarray | None:
-    """The class index of each target row when the loss is cross-entropy and the targets are
-    sparse labels or exact one-hot rows (then the loss and accuracy take the label paths);
-    None otherwise."""
-    if not labels_path(model.loss):
-        return None
-    if model.loss.targets == "sparse":
-        return y
-    if y.ndim != 2 or y.shape[0] == 0 or y.shape[1] < 2:
-        return None
-    labels = np.argmax(y, axis=-1)
-    if np.count_nonzero(y) != y.shape[0] or not np.all(y[np.arange(y.shape[0]), labels] == 1):
-        return None
-    return labels
 
 
 def evaluate(model, x, y) -> dict[str, float]:
@@ -143,8 +94,9 @@ def fit(model, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validat
     for hook in hooks:
         hook.set_model(model)
         hook.params = {"epochs": epochs, "steps": schedule.steps_per_epoch, "verbose": verbose}
-    meter = EpochMeter(model)
     labels = class_labels(model, y)
+    stored = LabelMeter.usable(model, labels)    # loss and accuracy worked out a block at a time
+    meter = LabelMeter(model, labels, x.shape[0]) if stored else EpochMeter(model)
     batch_hooks = [h for h in hooks if type(h).on_batch_end is not Callback.on_batch_end]
     model.stop_training = False
     _call(hooks, "on_train_begin")
@@ -157,16 +109,27 @@ def fit(model, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validat
             while not last:
                 rows, last = schedule.next_batch()
                 trace = model._forward(x[rows], training=True)          # x checked once above
-                batch_labels = None if labels is None else labels[rows]
-                model._fill_loss(trace, y[rows], batch_labels)
+                if stored:
+                    trace.y = y[rows]
+                    meter.add(rows, trace.y_pred)
+                else:
+                    batch_labels = None if labels is None else labels[rows]
+                    model._fill_loss(trace, y[rows], batch_labels)
                 model.backward(check=False)                              # tested by the next forward
                 model.apply_gradients(return_deltas=False, check=False)  # (or verify_weights below)
-                meter.update(trace, batch_labels)
-                if batch_hooks:
-                    _call(batch_hooks, "on_batch_end", batch, {"loss": trace.loss})
+                if stored:
+                    if batch_hooks:              # Keras 3 passes the epoch's running means
+                        _call(batch_hooks, "on_batch_end", batch, meter.running_logs())
+                else:
+                    meter.update(trace, batch_labels)
+                    if batch_hooks:
+                        _call(batch_hooks, "on_batch_end", batch, meter.result())
                 batch += 1
             model.verify_weights()      # the epoch's last update, which no forward has tested
             logs = meter.result()
+            if stored:                  # the newest trace's loss, as the step-by-step path sets it
+                trace.per_sample_loss = meter.last_losses
+                trace.loss = float(np.add.reduce(meter.last_losses) / meter.last_losses.size)
             if x_val is not None:
                 logs.update({f"val_{k}": v for k, v in evaluate(model, x_val, y_val).items()})
             _call(hooks, "on_epoch_end", epoch, logs)

@@ -1,0 +1,100 @@
+"""All weights in one flat vector: views, and optimizer updates equal to one update per array."""
+import numpy as np
+import pytest
+
+from engine import optimizers, packing
+from engine.layers import Dense
+from engine.models import Sequential
+
+
+def test_pack_views_and_base_of():
+    arrays = [np.arange(6, dtype=np.float32).reshape(2, 3), np.array([7.0, 8.0], np.float32)]
+    flat, views = packing.pack(arrays, np.float32)
+    np.testing.assert_array_equal(flat, [0, 1, 2, 3, 4, 5, 7, 8])
+    assert packing.base_of(views) is flat
+    views[1][0] = -1.0                                   # a view writes through to the flat vector
+    assert flat[6] == -1.0
+    assert packing.base_of(views[::-1]) is None          # out of order
+    assert packing.base_of(views[:1]) is None            # does not cover the whole vector
+    assert packing.base_of(arrays) is None               # not views of one vector
+    assert [v.shape for v in packing.views_of(flat, [(4,), (2, 2)])] == [(4,), (2, 2)]
+
+
+def _model(optimizer, seed=0):
+    m = Sequential(seed=seed)
+    m.add(Dense(6, activation="tanh", input_dim=4))
+    m.add(Dense(3, activation="softmax"))
+    m.compile(loss="categorical_crossentropy", optimizer=optimizer)
+    return m
+
+
+def test_model_weights_and_gradients_live_in_flat_vectors():
+    m = _model("sgd")
+    flat = packing.base_of(m._weight_lists[0])
+    assert flat is not None and flat.size == m.count_params()
+    w = [np.full(p.shape, i + 1.0) for i, p in enumerate(m.get_weights())]
+    m.set_weights(w)
+    np.testing.assert_array_equal(flat, np.concatenate([a.ravel() for a in w]))
+    x = np.ones((5, 4), np.float32)
+    y = np.eye(3, dtype=np.float32)[[0, 1, 2, 0, 1]]
+    m.forward(x, y)
+    m.backward()
+    grads = packing.base_of(m._weight_lists[1])
+    np.testing.assert_array_equal(grads, np.concatenate([g.ravel() for d in m.dense_layers for g in d.grads()]))
+
+
+CONFIGS = [optimizers.SGD(0.1), optimizers.SGD(0.1, momentum=0.9, nesterov=True),
+           optimizers.Adam(0.01, amsgrad=True), optimizers.Adagrad(0.1), optimizers.RMSprop(0.01, momentum=0.5,
+                                                                                            centered=True),
+           optimizers.Adadelta(1.0)]
+
+
+@pytest.mark.parametrize("opt", CONFIGS, ids=lambda o: repr(o)[:40])
+def test_flat_update_equals_update_per_array(opt):
+    """Three updates of the packed model and of separate copies of its arrays end bit for bit equal."""
+    rng = np.random.default_rng(4)
+    m = _model(optimizers.get(optimizers.serialize(opt)))
+    separate = optimizers.get(optimizers.serialize(opt))
+    params = [p.copy() for p in m.get_weights()]
+    for _ in range(3):
+        x = rng.standard_normal((8, 4)).astype(np.float32)
+        y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 8)]
+        m.forward(x, y)
+        m.backward()
+        grads = [g.copy() for d in m.dense_layers for g in d.grads()]
+        m.apply_gradients()
+        separate.apply(params, grads)                    # arrays that are not views: one update each
+    assert m.optimizer._flat is not None and separate._flat is None
+    for a, b in zip(m.get_weights(), params):
+        np.testing.assert_array_equal(a, b)
+    for name, arrays in separate.slots().items():
+        for a, b in zip(m.optimizer.slots()[name], arrays):
+            np.testing.assert_array_equal(a, b)
+            assert a.shape == b.shape
+
+
+def test_optimizer_state_round_trip_on_flat_weights():
+    rng = np.random.default_rng(5)
+    batches = [(rng.standard_normal((8, 4)).astype(np.float32), np.eye(3, dtype=np.float32)[rng.integers(0, 3, 8)])
+               for _ in range(4)]
+    a, b = _model(optimizers.Adam(0.01)), _model(optimizers.Adam(0.01))
+    for x, y in batches[:2]:
+        a.train_on_batch(x, y)
+    b.set_weights(a.get_weights())
+    b.optimizer.set_state(a.optimizer.get_state())     # fresh arrays, packed again on the next update
+    for x, y in batches[2:]:
+        a.train_on_batch(x, y)
+        b.train_on_batch(x, y)
+    for p, q in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(p, q)
+    assert packing.base_of(b.optimizer.slots()["m"]) is not None
+
+
+def test_adding_a_layer_after_building_repacks():
+    m = _model("sgd")
+    before = m.get_weights()
+    m.add(Dense(2, activation="softmax"))
+    params = m._weight_lists[0]
+    assert packing.base_of(params) is not None and len(params) == 6
+    for a, b in zip(before, m.get_weights()):
+        np.testing.assert_array_equal(a, b)
