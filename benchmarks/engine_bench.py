@@ -92,15 +92,26 @@ def matmul_epoch(x, batch, act="sigmoid"):
 
 
 def bare_epoch(x, y1h, batch, act, rng):
-    """fit's maths as one plain NumPy function (shuffle, forward, loss, backward, SGD lr 0.01),
-    with the same buffers and operations but no trace, no checks and no metrics."""
+    """fit's NumPy calls as one plain function: the same shuffle, products, activations, flat
+    SGD update (lr 0.01) and stored ŷ (loss and accuracy worked out once at the end), on the
+    same kind of buffers, but no trace, no finiteness tests, no layers or model objects.
+    engine / bare − 1 is therefore what the engine's bookkeeping costs (trace included)."""
     r = np.random.default_rng(0)
-    ks = [(r.standard_normal((a, b), dtype=np.float32) * 0.05, np.zeros(b, np.float32))
-          for a, b in ((784, 128), (128, 64), (64, 10))]
-    dks = [(np.empty_like(k), np.empty_like(b)) for k, b in ks]
-    tmp = [np.empty_like(k) for k, _ in ks]
+    shapes = ((784, HIDDEN[0]), (HIDDEN[0], HIDDEN[1]), (HIDDEN[1], 10))
+    sizes = [a * b + b for a, b in shapes]
+    flat, grad = np.empty(sum(sizes), np.float32), np.empty(sum(sizes), np.float32)
+    scratch = np.empty_like(flat)
+    ks, dks, offset = [], [], 0
+    for (a, b) in shapes:                                  # K then b, layer after layer, as the engine
+        k, bias = flat[offset:offset + a * b].reshape(a, b), flat[offset + a * b:offset + a * b + b]
+        k[...] = r.standard_normal((a, b), dtype=np.float32) * 0.05
+        bias[...] = 0.0
+        ks.append((k, bias))
+        dks.append((grad[offset:offset + a * b].reshape(a, b), grad[offset + a * b:offset + a * b + b]))
+        offset += a * b + b
     bufs = {}
     lr = np.float32(0.01)
+    stored, stored_rows, pos = np.empty((x.shape[0], 10), np.float32), np.empty(x.shape[0], np.int64), 0
     start = time.perf_counter()
     order = rng.permutation(x.shape[0])
     for s in range(0, x.shape[0], batch):
@@ -109,49 +120,77 @@ def bare_epoch(x, y1h, batch, act, rng):
         n = xb.shape[0]
         b = bufs.get(n)
         if b is None:
-            b = bufs[n] = {"z": [np.empty((n, k.shape[1]), np.float32) for k, _ in ks],
-                           "a": [np.empty((n, k.shape[1]), np.float32) for k, _ in ks],
-                           "d": [np.empty((n, k.shape[1]), np.float32) for k, _ in ks],
-                           "g": [np.empty((n, k.shape[0]), np.float32) for k, _ in ks]}
+            b = bufs[n] = {key: [np.empty((n, k.shape[1]), np.float32) for k, _ in ks] for key in ("z", "a", "d", "m")}
+            b["g"] = [np.empty((n, k.shape[0]), np.float32) for k, _ in ks]
         a = xb
         for i, (k, bias) in enumerate(ks):
             z = np.matmul(a, k, out=b["z"][i])
             z += bias
             out = b["a"][i]
-            if i == 2:
-                np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
-                np.exp(out, out=out)
-                out /= out.sum(axis=-1, keepdims=True)
-            elif act == "sigmoid":                  # as engine.activations.Sigmoid
+            if i == 2:                                       # as engine.activations.Softmax
+                e = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
+                np.exp(e, out=e)
+                e /= e.sum(axis=-1, keepdims=True)
+            elif act == "sigmoid":                           # as engine.activations.Sigmoid
                 with np.errstate(over="ignore"):
                     np.negative(z, out=out)
                     np.exp(out, out=out)
                     out += 1.0
                     np.reciprocal(out, out=out)
             else:
-                np.maximum(z, 0.0, out=out)
+                np.maximum(z, 0.0, dtype=z.dtype, out=out)
             a = out
-        q = np.clip(a / a.sum(axis=-1, keepdims=True), 1e-7, 1 - 1e-7)
-        float(np.mean(-np.sum(yb * np.log(q), axis=-1)))          # the batch loss
-        delta = np.subtract(a, yb)
+        stored[pos:pos + n] = a                              # as engine.meters.LabelMeter.add
+        stored_rows[pos:pos + n] = rows
+        pos += n
+        delta = np.subtract(a, yb, dtype=a.dtype)            # softmax + cross-entropy: ŷ − y
         for i in (2, 1, 0):
             a_in = xb if i == 0 else b["a"][i - 1]
-            scaled = np.multiply(delta, np.float32(1.0 / n), out=b["d"][i])
+            scaled = np.multiply(delta, np.float32(1.0 / n), out=b["m"][i])
             np.matmul(a_in.T, scaled, out=dks[i][0])
-            np.add.reduce(scaled, axis=0, out=dks[i][1])
+            np.add.reduce(scaled, axis=0, dtype=np.float32, out=dks[i][1])
             if i:
                 g = np.matmul(delta, ks[i][0].T, out=b["g"][i])
                 prev = b["a"][i - 1]
                 if act == "sigmoid":
-                    d = np.subtract(1.0, prev, out=b["d"][i - 1])
+                    d = np.subtract(1.0, prev, dtype=prev.dtype, out=b["d"][i - 1])
                     d *= prev
                     d *= g
                 else:
-                    d = np.multiply(g, b["z"][i - 1] > 0, out=b["d"][i - 1])
+                    d = np.multiply(g, b["z"][i - 1] > 0, dtype=g.dtype, out=b["d"][i - 1])
                 delta = d
-        for (k, bias), (dk, db), t in zip(ks, dks, tmp):
-            np.subtract(k, np.multiply(dk, lr, out=t), out=k)
-            np.subtract(bias, db * lr, out=bias)
+        np.subtract(flat, np.multiply(grad, lr, out=scratch), out=flat)
+    labels = np.argmax(y1h[stored_rows], axis=-1)            # the epoch's loss and accuracy, once
+    q = np.clip(stored[np.arange(x.shape[0]), labels] / stored.sum(axis=-1), 1e-7, 1 - 1e-7)
+    float(np.mean(-np.log(q)))
+    float(np.mean(np.argmax(stored, axis=-1) == labels))
+    return time.perf_counter() - start
+
+
+def trace_recording_s(model, x, y1h, batch, steps):
+    """What recording the trace costs in an epoch of ``steps`` steps: the trace's own work in one
+    step (engine.models: a LayerTrace per layer holding references to W, b, a, z, then δ, ∂cost/∂W,
+    ∂cost/∂b; the Trace around them; no copies), done ``steps`` times on the model's real arrays."""
+    from engine.trace import LayerTrace, Trace
+    trace = model.forward(x[:batch], y1h[:batch])
+    model.backward()
+    model.apply_gradients(return_deltas=False)
+    dense_layers = model.dense_layers
+    start = time.perf_counter()
+    for _ in range(steps):
+        entries = []
+        a_in = trace.x
+        for number, dense in enumerate(dense_layers, start=1):               # as Sequential._forward
+            entry = LayerTrace(number, dense.name, dense.activation.name, dense.W, dense.bias, a_in)
+            entry.z = dense.z
+            entry.a = a_in = dense.a
+            entries.append(entry)
+        t = Trace(x=trace.x, layers=entries, y_pred=a_in, training=True, step=model.step)
+        for entry, dense in zip(t.layers, dense_layers):                    # as Sequential.backward
+            entry.delta, entry.dW, entry.db = dense.delta, dense.dW, dense.d_bias
+        t.phase = "backward"
+        t.learning_rate = model.optimizer.current_learning_rate()          # as apply_gradients
+        t.phase = "updated"
     return time.perf_counter() - start
 
 
@@ -181,7 +220,7 @@ def section_engine(x, y, threads, quick, reps, with_torch):
             engine_epoch(em, x[:4096], y1h[:4096], batch)                    # warm-up
             if tm is not None:
                 torch_epoch(tm, xt[:4096], yt[:4096], batch)
-            e_times, t_times, m_times, b_times = [], [], [], []
+            e_times, t_times, m_times, b_times, r_times = [], [], [], [], []
             rng = np.random.default_rng(1)
             for _ in range(reps):                                            # A B A B ...
                 e_times.append(engine_epoch(em, x, y1h, batch))
@@ -190,13 +229,15 @@ def section_engine(x, y, threads, quick, reps, with_torch):
                 if opt == "sgd":
                     m_times.append(matmul_epoch(x, batch))
                     b_times.append(bare_epoch(x, y1h, batch, act, rng))
+                    r_times.append(trace_recording_s(em, x, y1h, batch, -(-x.shape[0] // batch)))
             row = {"activation": act, "optimizer": opt, "batch": batch, "threads": threads,
                    "engine_s": median(e_times), "torch_s": median(t_times),
-                   "matmul_s": median(m_times), "bare_numpy_s": median(b_times),
+                   "matmul_s": median(m_times), "bare_numpy_s": median(b_times), "trace_s": median(r_times),
                    "engine_runs": e_times, "torch_runs": t_times}
             row["engine_over_torch"] = row["engine_s"] / row["torch_s"] if row["torch_s"] else None
             row["engine_over_matmul"] = row["engine_s"] / row["matmul_s"] if row["matmul_s"] else None
             row["engine_over_bare"] = row["engine_s"] / row["bare_numpy_s"] if row["bare_numpy_s"] else None
+            row["trace_share"] = row["trace_s"] / row["engine_s"] if row["trace_s"] is not None else None
             rows.append(row)
             print(f"  [{threads}t] {act:7s} {opt:4s} b{batch:<4d} engine {row['engine_s']:.3f}s"
                   + (f"  torch {row['torch_s']:.3f}s" if row["torch_s"] else "  torch skipped"),
@@ -248,7 +289,7 @@ def main(argv=None) -> int:
     if args.quick:
         scale = 60000 / x.shape[0]
         for row in result["engine"]["rows"]:
-            for key in ("engine_s", "torch_s", "matmul_s", "bare_numpy_s"):
+            for key in ("engine_s", "torch_s", "matmul_s", "bare_numpy_s", "trace_s"):
                 if row[key] is not None:
                     row[key] *= scale
         result["scaled_to_60000_rows"] = scale

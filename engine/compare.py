@@ -20,7 +20,7 @@ from typing import Callable
 from . import datasets
 from .builder import build_model, check_output, default_loss
 from .errors import Diverged
-from .training import BatchSchedule, EpochMeter, evaluate
+from .training import BatchSchedule, EpochMeter, class_labels, evaluate
 
 
 def metrics_for(kind: str) -> list[str]:
@@ -120,6 +120,9 @@ def train_run(spec: dict, learning_rate: float, epochs: int, progress: Callable[
     emit({"event": "initial", **initial})
     schedule = BatchSchedule(data.n_train, spec.get("batch_size", 32), True, model.shuffle_rng)
     meter, flusher = EpochMeter(model), _Flusher(progress, flush_interval)
+    x_train = model.prepare_x(data.x_train)                  # checked once, as fit does
+    y_fit = model.prepare_y(y_train, x_train.shape[0])
+    labels = class_labels(model, y_fit)
     history: dict[str, list] = {"batch_loss": []}
     result = {"status": "done", "history": history, "initial": initial, "diverged": None}
     first, mean, n = None, 0.0, 0
@@ -133,10 +136,12 @@ def train_run(spec: dict, learning_rate: float, epochs: int, progress: Callable[
                     result["status"] = "cancelled"
                     return result
                 rows, last = schedule.next_batch()
-                trace = model.forward(data.x_train[rows], y_train[rows], training=True)
-                model.backward()
-                model.apply_gradients(return_deltas=False)
-                meter.update(trace)
+                trace = model._forward(x_train[rows], training=True)       # fit's steps, exactly
+                batch_labels = None if labels is None else labels[rows]
+                model._fill_loss(trace, y_fit[rows], batch_labels)
+                model.backward(check=False)                  # a non-finite value is named by the
+                model.apply_gradients(return_deltas=False, check=False)   # next forward (Diverged)
+                meter.update(trace, batch_labels)
                 history["batch_loss"].append(trace.loss)
                 flusher.add(trace.loss)
                 loss = float(trace.loss)
@@ -150,6 +155,7 @@ def train_run(spec: dict, learning_rate: float, epochs: int, progress: Callable[
                         "reason": f"loss exploded: smoothed batch loss {smoothed:.4g} > {DIVERGE_FACTOR:g} × "
                                   f"the first batch loss {first:.4g}"})
                     return result
+            model.verify_weights()      # the epoch's last update, which no forward has tested
             logs = meter.result()
             logs.update({f"val_{k}": v for k, v in evaluate(model, data.x_test, y_test).items()})
             for key, value in logs.items():

@@ -6,6 +6,8 @@ raise ``Diverged`` naming the first quantity that went NaN or ±inf.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .errors import Diverged
@@ -16,13 +18,13 @@ _ONES: dict = {}     # dtype → a vector of ones, grown as needed, for _finite'
 def finite(arr: np.ndarray) -> bool:
     """Whether ``arr`` holds no NaN or ±inf: a BLAS dot product with ones first (any NaN or inf
     makes it non-finite; about twice as fast as arr.sum()), the exact test only if that fails."""
-    flat = arr.ravel(order="K")
+    flat = arr if arr.ndim == 1 else arr.ravel(order="K")
     dt = flat.dtype
     if dt == np.float32 or dt == np.float64:
         ones = _ONES.get(dt)
         if ones is None or ones.size < flat.size:
             ones = _ONES[dt] = np.ones(max(flat.size, 1024), dt)
-        if np.isfinite(np.dot(flat, ones[:flat.size])):
+        if math.isfinite(np.dot(flat, ones[:flat.size])):
             return True
     return bool(np.isfinite(flat).all())
 

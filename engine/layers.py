@@ -77,6 +77,7 @@ class Dense(Layer):
         self.d_kernel = self.d_bias = None  # ∂cost/∂K and ∂cost/∂b of the last backward
         self.a_in = self.z = self.a = None  # what the last forward saw and made
         self.delta = None                   # δ = ∂loss_i/∂z, one row per sample
+        self._bufs: dict[int, dict] = {}    # batch size → work arrays (see _buffers)
 
     def build(self, input_dim, rng, dtype):
         kernel = self.kernel_initializer((input_dim, self.units), dtype=dtype, rng=rng)
@@ -156,7 +157,7 @@ class Dense(Layer):
         if x.ndim != 2 or x.dtype != self.kernel.dtype:
             return None
         n = x.shape[0]
-        cache = self.__dict__.setdefault("_bufs", {})
+        cache = self._bufs
         bufs = cache.get(n)
         if bufs is None:
             if len(cache) >= 4:                # batch sizes come and go (partial last batches): keep a few

@@ -38,6 +38,7 @@ class Sequential:
         self.epoch: int | None = None       # set by fit while it runs (for Diverged)
         self.stop_training = False          # a callback may set it to end fit early
         self.built = False
+        self._blocks: dict = {}   # batch size → (one array of every z and ŷ, its ŷ view) or (None, None)
         for layer in layers or []:
             self.add(layer)
 
@@ -173,6 +174,15 @@ class Sequential:
             plan = self._plan_cache = (len(self.layers), groups, flatten, [g[0] for g in groups])
         return plan[1], plan[2], plan[3]
 
+    def _backward_plan(self):
+        """(Dense layers, index of the first Dense in self.layers, fused δ(L)?) for backward."""
+        dense_layers = self._plan()[2]
+        cached = self.__dict__.get("_backward_cache")
+        if cached is None or cached[0] is not dense_layers or cached[1] is not self.loss:
+            cached = self._backward_cache = (dense_layers, self.loss, self.layers.index(dense_layers[0]),
+                                             self._fused())
+        return dense_layers, cached[2], cached[3]
+
     def forward(self, x, y=None, training: bool = True) -> Trace:
         """Propagate a batch: z(l+1) = a(l)·W(l)ᵀ + b(l), a(l+1) = f(z(l+1)); the loss if ``y``."""
         x = self.prepare_x(x)
@@ -184,18 +194,24 @@ class Sequential:
     def _forward(self, x: np.ndarray, training: bool = True) -> Trace:
         """``forward`` for inputs already checked by ``prepare_x`` (fit prepares them once)."""
         groups, flatten, _ = self._plan()
-        if x.shape[0] not in self._blocks:
+        block = self._blocks.get(x.shape[0])
+        if block is None:
             self._make_block(x)
+            block = self._blocks[x.shape[0]]
         out = x
         for layer in flatten:
             out = layer.forward(out, training)
         entries = []
         checked = []
         for number, (dense, rest) in enumerate(groups, start=1):
-            entry = LayerTrace(number, dense.name, dense.activation.name, dense.kernel.T, dense.bias, out)
+            entry = LayerTrace(number, dense.name, dense.activation.name, dense.W, dense.bias, out)
             out = dense.forward(out, training)
             entry.z = z = dense.z
             checked.append(z)
+            if not rest:
+                entry.a = out
+                entries.append(entry)
+                continue
             for layer in rest:
                 out = layer.forward(out, training)
                 if isinstance(layer, Dropout):
@@ -209,8 +225,7 @@ class Sequential:
         # A non-finite a(l) makes z(l+1) non-finite, and non-finite weights make their z non-finite,
         # so z of every layer and ŷ suffice; where it first appeared is found only on failure.
         checked.append(out)
-        block, y_pred = self._blocks[x.shape[0]]
-        if not (divergence.finite(block) if out is y_pred else divergence.all_finite(checked)):
+        if not (divergence.finite(block[0]) if out is block[1] else divergence.all_finite(checked)):
             self._raise_forward_divergence(entries)
         trace = Trace(x=x, layers=entries, y_pred=out, training=training, step=self.step)
         self.trace, self.phase = trace, "forward"
@@ -225,7 +240,7 @@ class Sequential:
         if len(blocks) >= 4:              # as Dense keeps buffers for a few batch sizes only
             blocks.clear()
             for dense in dense_layers:
-                dense.__dict__.get("_bufs", {}).clear()
+                dense._bufs.clear()
         n = x.shape[0]
         if any(rest for _, rest in groups) or not all(d.activation.supports_out for d in dense_layers) \
                 or x.dtype != self.dtype or x.ndim != 2:
@@ -237,14 +252,10 @@ class Sequential:
         width = x.shape[1]
         for dense, z in zip(dense_layers, views):
             a = views[-1] if dense is dense_layers[-1] else None
-            dense.__dict__.setdefault("_bufs", {})[n] = dense.make_buffers(n, width, z=z, a=a)
+            dense._bufs[n] = dense.make_buffers(n, width, z=z, a=a)
             width = dense.units
         blocks[n] = (block, views[-1])
 
-    @property
-    def _blocks(self) -> dict:
-        """batch size → (one array holding that size's z arrays and ŷ, the ŷ view), or (None, None)."""
-        return self.__dict__.setdefault("_block_cache", {})
 
     def _fill_loss(self, trace: Trace, y: np.ndarray, labels: np.ndarray | None = None) -> None:
         """The batch's loss from targets ``y``; ``labels`` (the class index of each one-hot row of
@@ -289,12 +300,10 @@ class Sequential:
             self._fill_loss(trace, self.prepare_y(y, trace.batch_size))
         if trace.y is None:
             raise StepOrderError("backward() needs targets: pass y to forward() or backward()")
-        fused = self._fused()
+        dense_layers, first_dense, fused = self._backward_plan()
         delta = self.loss.fused_delta(trace.y, trace.y_pred) if fused else None
         grad = None if fused else self.loss.gradient(trace.y, trace.y_pred)
-        dense_layers = self._plan()[2]
         layers = self.layers
-        first_dense = layers.index(dense_layers[0])
         for i in range(len(layers) - 1, first_dense - 1, -1):
             grad = layers[i].backward(grad, need_input_grad=i > first_dense, delta=delta)
             delta = None
