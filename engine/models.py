@@ -72,18 +72,8 @@ class Sequential:
         self._pack_weights()
 
     def _pack_weights(self) -> None:
-        """Move every kernel and bias into one flat vector, and their gradients into another
-        (engine.packing), so that the optimizer updates all of them with one set of NumPy calls."""
-        dense_layers = self.dense_layers
-        params = [p for dense in dense_layers for p in dense.params()]
-        self._flat_weights, views = packing.pack(params, self.dtype)
-        grads = packing.views_of(np.zeros_like(self._flat_weights), [p.shape for p in params])
-        position = 0
-        for dense in dense_layers:
-            count = len(dense.params())
-            dense.bind(views[position:position + count], grads[position:position + count])
-            position += count
-        self._weight_lists = (tuple(views), tuple(grads))   # what apply_gradients hands the optimizer
+        """Every kernel and bias a view of one flat vector, every gradient of another (engine.packing)."""
+        self._weight_lists = packing.pack_weights(self.dense_layers, self.dtype)   # for apply_gradients
         self._blocks.clear()                    # the output layer may have changed
 
     def _build_layer(self, layer: Layer, width: int) -> int:
@@ -232,30 +222,16 @@ class Sequential:
         return trace
 
     def _make_block(self, x: np.ndarray) -> None:
-        """Put every z(l+1) and ŷ of batches of ``x.shape[0]`` rows into one array, so that the
-        forward's finiteness test is one dot product (engine.divergence); only for plain stacks
-        of Dense layers with built-in activations (else the arrays are tested one by one)."""
+        """The work arrays for batches of ``x.shape[0]`` rows, with every z(l+1) and ŷ in one block
+        (engine.packing.batch_block) so that the forward's finiteness test is one dot product."""
         blocks = self._blocks
         groups, _, dense_layers = self._plan()
         if len(blocks) >= 4:              # as Dense keeps buffers for a few batch sizes only
             blocks.clear()
             for dense in dense_layers:
                 dense._bufs.clear()
-        n = x.shape[0]
-        if any(rest for _, rest in groups) or not all(d.activation.supports_out for d in dense_layers) \
-                or x.dtype != self.dtype or x.ndim != 2:
-            blocks[n] = (None, None)
-            return
-        shapes = [(n, d.units) for d in dense_layers] + [(n, dense_layers[-1].units)]
-        block = np.empty(sum(r * c for r, c in shapes), self.dtype)
-        views = packing.views_of(block, shapes)
-        width = x.shape[1]
-        for dense, z in zip(dense_layers, views):
-            a = views[-1] if dense is dense_layers[-1] else None
-            dense._bufs[n] = dense.make_buffers(n, width, z=z, a=a)
-            width = dense.units
-        blocks[n] = (block, views[-1])
-
+        plain = not any(rest for _, rest in groups) and x.dtype == self.dtype and x.ndim == 2
+        blocks[x.shape[0]] = packing.batch_block(dense_layers, x.shape[0], x.shape[1]) if plain else (None, None)
 
     def _fill_loss(self, trace: Trace, y: np.ndarray, labels: np.ndarray | None = None) -> None:
         """The batch's loss from targets ``y``; ``labels`` (the class index of each one-hot row of

@@ -1,9 +1,10 @@
-"""One contiguous vector behind many weight arrays, so an optimizer updates them all at once.
+"""One contiguous vector behind many arrays, so that one NumPy call covers them all.
 
 A model keeps every kernel and bias as a view into one flat vector (and every gradient as a
 view into another), in the order of ``model.get_weights()``. The optimizers' rules are
 elementwise, so one update of the flat vectors gives exactly the numbers of one update per
-array, with a handful of NumPy calls per step instead of a handful per array.
+array, with a handful of NumPy calls per step instead of a handful per array. Likewise every
+z(l+1) and ŷ of a batch live in one block, whose finiteness one dot product tests.
 """
 from __future__ import annotations
 
@@ -45,3 +46,33 @@ def base_of(arrays) -> np.ndarray | None:
             return None
         offset += a.size
     return base if offset == base.size else None
+
+
+def pack_weights(dense_layers, dtype) -> tuple[tuple, tuple]:
+    """Move the layers' kernels and biases into one flat vector and point their gradients into
+    another (Dense.bind); returns (weight views, gradient views) in get_weights() order."""
+    params = [p for dense in dense_layers for p in dense.params()]
+    flat, views = pack(params, dtype)
+    grads = views_of(np.zeros_like(flat), [p.shape for p in params])
+    position = 0
+    for dense in dense_layers:
+        count = len(dense.params())
+        dense.bind(views[position:position + count], grads[position:position + count])
+        position += count
+    return tuple(views), tuple(grads)
+
+
+def batch_block(dense_layers, n: int, width: int):
+    """(block, ŷ view): give each Dense layer work arrays for batches of ``n`` rows whose z — and
+    the output layer's a, ŷ — are views of one flat block; (None, None) when an activation cannot
+    write into a given array (then each array is tested on its own)."""
+    if not all(d.activation.supports_out for d in dense_layers):
+        return None, None
+    shapes = [(n, d.units) for d in dense_layers] + [(n, dense_layers[-1].units)]
+    block = np.empty(sum(r * c for r, c in shapes), dense_layers[0].kernel.dtype)
+    views = views_of(block, shapes)
+    for dense, z in zip(dense_layers, views):
+        a = views[-1] if dense is dense_layers[-1] else None
+        dense._bufs[n] = dense.make_buffers(n, width, z=z, a=a)
+        width = dense.units
+    return block, views[-1]
