@@ -1,8 +1,8 @@
 """Turn the engine's trace into answer frames, and frames into JSON.
 
 A frame is a plain dict whose tensors are ``(array, label)`` pairs (copies, so a frame stays valid
-after the next step); ``render`` encodes them with ``tensors.encode`` and can keep only some layers
-and fields (what the page draws). Layer entry ``index`` = l holds W(l), b(l), z(l+1), a(l+1), δ(l+1).
+after the next step); ``render`` encodes them (``tensors.Batch``, ``tensors.encode``) and can keep only
+some layers and fields (what the page draws). Layer entry ``index`` = l holds W(l), b(l), z(l+1), a(l+1), δ(l+1).
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 
 from engine.utils import to_categorical
 
-from .tensors import encode, finite, sanitize
+from .tensors import Batch, encode, finite, sanitize
 
 FORWARD_FIELDS = ("W", "b", "z", "a", "mask")
 BACKWARD_FIELDS = ("delta", "dW", "db")
@@ -22,8 +22,22 @@ ALWAYS = ("index", "name", "activation")
 LEAN_DROP = frozenset({"W", "dW", "dW_applied", "db_applied", "slots"})
 
 
+_LABELS: dict[tuple[str, int], str] = {}     # (quantity, l) → the trace's label of it: "W(1)", "δ(2)"
+
+
 def _pair(arr, label: str):
-    return None if arr is None else (np.array(arr, copy=True), label)
+    if arr is None:
+        return None
+    return (arr.copy() if type(arr) is np.ndarray else np.array(arr, copy=True)), label
+
+
+def _label(layer, field: str) -> str:
+    """``layer.label(field)``, worked out once per quantity and layer index."""
+    key = (field, layer.index)
+    label = _LABELS.get(key)
+    if label is None:
+        label = _LABELS[key] = layer.label(field)
+    return label
 
 
 def _entry(layer) -> dict:
@@ -36,7 +50,7 @@ def _layers(trace, fields) -> list[dict]:
     for layer in trace.layers:
         entry = _entry(layer)
         for field in fields:
-            pair = _pair(getattr(layer, field), layer.label(field))
+            pair = _pair(getattr(layer, field), _label(layer, field))
             if pair is not None:
                 entry[field] = pair
         out.append(entry)
@@ -58,11 +72,11 @@ def update_layers(trace, model) -> list[dict]:
     out = []
     for layer, dense in zip(trace.layers, model.dense_layers):
         entry = _entry(layer)
-        entry["W"] = _pair(dense.W, layer.label("W"))
+        entry["W"] = _pair(dense.W, _label(layer, "W"))
         if dense.use_bias:
-            entry["b"] = _pair(dense.bias, layer.label("b"))
+            entry["b"] = _pair(dense.bias, _label(layer, "b"))
         for field in UPDATE_FIELDS:
-            pair = _pair(getattr(layer, field), layer.label(field))
+            pair = _pair(getattr(layer, field), _label(layer, field))
             if pair is not None:
                 entry[field] = pair
         for name, value in (layer.slots or {}).items():
@@ -98,23 +112,26 @@ def render(frame: dict, encoding: str = "json", layers=None, fields=None, raw: b
            big: int | None = None) -> dict:
     """JSON-ready copy of ``frame``: tensors encoded; only ``layers`` (indices) and ``fields`` if given.
 
-    Tensors are encoded once (``encode`` guards them against NaN); only the small non-tensor values are
-    sanitised, so the cost is one ``tolist()`` per tensor (none with ``raw``: the arrays stay for
-    ``responses.dumps``) and no second walk over the numbers. ``big`` (frames while playing): tensors
-    of more entries are quantized to int8 when the encoding is b64, and when no ``fields`` are given,
-    layers with more weights than ``big`` leave out ``LEAN_DROP`` and a batch x bigger than ``big``."""
+    Tensors are encoded once (guarded against NaN); only the small non-tensor values are sanitised.
+    The float tensors are encoded together (``tensors.Batch``: one conversion and one finiteness
+    check per frame; with ``raw`` the JSON values stay arrays for ``responses.dumps``), the others
+    one by one (``encode``). ``big`` (frames while playing): tensors of more entries are quantized
+    to int8 when the encoding is b64, and when no ``fields`` are given, layers with more weights
+    than ``big`` leave out ``LEAN_DROP`` and a batch x bigger than ``big``."""
     out = {}
+    batch = Batch(encoding)
     quantize = big if encoding == "b64" else None
     for key, value in frame.items():
         if key == "layers":
-            out[key] = [_render_layer(e, encoding, fields, raw, big, quantize) for e in value
+            out[key] = [_render_layer(e, encoding, fields, raw, big, quantize, batch) for e in value
                         if layers is None or e["index"] in layers]
         elif key == "batch" and isinstance(value, dict):
-            out[key] = {k: _render_value(v, encoding, raw, quantize) for k, v in value.items()
+            out[key] = {k: _render_value(v, encoding, raw, quantize, batch) for k, v in value.items()
                         if (k in fields if fields is not None else not (big and k == "x" and _size(v) > big))
                         or k == "indices"}
         else:
-            out[key] = _render_value(value, encoding, raw, quantize)
+            out[key] = _render_value(value, encoding, raw, quantize, batch)
+    batch.fill()
     return out
 
 
@@ -122,21 +139,35 @@ def _size(value) -> int:
     return value[0].size if isinstance(value, tuple) and value and isinstance(value[0], np.ndarray) else 0
 
 
-def _render_layer(entry: dict, encoding: str, fields, raw: bool, big, quantize) -> dict:
+def _render_layer(entry: dict, encoding: str, fields, raw: bool, big, quantize, batch: Batch) -> dict:
     lean = fields is None and big is not None and _size(entry.get("W_updated") or entry.get("W")) > big
-    return {k: _render_value(v, encoding, raw, quantize) for k, v in entry.items()
-            if ((k in ALWAYS or k in fields) if fields is not None else not (lean and k in LEAN_DROP))}
+    out = {}
+    for k, v in entry.items():
+        if (k in ALWAYS or k in fields) if fields is not None else not (lean and k in LEAN_DROP):
+            out[k] = _tensor(v[0], v[1], encoding, raw, quantize, batch) if type(v) is tuple and len(v) == 2 \
+                and type(v[0]) is np.ndarray else _render_value(v, encoding, raw, quantize, batch)
+    return out
 
 
-def _render_value(value, encoding: str, raw: bool = False, quantize=None):
+def _render_value(value, encoding: str, raw: bool, quantize, batch: Batch):
+    kind = type(value)
+    if kind is int or kind is str or value is None or kind is bool:
+        return value
     if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], np.ndarray):
-        return encode(value[0], value[1], encoding, raw, quantize)
+        return _tensor(value[0], value[1], encoding, raw, quantize, batch)
     if isinstance(value, dict):
-        return {k: _render_value(v, encoding, raw, quantize) for k, v in value.items()}
+        return {k: _render_value(v, encoding, raw, quantize, batch) for k, v in value.items()}
     if isinstance(value, (float, np.floating)):
         return finite(value)
     if isinstance(value, np.ndarray):
-        return encode(value, None, encoding, raw, quantize)
+        return _tensor(value, None, encoding, raw, quantize, batch)
     if isinstance(value, (list, tuple)):
-        return [_render_value(v, encoding, raw, quantize) for v in value]
+        return [_render_value(v, encoding, raw, quantize, batch) for v in value]
     return sanitize(value)
+
+
+def _tensor(arr: np.ndarray, label, encoding: str, raw: bool, quantize, batch: Batch) -> dict:
+    """A tensor into the frame's batch, or (quantized, or not a float array) encoded by itself."""
+    if Batch.takes(arr, encoding, raw) and (quantize is None or arr.size <= quantize):
+        return batch.add(arr, label)
+    return encode(arr, label, encoding, raw, quantize)

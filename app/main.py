@@ -11,7 +11,7 @@ import engine
 from . import errors
 from .compare_jobs import CompareManager
 from .downloads import MnistDownload
-from .routes import compare, datasets, health, options, pages, sessions, ws
+from .routes import compare, datasets, fast_lane, health, options, pages, sessions, ws
 from .settings import Settings
 from .store import SessionStore
 from .uploads import Uploads
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.mnist_download = MnistDownload(settings)
     app.state.compare = CompareManager(settings)
     errors.install(app)
+    app.router.routes.extend(fast_lane.routes)     # first: matched before the documented routes
     for module in (health, options, sessions, datasets, compare, ws, pages):
         app.include_router(module.router)
     pages.STATIC.mkdir(exist_ok=True)

@@ -1,6 +1,10 @@
-"""Measure the latency of POST /step on a 2-8-8-2 net against a real uvicorn on 127.0.0.1.
+"""Measure the latency of POST /step on the default network against a real uvicorn on 127.0.0.1.
 
-Not a test (pytest does not collect it): run ``python tests/app/bench_step.py [n]`` and read p50/p90.
+Not a test (pytest does not collect it): run ``python3 benchmarks/step_latency.py [n]`` and read p50/p90.
+The network is the one the page starts with (GET /api/options "defaults": 2-8-8-2 tanh on the spiral
+set, batch 16); the server runs with one BLAS thread, as ``backprop-lab serve`` does. The main lines
+time an httpx client, as ``python -m benchmarks`` does; the "raw socket" lines time the same requests
+from a bare HTTP/1.1 keep-alive socket, i.e. the server and the loopback without httpx's own cost.
 """
 from __future__ import annotations
 
@@ -12,11 +16,6 @@ import sys
 import time
 
 import httpx
-
-NET = {"dataset": {"name": "xor", "seed": 0},
-       "layers": [{"units": 8, "activation": "tanh"}, {"units": 8, "activation": "tanh"},
-                  {"units": 2, "activation": "softmax"}],
-       "optimizer": {"name": "sgd", "learning_rate": 0.1}, "batch_size": 16, "seed": 0}
 
 
 def free_port() -> int:
@@ -30,39 +29,69 @@ def percentile(values, q):
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
+class RawClient:
+    """POST over one keep-alive socket, reading exactly Content-Length bytes of answer."""
+
+    def __init__(self, port: int):
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def post(self, path: str) -> bytes:
+        self.sock.sendall(f"POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 0\r\n\r\n".encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += self.sock.recv(65536)
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length:"))
+        while len(body) < length:
+            body += self.sock.recv(65536)
+        return body
+
+
+def timed(post, path: str, n: int) -> list[float]:
+    for _ in range(50):
+        post(path)
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        post(path)
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
 def main(n: int = 500) -> None:
     port = free_port()
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app",
-                               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], cwd=root)
+                               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+                              cwd=root, env=env)
     try:
         base = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=base, timeout=30) as client:
             for _ in range(100):
                 try:
-                    client.get("/api/health")
+                    net = client.get("/api/options").json()["defaults"]
                     break
                 except httpx.TransportError:
                     time.sleep(0.1)
-            sid = client.post("/api/sessions", json=NET).json()["id"]
+            sid = client.post("/api/sessions", json=net).json()["id"]
+            raw = RawClient(port)
             for query in ("", "?encoding=b64"):
-                for _ in range(50):
-                    client.post(f"/api/sessions/{sid}/step{query}")
-                times = []
-                for _ in range(n):
-                    t0 = time.perf_counter()
-                    r = client.post(f"/api/sessions/{sid}/step{query}")
-                    times.append((time.perf_counter() - t0) * 1000)
-                    assert r.status_code == 200, r.text
                 name = query.split("=")[-1] or "json"
-                print(f"/step {name:4s}: p50 {statistics.median(times):.2f} ms, p90 {percentile(times, 0.9):.2f} ms, "
-                      f"{len(r.content)} bytes")
+                for label, post in (("", lambda p: client.post(p).raise_for_status()), (" raw socket", raw.post)):
+                    times = timed(post, f"/api/sessions/{sid}/step{query}", n)
+                    print(f"/step {name:4s}{label}: p50 {statistics.median(times):.2f} ms, "
+                          f"p90 {percentile(times, 0.9):.2f} ms, p99 {percentile(times, 0.99):.2f} ms")
+            print(f"answer: {len(client.post(f'/api/sessions/{sid}/step').content)} bytes as JSON")
             epoch = []
             for _ in range(20):
                 t0 = time.perf_counter()
                 client.post(f"/api/sessions/{sid}/epoch")
                 epoch.append((time.perf_counter() - t0) * 1000)
-            print(f"/epoch (xor, 250 train rows): p50 {statistics.median(epoch):.2f} ms")
+            print(f"/epoch ({net['dataset']['name']}, batch {net['batch_size']}): "
+                  f"p50 {statistics.median(epoch):.2f} ms")
     finally:
         server.terminate()
         server.wait(10)
