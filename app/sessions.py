@@ -306,7 +306,7 @@ class Session:
         new = optimizers.get(config)
         if not same:
             config["learning_rate"] = new.learning_rate
-        kept, started = _carry_state(old, new) if same else ([], [])
+        kept, started = new.carry_state_from(old) if same else ([], [])
         self.model.optimizer, self.config = new, {**self.config, "optimizer": config}
         state = "kept" if same else "reset"
         return {"optimizer": type(new).__name__, "state": state, "kept": kept, "started": started,
@@ -331,21 +331,3 @@ class Session:
     def history_public(self) -> dict:
         return {"epoch": self.epoch, "step": self.model.step,
                 "history": {k: [finite(v) for v in values] for k, values in self.history.items()}}
-
-
-def _carry_state(old, new) -> tuple[list[str], list[str]]:
-    """Move ``old``'s state into ``new`` (the same optimizer class, other hyperparameters): the
-    iteration count, the slots both use and the work buffers; slots only ``new`` uses start at their
-    initial value. Returns (slot names kept, slot names started afresh). The engine has no public way
-    to hand state over, so this reads its per-weight rows (``_rows``: slot name → array, "_buf*")."""
-    new.iterations = old.iterations
-    rows = getattr(old, "_rows", None)
-    if not rows:
-        return [], []
-    before, init = set(old._slot_init()), new._slot_init()
-    kept = [n for n in init if n in before]
-    started = [n for n in init if n not in before]
-    new._rows = [{**{k: v for k, v in row.items() if k.startswith("_buf")},
-                  **{n: row[n] for n in kept},
-                  **{n: np.full_like(row["_buf0"], init[n]) for n in started}} for row in rows]
-    return kept, started

@@ -8,6 +8,8 @@ z(l+1) and ŷ of a batch live in one block, whose finiteness one dot product tes
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -27,7 +29,7 @@ def views_of(flat: np.ndarray, shapes) -> list[np.ndarray]:
     """Views of ``flat`` with the given shapes, one after another (no copies)."""
     views, offset = [], 0
     for shape in shapes:
-        size = int(np.prod(shape, dtype=np.int64))
+        size = math.prod(shape)
         views.append(flat[offset:offset + size].reshape(shape))
         offset += size
     return views

@@ -188,6 +188,25 @@ class Optimizer:
         self._rows, self._flat = rows, None
         self.iterations = int(iterations)
 
+    def carry_state_from(self, old: "Optimizer") -> tuple[list[str], list[str]]:
+        """Continue ``old``'s training with this optimizer's hyperparameters (same class): its
+        iteration count and the slots both use are taken over; slots only this one uses start at
+        their initial value. Returns (slot names kept, slot names started afresh)."""
+        if type(old) is not type(self):
+            raise ValueError(f"cannot carry {type(old).__name__} state into {type(self).__name__}")
+        self.iterations = old.iterations
+        self._flat = None
+        if not old._rows:
+            self._rows = []
+            return [], []
+        before, init = set(old._slot_init()), self._slot_init()
+        kept = [n for n in init if n in before]
+        started = [n for n in init if n not in before]
+        self._rows = [{**{f"_buf{k}": np.empty_like(row["_buf0"]) for k in range(self._SCRATCH)},
+                       **{n: row[n].copy() for n in kept},
+                       **{n: np.full_like(row["_buf0"], init[n]) for n in started}} for row in old._rows]
+        return kept, started
+
     def reset(self) -> None:
         """Forget all state: slot variables and the iteration count."""
         self._rows, self._flat = [], None
