@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.mnist_download = MnistDownload(settings)
     app.state.compare = CompareManager(settings)
     errors.install(app)
-    app.router.routes.extend(fast_lane.routes)     # first: matched before the documented routes
+    app.router.routes.extend(fast_lane.lane_routes())   # first: matched before the documented routes
     for module in (health, options, sessions, datasets, compare, ws, pages):
         app.include_router(module.router)
     pages.STATIC.mkdir(exist_ok=True)

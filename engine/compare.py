@@ -103,7 +103,9 @@ def train_run(spec: dict, learning_rate: float, epochs: int, progress: Callable[
     A run is diverged (and stops) when a value becomes non-finite (the engine's ``Diverged``) or, as in
     fast.ai's range test, when its batch loss, smoothed (bias-corrected moving average, β = 0.9),
     exceeds ``DIVERGE_FACTOR`` × its first batch loss: softmax + cross-entropy with a huge rate
-    saturates at a large finite loss and would otherwise never be marked.
+    saturates at a large finite loss and would otherwise never be marked. The finiteness tests run
+    as in fit (at the next forward), so the step whose update made a weight non-finite still adds
+    its batch loss (computed before that update, finite) to the curve.
     """
     data, model, y_train, y_test = build_run({**spec, "optimizer": {**spec["optimizer"],
                                                                     "learning_rate": learning_rate}}, cache=True)

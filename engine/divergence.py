@@ -67,6 +67,7 @@ def verify_weights(model) -> None:
         if dense.bias is not None and not finite(dense.bias):
             raise Diverged(f"b({number})", number, model.step, model.epoch)
 
+
 def _all_finite_packed(views, arrays) -> bool:
     """Whether ``arrays`` are all finite: one test of the flat vector behind them when they are the
     model's packed ``views`` (engine.packing), else one test per array."""
@@ -94,6 +95,7 @@ def raise_gradient_divergence(model, step: int) -> None:
         if dense.use_bias and dense.d_bias is not None and not finite(dense.d_bias):
             raise Diverged(f"∂cost/∂b({number})", number, step, model.epoch)
 
+
 def raise_forward_divergence(model, entries) -> None:
     """A z or ŷ is non-finite: blame an unchecked update's gradients or weights if they are
     not finite, else the first non-finite z(l) or a(l) of this forward."""
@@ -102,6 +104,7 @@ def raise_forward_divergence(model, entries) -> None:
         check(model, entry.z, f"z({entry.index + 1})", entry.index)
         check(model, entry.a, f"a({entry.index + 1})", entry.index)
     raise Diverged("ŷ", len(entries), model.step, model.epoch)   # not reached: ŷ is the last a
+
 
 def check(model, arr: np.ndarray, quantity: str, layer: int | None) -> None:
     """Raise Diverged if ``arr`` holds NaN or ±inf."""

@@ -10,7 +10,8 @@ class Diverged(ArithmeticError):
     """A non-finite value appeared; says where it first did.
 
     Attributes: ``epoch`` (0-based, or None outside fit), ``step`` (weight updates applied
-    before it), ``layer`` (lecture index l of W(l), or None for the loss), ``quantity``
+    when the quantity was computed: a gradient of the update after step s says s, the weights
+    that update made say s + 1), ``layer`` (lecture index l of W(l), or None for the loss), ``quantity``
     (``"z(3)"``, ``"a(3)"``, ``"δ(3)"``, ``"dW(2)"``, ``"W(2)"``, ``"loss"`` ...).
     """
 

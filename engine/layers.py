@@ -73,7 +73,9 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer) if kernel_regularizer else None
         self.bias_regularizer = regularizers.get(bias_regularizer) if bias_regularizer else None
-        self.kernel = self.bias = None      # K (inputs, units) and b (units,)
+        self._kernel = self._bias = None    # K (inputs, units) and b (units,): see the properties
+        self._bound = False                 # whether K and b are views of a model's flat vector
+        self._bound_grads = None            # where ∂cost/∂K and ∂cost/∂b go once bound
         self.d_kernel = self.d_bias = None  # ∂cost/∂K and ∂cost/∂b of the last backward
         self.a_in = self.z = self.a = None  # what the last forward saw and made
         self.delta = None                   # δ = ∂loss_i/∂z, one row per sample
@@ -87,6 +89,38 @@ class Dense(Layer):
         self.input_dim = input_dim
         self.built = True
         return self.units
+
+    @property
+    def kernel(self) -> np.ndarray | None:
+        """K = W(l)ᵀ, shape (inputs, units). Assigning copies the values into the array the model
+        trains (a view of its flat weight vector), so ``layer.kernel = K`` keeps training it."""
+        return self._kernel
+
+    @kernel.setter
+    def kernel(self, value) -> None:
+        self._kernel = self._assign("kernel", self._kernel, value)
+
+    @property
+    def bias(self) -> np.ndarray | None:
+        """b(l), shape (units,), or None without a bias; assigning copies, as for ``kernel``."""
+        return self._bias
+
+    @bias.setter
+    def bias(self, value) -> None:
+        self._bias = self._assign("bias", self._bias, value)
+
+    def _assign(self, name: str, current, value):
+        """``value`` copied into ``current`` when bound to the model's vector, else ``value`` itself."""
+        if not self._bound or current is None:
+            return value
+        try:
+            value = np.asarray(value, dtype=current.dtype)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"Layer {self.name!r}: {name} of shape {current.shape} expected, got {exc}") from None
+        if value.shape != current.shape:
+            raise ValueError(f"Layer {self.name!r}: {name} shape {value.shape} does not match {current.shape}")
+        current[...] = value
+        return current
 
     @property
     def W(self) -> np.ndarray:
@@ -108,12 +142,12 @@ class Dense(Layer):
             for old, new in zip(self.grads(), grads):
                 new[...] = old
             self.d_kernel, self.d_bias = grads[0], grads[1] if self.use_bias else None
-        self.kernel, self.bias = params[0], params[1] if self.use_bias else None
-        self._bound_grads = grads
+        self._kernel, self._bias = params[0], params[1] if self.use_bias else None
+        self._bound, self._bound_grads = True, grads
 
     def _grad_arrays(self) -> tuple[np.ndarray, np.ndarray | None]:
         """Where ∂cost/∂K and ∂cost/∂b go: the bound views, or new arrays."""
-        bound = self.__dict__.get("_bound_grads")
+        bound = self._bound_grads
         if bound is not None and bound[0].shape == self.kernel.shape and bound[0].dtype == self.kernel.dtype:
             return bound[0], bound[1] if self.use_bias else None
         return np.empty_like(self.kernel), np.empty_like(self.bias) if self.use_bias else None
@@ -170,6 +204,14 @@ class Dense(Layer):
         shape, dt = (n, self.units), self.kernel.dtype
         return {"z": np.empty(shape, dt) if z is None else z, "a": np.empty(shape, dt) if a is None else a,
                 "delta": np.empty(shape, dt), "delta_mean": np.empty(shape, dt), "grad_in": np.empty((n, inputs), dt)}
+
+    def use_buffers(self, n: int, inputs: int, z: np.ndarray, a: np.ndarray | None = None) -> None:
+        """Write z (and a) of batches of ``n`` rows into the given arrays (a model's block) from now on."""
+        self._bufs[n] = self.make_buffers(n, inputs, z=z, a=a)
+
+    def forget_buffers(self) -> None:
+        """Drop the work arrays of every batch size (they are made again when needed)."""
+        self._bufs.clear()
 
     def backward(self, grad, need_input_grad=True, delta=None):
         """Chain rule through f and the product; ``delta`` given directly skips f (fused loss).

@@ -135,8 +135,8 @@ class LabelMeter:
         return {k: v / max(self.count, 1) for k, v in self.sums.items()}
 
     def running_logs(self) -> Mapping:
-        """The epoch's means so far, worked out only when a callback reads them (Keras 3 passes
-        these running means to on_batch_end)."""
+        """The epoch's means so far, worked out only if read before the next batch (fit gives these
+        to the progress bar, which reads them only when it redraws; other callbacks get a dict)."""
         return _LazyLogs(self.result)
 
 

@@ -215,7 +215,8 @@ class Sequential:
         # A non-finite a(l) makes z(l+1) non-finite, and non-finite weights make their z non-finite,
         # so z of every layer and ŷ suffice; where it first appeared is found only on failure.
         checked.append(out)
-        if not (divergence.finite(block[0]) if out is block[1] else divergence.all_finite(checked)):
+        in_block = out is block[1] and all(z.base is block[0] for z in checked[:-1])   # every z in it
+        if not (divergence.finite(block[0]) if in_block else divergence.all_finite(checked)):
             self._raise_forward_divergence(entries)
         trace = Trace(x=x, layers=entries, y_pred=out, training=training, step=self.step)
         self.trace, self.phase = trace, "forward"
@@ -229,7 +230,7 @@ class Sequential:
         if len(blocks) >= 4:              # as Dense keeps buffers for a few batch sizes only
             blocks.clear()
             for dense in dense_layers:
-                dense._bufs.clear()
+                dense.forget_buffers()
         plain = not any(rest for _, rest in groups) and x.dtype == self.dtype and x.ndim == 2
         blocks[x.shape[0]] = packing.batch_block(dense_layers, x.shape[0], x.shape[1]) if plain else (None, None)
 

@@ -75,6 +75,6 @@ def batch_block(dense_layers, n: int, width: int):
     views = views_of(block, shapes)
     for dense, z in zip(dense_layers, views):
         a = views[-1] if dense is dense_layers[-1] else None
-        dense._bufs[n] = dense.make_buffers(n, width, z=z, a=a)
+        dense.use_buffers(n, width, z, a)
         width = dense.units
     return block, views[-1]

@@ -81,7 +81,11 @@ def split_validation(model, x, y, validation_split, validation_data):
 
 def fit(model, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
         validation_data=None, shuffle=True, initial_epoch=0) -> History:
-    """Keras' fit: for each epoch, for each batch, forward → backward → apply_gradients."""
+    """Keras' fit: for each epoch, for each batch, forward → backward → apply_gradients.
+
+    For cross-entropy with accuracy metrics only (and no callback that looks at every batch), the
+    batch losses are worked out a block at a time (engine.meters.LabelMeter): the trace of a step
+    then gets its ``loss`` at the end of the epoch (the last step's), not during it."""
     model._require_compiled()
     x = model.prepare_x(x)
     y = model.prepare_y(y, x.shape[0])
@@ -95,9 +99,11 @@ def fit(model, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validat
         hook.set_model(model)
         hook.params = {"epochs": epochs, "steps": schedule.steps_per_epoch, "verbose": verbose}
     labels = class_labels(model, y)
-    stored = LabelMeter.usable(model, labels)    # loss and accuracy worked out a block at a time
+    batch_hooks = [h for h in hooks if getattr(h.on_batch_end, "__func__", None) is not Callback.on_batch_end]
+    # Loss and accuracy worked out a block of batches at a time, unless a callback looks at every
+    # batch (it may read model.trace.loss, which this shortcut fills only at the end of an epoch).
+    stored = LabelMeter.usable(model, labels) and all(isinstance(h, ProgbarLogger) for h in batch_hooks)
     meter = LabelMeter(model, labels, x.shape[0]) if stored else EpochMeter(model)
-    batch_hooks = [h for h in hooks if type(h).on_batch_end is not Callback.on_batch_end]
     model.stop_training = False
     _call(hooks, "on_train_begin")
     try:
@@ -118,11 +124,11 @@ def fit(model, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validat
                 model.backward(check=False)                              # tested by the next forward
                 model.apply_gradients(return_deltas=False, check=False)  # (or verify_weights below)
                 if stored:
-                    if batch_hooks:              # Keras 3 passes the epoch's running means
+                    if batch_hooks:              # the progress bar: the running means, if it draws
                         _call(batch_hooks, "on_batch_end", batch, meter.running_logs())
                 else:
                     meter.update(trace, batch_labels)
-                    if batch_hooks:
+                    if batch_hooks:              # Keras 3 passes the epoch's running means
                         _call(batch_hooks, "on_batch_end", batch, meter.result())
                 batch += 1
             model.verify_weights()      # the epoch's last update, which no forward has tested

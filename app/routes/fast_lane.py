@@ -61,5 +61,7 @@ def _endpoint(phase: str):
     return answer
 
 
-routes = [LaneRoute(f"/api/sessions/{{session_id}}/{phase}", _endpoint(phase), methods=["POST"],
-                    include_in_schema=False) for phase in PHASES]
+def lane_routes() -> list[LaneRoute]:
+    """The lane's routes, made afresh for each app (create_app puts them before the documented ones)."""
+    return [LaneRoute(f"/api/sessions/{{session_id}}/{phase}", _endpoint(phase), methods=["POST"],
+                      include_in_schema=False) for phase in PHASES]

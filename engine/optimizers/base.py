@@ -119,8 +119,9 @@ class Optimizer:
             return None
         shapes = [a.shape for a in params]
         row = {}
-        for name in self._rows[0]:
-            row[name] = np.concatenate([r[name].ravel() for r in self._rows]).astype(p.dtype, copy=False)
+        for name in self._rows[0]:         # the slots' values are kept; scratch buffers start empty
+            row[name] = np.concatenate([r[name].ravel() for r in self._rows]).astype(p.dtype, copy=False) \
+                if not name.startswith("_buf") else np.empty(p.size, p.dtype)
             for r, view in zip(self._rows, packing.views_of(row[name], shapes)):
                 r[name] = view
         self._flat = (params if type(params) is tuple else tuple(params),

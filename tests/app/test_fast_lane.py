@@ -8,7 +8,7 @@ from app_helpers import new_session
 
 from app.frames import render
 from app.responses import dumps
-from app.routes.fast_lane import plain_query
+from app.routes.fast_lane import LaneRoute, plain_query
 from app.tensors import encode
 
 
@@ -23,9 +23,10 @@ def test_the_lane_takes_only_queries_with_nothing_to_validate(query, expected):
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("query", ["", "?encoding=b64", "?layers=2&fields=W,delta", "?encoding=b64&fields=z"])
-async def test_lane_answers_equal_the_documented_routes(client, query):
+async def test_lane_answers_equal_the_documented_routes(app, client, query):
     """Two sessions built alike: one stepped through the lane, one through FastAPI's route (an unknown
     parameter, which FastAPI ignores, sends the request there)."""
+    answered = _count_lane(app)
     lane, api = (await new_session(client))["id"], (await new_session(client))["id"]
     extra = "&other=1" if query else "?other=1"
     for phase in ("step", "forward", "backward", "update", "step"):
@@ -34,6 +35,20 @@ async def test_lane_answers_equal_the_documented_routes(client, query):
         assert a.status_code == b.status_code == 200, (a.text, b.text)
         assert a.headers["content-type"] == b.headers["content-type"]
         assert a.content.replace(lane.encode(), b"id") == b.content.replace(api.encode(), b"id")
+    assert answered == [f"/api/sessions/{lane}/{p}" for p in ("step", "backward", "update", "step")]
+
+
+def _count_lane(app) -> list[str]:
+    """Wrap the lane's routes so that the paths they answer are recorded."""
+    answered = []
+    for route in app.router.routes:
+        if isinstance(route, LaneRoute):
+            async def counted(scope, receive, send, inner=route.app):
+                answered.append(scope["path"])
+                await inner(scope, receive, send)
+            route.app = counted
+    assert answered == [] and sum(isinstance(r, LaneRoute) for r in app.router.routes) == 3
+    return answered
 
 
 @pytest.mark.anyio

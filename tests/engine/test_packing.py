@@ -98,3 +98,31 @@ def test_adding_a_layer_after_building_repacks():
     assert packing.base_of(params) is not None and len(params) == 6
     for a, b in zip(before, m.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_assigning_a_kernel_keeps_it_trained():
+    """``layer.kernel = K`` copies into the trained vector: the optimizer still moves it."""
+    m = _model(optimizers.SGD(0.5))
+    dense = m.dense_layers[0]
+    dense.kernel = np.ones((4, 6), np.float32)
+    dense.bias = np.full(6, 0.5)
+    assert packing.base_of(m._weight_lists[0]) is not None and dense.kernel.base is not None
+    np.testing.assert_array_equal(m.get_weights()[1], 0.5)
+    x = np.linspace(-1, 1, 20, dtype=np.float32).reshape(5, 4)
+    y = np.eye(3, dtype=np.float32)[[0, 1, 2, 0, 1]]
+    m.train_on_batch(x, y)
+    assert not np.array_equal(dense.kernel, np.ones((4, 6), np.float32))
+    with pytest.raises(ValueError, match="dense_1.*kernel shape \\(3, 6\\) does not match \\(4, 6\\)"):
+        dense.kernel = np.ones((3, 6))
+
+
+def test_progress_bar_reads_running_means_without_changing_numbers(capsys):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((64, 4)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 64)]
+    quiet, loud = _model("sgd"), _model("sgd")
+    h1 = quiet.fit(x, y, batch_size=8, epochs=2, verbose=0).history
+    h2 = loud.fit(x, y, batch_size=8, epochs=2, verbose=1).history
+    assert dict(h1) == dict(h2)
+    out = capsys.readouterr().out
+    assert "Epoch 2/2" in out and f"loss: {h2['loss'][-1]:.4f}" in out
