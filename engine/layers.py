@@ -125,7 +125,7 @@ class Dense(Layer):
     @property
     def W(self) -> np.ndarray:
         """The lecture's W(l), shape (units, inputs): a view of the kernel, no copy."""
-        return self.kernel.T
+        return self._kernel.T
 
     @property
     def dW(self) -> np.ndarray | None:
@@ -153,29 +153,29 @@ class Dense(Layer):
         return np.empty_like(self.kernel), np.empty_like(self.bias) if self.use_bias else None
 
     def params(self) -> list[np.ndarray]:
-        return [self.kernel, self.bias] if self.use_bias else [self.kernel]
+        return [self._kernel, self._bias] if self.use_bias else [self._kernel]
 
     def grads(self) -> list[np.ndarray]:
         return [self.d_kernel, self.d_bias] if self.use_bias else [self.d_kernel]
 
     def forward(self, x, training=False):
-        if x.shape[-1] != self.kernel.shape[0]:
+        if x.shape[-1] != self._kernel.shape[0]:
             raise ValueError(
-                f"Layer {self.name!r} expects inputs of shape (batch, {self.kernel.shape[0]}), "
+                f"Layer {self.name!r} expects inputs of shape (batch, {self._kernel.shape[0]}), "
                 f"got {tuple(x.shape)}"
             )
         self.a_in = x
         bufs = self._buffers(x)
         if bufs is None:                       # an unusual input (not 2-D, another dtype): plain arrays
-            z = x @ self.kernel
+            z = x @ self._kernel
             if self.use_bias:
-                z += self.bias
+                z += self._bias
             self.z = z
             self.a = self.activation.forward(z)
             return self.a
-        z = np.matmul(x, self.kernel, out=bufs["z"])
+        z = np.matmul(x, self._kernel, out=bufs["z"])
         if self.use_bias:
-            z += self.bias
+            z += self._bias
         self.z = z
         act = self.activation
         self.a = act.forward(z, out=bufs["a"]) if act.supports_out else act.forward(z)
@@ -188,7 +188,7 @@ class Dense(Layer):
         trace references hold the newest step's numbers (see engine.trace). None for inputs that
         are not 2-D rows of the kernel's dtype, which take the allocating path.
         """
-        if x.ndim != 2 or x.dtype != self.kernel.dtype:
+        if x.ndim != 2 or x.dtype != self._kernel.dtype:
             return None
         n = x.shape[0]
         cache = self._bufs
@@ -201,7 +201,7 @@ class Dense(Layer):
 
     def make_buffers(self, n: int, inputs: int, z=None, a=None) -> dict[str, np.ndarray]:
         """Work arrays for batches of ``n`` rows; ``z``/``a`` given (views of a model's block) are used."""
-        shape, dt = (n, self.units), self.kernel.dtype
+        shape, dt = (n, self.units), self._kernel.dtype
         return {"z": np.empty(shape, dt) if z is None else z, "a": np.empty(shape, dt) if a is None else a,
                 "delta": np.empty(shape, dt), "delta_mean": np.empty(shape, dt), "grad_in": np.empty((n, inputs), dt)}
 
@@ -228,26 +228,26 @@ class Dense(Layer):
         else:
             self.delta = act.backward(self.z, self.a, grad)
         delta = self.delta
-        dt = self.kernel.dtype
+        dt = self._kernel.dtype
         scaled = np.multiply(delta, dt.type(1.0 / delta.shape[0]),
                              out=bufs["delta_mean"] if bufs is not None and delta.dtype == dt else None)
-        if self.d_kernel is None or self.d_kernel.shape != self.kernel.shape or self.d_kernel.dtype != dt:
+        if self.d_kernel is None or self.d_kernel.shape != self._kernel.shape or self.d_kernel.dtype != dt:
             self.d_kernel, self.d_bias = self._grad_arrays()
         if scaled.dtype == dt:
             np.matmul(self.a_in.T, scaled, out=self.d_kernel)
         else:
             self.d_kernel[...] = self.a_in.T @ scaled
         if self.kernel_regularizer is not None:
-            self.d_kernel += self.kernel_regularizer.gradient(self.kernel)
+            self.d_kernel += self.kernel_regularizer.gradient(self._kernel)
         if self.use_bias:
             np.add.reduce(scaled, axis=0, dtype=dt, out=self.d_bias)
             if self.bias_regularizer is not None:
-                self.d_bias += self.bias_regularizer.gradient(self.bias)
+                self.d_bias += self.bias_regularizer.gradient(self._bias)
         if not need_input_grad:
             return None
         if bufs is not None and delta.dtype == dt:
-            return np.matmul(delta, self.kernel.T, out=bufs["grad_in"])
-        return delta @ self.kernel.T
+            return np.matmul(delta, self._kernel.T, out=bufs["grad_in"])
+        return delta @ self._kernel.T
 
     def penalty(self) -> float:
         """The regularisers' contribution to the cost, e.g. λ·Σ K²."""
