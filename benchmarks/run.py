@@ -105,19 +105,25 @@ def print_table(res: dict) -> None:
         p("   request                               p50 ms    p99 ms   bytes")
         for key, label in (("step_default_json", "POST /step, default net (xor 8-8-2)"),
                            ("step_default_b64", "POST /step?encoding=b64, default net"),
+                           ("step_default_raw_json", "  the same, bare keep-alive client"),
+                           ("step_default_raw_b64", "  the same with b64, bare client"),
                            ("ws_step_default", "WS step, default net"),
                            ("step_mnist_json", "POST /step, MNIST 128-64-10"),
                            ("step_mnist_b64", "POST /step?encoding=b64, MNIST"),
                            ("ws_step_mnist_b64", "WS step (b64), MNIST")):
-            r = s[key]
-            p(f"   {label:37s} {r['p50_ms']:7.2f}  {r['p99_ms']:8.2f}  {r['bytes']:>9,d}")
+            r = s.get(key)
+            if r:
+                p(f"   {label:37s} {r['p50_ms']:7.2f}  {r['p99_ms']:8.2f}  {r['bytes']:>9,d}")
+        p("   (requests are timed with httpx, a Python client that adds about 0.5-1.5 ms; the bare client\n"
+          "    is a socket writing the request and reading the answer: the server's own latency)")
         pl = s["play_mnist_b64"]
         p(f"   WS play (b64), MNIST: {pl['fps']:.1f} frames/s, {pl['bytes_per_frame'] or 0:,d} bytes/frame, "
           f"{pl['steps_per_s']:.0f} steps/s")
         lv = s["live_view"]
         p(f"\n4. Live view: {lv['playing']['steps_per_s'] * 32:.0f} samples/s while a client streams frames vs "
           f"{lv['epoch_alone']['samples_per_s']:.0f} samples/s for POST /epoch alone → ratio "
-          f"{lv['throughput_ratio']:.2f} (cost {1 - lv['throughput_ratio']:.0%})")
+          f"{lv['throughput_ratio']:.2f} (cost {1 - lv['throughput_ratio']:.0%}; median of "
+          f"{len(lv.get('ratios', [0]))} interleaved pairs: {', '.join(f'{r:.2f}' for r in lv.get('ratios', []))})")
         c = s["compare"]
         p(f"\n5. LR comparison, 1 MNIST epoch each: 4 rates {c['four_rates_s']:.2f} s vs one rate alone "
           f"{c['one_rate_s']:.2f} s → 4 rates / (4 × one) = {c['ratio_to_4x_one']:.2f} on {c['cpus']} cores")

@@ -85,6 +85,25 @@ def http_steps(client, sid, n, params=None) -> dict:
             "bytes": int(median(sizes))}
 
 
+def raw_steps(server, sid, n, query="") -> dict:
+    """POST /step from a bare HTTP/1.1 keep-alive socket: the server and the loopback without a
+    client library's own cost (httpx adds about 0.5-1.5 ms per request on this machine)."""
+    from benchmarks.step_latency import RawClient
+    client = RawClient(server.port)
+    path = f"/api/sessions/{sid}/step{query}"
+    for _ in range(min(20, n)):
+        client.post(path)
+    times, sizes = [], []
+    for _ in range(n):
+        start = time.perf_counter()
+        body = client.post(path)
+        times.append(time.perf_counter() - start)
+        sizes.append(len(body))
+    client.sock.close()
+    return {"n": n, "p50_ms": median(times) * 1e3, "p99_ms": percentile(times, 99) * 1e3,
+            "bytes": int(median(sizes))}
+
+
 def ws_steps(server, sid, n, encoding="json") -> dict:
     from websockets.sync.client import connect
     times, sizes = [], []
@@ -176,6 +195,8 @@ def run(quick: bool, keep_coretype=False) -> dict:
         sid = _session(client, DEFAULT_NET)
         out["step_default_json"] = http_steps(client, sid, n_http)
         out["step_default_b64"] = http_steps(client, sid, n_http, {"encoding": "b64"})
+        out["step_default_raw_json"] = raw_steps(server, sid, n_http)
+        out["step_default_raw_b64"] = raw_steps(server, sid, n_http, "?encoding=b64")
         out["ws_step_default"] = ws_steps(server, sid, n_http)
         msid = _session(client, mnist_net(mnist_train))
         out["step_mnist_json"] = http_steps(client, msid, max(20, n_http // 4))
@@ -186,10 +207,14 @@ def run(quick: bool, keep_coretype=False) -> dict:
               f"{out['play_mnist_b64']['fps']:.1f} frames/s", file=sys.stderr, flush=True)
         # 4. live-view overhead: throughput while a client streams frames / throughput alone
         batch = 32
-        alone = epoch_alone(client, msid, batch, mnist_train)
-        watched = play(server, client, msid, play_s)
-        out["live_view"] = {"epoch_alone": alone, "playing": watched,
-                            "throughput_ratio": watched["steps_per_s"] * batch / alone["samples_per_s"]}
+        pairs = []                                     # interleaved: alone, watched, alone, watched ...
+        for _ in range(1 if quick else 3):
+            alone = epoch_alone(client, msid, batch, mnist_train)
+            watched = play(server, client, msid, play_s)
+            pairs.append((watched["steps_per_s"] * batch / alone["samples_per_s"], alone, watched))
+        ratio, alone, watched = sorted(pairs, key=lambda p: p[0])[len(pairs) // 2]     # the median pair
+        out["live_view"] = {"epoch_alone": alone, "playing": watched, "throughput_ratio": ratio,
+                            "ratios": [p[0] for p in pairs]}
         # 5. learning-rate comparison: 4 rates in the worker pool vs one run alone, × 4
         # Warm-up: both workers start and load the data. Each measured job gets its own seed, so no job
         # reuses another's initial weights or their metrics (a worker caches those per config).
