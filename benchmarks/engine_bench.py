@@ -116,7 +116,7 @@ def bare_epoch(x, y1h, batch, act, rng):
     order = rng.permutation(x.shape[0])
     for s in range(0, x.shape[0], batch):
         rows = order[s:s + batch]
-        xb, yb = x[rows], y1h[rows]
+        xb, yb = x.take(rows, axis=0), y1h.take(rows, axis=0)   # as fit
         n = xb.shape[0]
         b = bufs.get(n)
         if b is None:

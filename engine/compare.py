@@ -138,9 +138,9 @@ def train_run(spec: dict, learning_rate: float, epochs: int, progress: Callable[
                     result["status"] = "cancelled"
                     return result
                 rows, last = schedule.next_batch()
-                trace = model._forward(x_train[rows], training=True)       # fit's steps, exactly
+                trace = model._forward(x_train.take(rows, axis=0), training=True)   # fit's steps, exactly
                 batch_labels = None if labels is None else labels[rows]
-                model._fill_loss(trace, y_fit[rows], batch_labels)
+                model._fill_loss(trace, y_fit.take(rows, axis=0), batch_labels)
                 model.backward(check=False)                  # a non-finite value is named by the
                 model.apply_gradients(return_deltas=False, check=False)   # next forward (Diverged)
                 meter.update(trace, batch_labels)
