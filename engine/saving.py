@@ -82,7 +82,8 @@ def load_model(path):
         weights = sorted((f for f in data.files if re.fullmatch(r"w\d+", f)), key=lambda f: int(f[1:]))
         model.set_weights([data[f] for f in weights])
         if model.optimizer is not None and "opt_iterations" in data.files:
-            model.optimizer.set_state(_optimizer_state(model.optimizer, data))
+            model.optimizer.set_state(_optimizer_state(model.optimizer, data),
+                                      shapes=[p.shape for d in model.dense_layers for p in d.params()])
     return model
 
 

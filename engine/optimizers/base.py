@@ -159,12 +159,13 @@ class Optimizer:
         return {"iterations": int(self.iterations),
                 "slots": {name: [a.copy() for a in arrays] for name, arrays in self.slots().items()}}
 
-    def set_state(self, state: dict) -> None:
+    def set_state(self, state: dict, shapes: list[tuple] | None = None) -> None:
         """Restore ``get_state()``'s output (on an optimizer with the same hyperparameters).
 
         ``slots`` must hold exactly this optimizer's slot names, each with the same number of
-        arrays; an empty ``slots`` leaves the slots to be created on the next update. Raises
-        ValueError on a mismatch, leaving the current state untouched.
+        arrays (and, when the weights' ``shapes`` are given, one array of each weight's shape);
+        an empty ``slots`` leaves the slots to be created on the next update. Raises ValueError
+        on a mismatch, leaving the current state untouched.
         """
         iterations = state.get("iterations", 0)
         if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 0:
@@ -180,12 +181,18 @@ class Optimizer:
                 raise ValueError(f"every slot needs one array per weight; got counts {sorted(counts)}")
             for i in range(counts.pop()):
                 row = {name: np.array(arrays[i], copy=True) for name, arrays in slots.items()}
-                shapes = {a.shape for a in row.values()}
-                if len(shapes) != 1:
-                    raise ValueError(f"slot arrays for weight {i} have different shapes: {sorted(shapes)}")
+                slot_shapes = {a.shape for a in row.values()}
+                if len(slot_shapes) != 1:
+                    raise ValueError(f"slot arrays for weight {i} have different shapes: {sorted(slot_shapes)}")
                 ref = next(iter(row.values()))
+                if shapes is not None and (i >= len(shapes) or ref.shape != tuple(shapes[i])):
+                    want = f"shape {tuple(shapes[i])}" if i < len(shapes) else f"only {len(shapes)} weights"
+                    raise ValueError(f"optimizer state for weight {i} has shape {ref.shape}, but the model has "
+                                     f"{want} (was the state saved from another model?)")
                 row.update({f"_buf{k}": np.empty_like(ref) for k in range(self._SCRATCH)})
                 rows.append(row)
+            if shapes is not None and len(rows) != len(shapes):
+                raise ValueError(f"optimizer state for {len(rows)} weights, but the model has {len(shapes)}")
         self._rows, self._flat = rows, None
         self.iterations = int(iterations)
 

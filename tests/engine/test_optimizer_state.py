@@ -47,3 +47,18 @@ def test_new_slots_start_at_their_initial_value():
 def test_another_optimizer_class_is_refused():
     with pytest.raises(ValueError, match="cannot carry Adam state into SGD"):
         SGD(0.1).carry_state_from(Adam())
+
+
+def test_set_state_checks_slot_shapes_against_the_weights():
+    rng = np.random.default_rng(2)
+    params = [np.zeros((3, 2), np.float32), np.zeros(2, np.float32)]
+    opt = SGD(0.1, momentum=0.9)
+    opt.apply(params, _grads(rng, [(3, 2), (2,)]))
+    state = opt.get_state()
+    fresh = SGD(0.1, momentum=0.9)
+    fresh.set_state(state, shapes=[(3, 2), (2,)])
+    np.testing.assert_array_equal(fresh.slots()["momentum"][0], opt.slots()["momentum"][0])
+    with pytest.raises(ValueError, match=r"weight 0 has shape \(3, 2\), but the model has shape \(4, 2\)"):
+        SGD(0.1, momentum=0.9).set_state(state, shapes=[(4, 2), (2,)])
+    with pytest.raises(ValueError, match="state for 2 weights, but the model has 3"):
+        SGD(0.1, momentum=0.9).set_state(state, shapes=[(3, 2), (2,), (1,)])
