@@ -1,53 +1,10 @@
-"""Layers: Dense (z = a·K + b, then a = f(z)), Activation, Dropout and Flatten.
-
-Each layer keeps what its ``forward`` saw and made, and ``backward`` next to it turns
-∂loss/∂output into ∂loss/∂input (one row per sample). Dense stores its kernel in Keras'
-layout K with shape (inputs, units); the lecture's W(l) is its transpose, ``layer.W``
-(shape (units, inputs)), so z = a·Wᵀ + b = a·K + b.
-"""
+"""Dense: z = a·K + b (K = Wᵀ, shape (inputs, units)), a′ = f(z), with backward next to forward."""
 from __future__ import annotations
 
 import numpy as np
 
-from . import activations, initializers, regularizers
-
-
-class Layer:
-    """Base class: ``build`` once, then ``forward``/``backward`` per batch."""
-
-    trainable = False
-
-    def __init__(self, name: str | None = None, input_dim: int | None = None, input_shape=None):
-        self.name = name                      # set by the model when None ("dense_1" ...)
-        self.input_dim = _input_dim(input_dim, input_shape)   # only meaningful on the first layer
-        self.built = False
-
-    def build(self, input_dim: int, rng: np.random.Generator, dtype) -> int:
-        """Create weights for ``input_dim`` inputs; return the output width."""
-        self.built = True
-        return input_dim
-
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        raise NotImplementedError
-
-    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
-        raise NotImplementedError
-
-    def get_config(self) -> dict:
-        return {"name": self.name}
-
-    @classmethod
-    def from_config(cls, config: dict):
-        return cls(**config)
-
-
-def _input_dim(input_dim, input_shape) -> int | None:
-    """The input width from Keras' ``input_dim=`` or ``input_shape=`` (flattened)."""
-    if input_shape is not None:
-        if isinstance(input_shape, int):
-            return int(input_shape)
-        return int(np.prod(input_shape))
-    return None if input_dim is None else int(input_dim)
+from .. import activations, initializers, regularizers
+from .base import Layer
 
 
 class Dense(Layer):
@@ -268,79 +225,3 @@ class Dense(Layer):
             "bias_regularizer": regularizers.serialize(self.bias_regularizer) if self.bias_regularizer else None,
             "input_dim": self.input_dim,
         }
-
-
-class Activation(Layer):
-    """Applies f to its input: a = f(x); backward: ∂loss/∂x = ∂loss/∂a ⊙ f′(x)."""
-
-    def __init__(self, activation, **kwargs):
-        super().__init__(**kwargs)
-        self.activation = activations.get(activation)   # f
-        self.x = self.a = None                          # last input and output
-
-    def forward(self, x, training=False):
-        self.x, self.a = x, self.activation.forward(x)
-        return self.a
-
-    def backward(self, grad, need_input_grad=True, delta=None):
-        return delta if delta is not None else self.activation.backward(self.x, self.a, grad)
-
-    def get_config(self):
-        return {"name": self.name, "activation": activations.serialize(self.activation)}
-
-
-class Dropout(Layer):
-    """Inverted dropout while training: a = x ⊙ m, m_ij = 1/(1 − rate) with probability
-    1 − rate, else 0 (a seeded mask); identity at inference. Backward: ∂loss/∂x = ∂loss/∂a ⊙ m."""
-
-    def __init__(self, rate: float, seed: int | None = None, **kwargs):
-        super().__init__(**kwargs)
-        if not 0.0 <= float(rate) < 1.0:
-            raise ValueError(f"Dropout rate must be in [0, 1), got {rate!r}")
-        self.rate = float(rate)     # probability of dropping a unit
-        self.seed = seed            # own seed; otherwise the model's generator is used
-        self.rng = None             # np.random.Generator, set at build
-        self.mask = None            # m of the last training forward (None at inference)
-
-    def build(self, input_dim, rng, dtype):
-        self.rng = np.random.default_rng(self.seed) if self.seed is not None else rng
-        self.built = True
-        return input_dim
-
-    def forward(self, x, training=False):
-        if not training or self.rate == 0.0:
-            self.mask = None
-            return x
-        keep = self.rng.random(x.shape) >= self.rate
-        self.mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - self.rate))
-        return x * self.mask
-
-    def backward(self, grad, need_input_grad=True, delta=None):
-        return grad if self.mask is None else grad * self.mask
-
-    def get_config(self):
-        return {"name": self.name, "rate": self.rate, "seed": self.seed}
-
-
-class Flatten(Layer):
-    """Reshapes each sample to one row (28×28 images → 784 inputs); allowed only before the first Dense."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-
-    def forward(self, x, training=False):
-        return x.reshape(x.shape[0], -1)
-
-    def backward(self, grad, need_input_grad=True, delta=None):
-        return grad
-
-
-LAYER_CLASSES = {cls.__name__: cls for cls in (Dense, Activation, Dropout, Flatten)}
-
-
-def deserialize(config: dict) -> Layer:
-    """A layer from ``{"class_name": "Dense", "config": {...}}``."""
-    name = config.get("class_name")
-    if name not in LAYER_CLASSES:
-        raise ValueError(f"Unknown layer {name!r}. Valid layers: {', '.join(LAYER_CLASSES)}")
-    return LAYER_CLASSES[name].from_config(dict(config.get("config") or {}))
