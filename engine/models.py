@@ -13,6 +13,7 @@ from . import metrics as metrics_mod
 from .backend import as_float, floatx
 from .errors import Diverged, StepOrderError
 from .layers import Activation, Dense, Dropout, Flatten, Layer
+from .layers.dense import copy_into
 from .saving import load_model  # noqa: F401  (Keras: ``from keras.models import Sequential, load_model``)
 from .trace import LayerTrace, Trace
 from .utils import default_seed
@@ -198,10 +199,6 @@ class Sequential:
             out = dense.forward(out, training)
             entry.z = z = dense.z
             checked.append(z)
-            if not rest:
-                entry.a = out
-                entries.append(entry)
-                continue
             for layer in rest:
                 out = layer.forward(out, training)
                 if isinstance(layer, Dropout):
@@ -389,13 +386,7 @@ class Sequential:
         if len(weights) != len(params):
             raise ValueError(f"set_weights expected {len(params)} arrays, got {len(weights)}")
         for (dense, p), w in zip(params, weights):
-            try:
-                w = np.asarray(w, dtype=p.dtype)
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"Layer {dense.name!r}: weights of shape {p.shape} expected, got {exc}") from None
-            if w.shape != p.shape:
-                raise ValueError(f"Layer {dense.name!r}: weight shape {w.shape} does not match {p.shape}")
-            p[...] = w
+            copy_into(p, w, dense.name, "weight")
 
     def count_params(self) -> int:
         return sum(p.size for dense in self.dense_layers for p in dense.params())

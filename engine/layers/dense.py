@@ -70,13 +70,7 @@ class Dense(Layer):
         """``value`` copied into ``current`` when bound to the model's vector, else ``value`` itself."""
         if not self._bound or current is None:
             return value
-        try:
-            value = np.asarray(value, dtype=current.dtype)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"Layer {self.name!r}: {name} of shape {current.shape} expected, got {exc}") from None
-        if value.shape != current.shape:
-            raise ValueError(f"Layer {self.name!r}: {name} shape {value.shape} does not match {current.shape}")
-        current[...] = value
+        copy_into(current, value, self.name, name)
         return current
 
     @property
@@ -225,3 +219,15 @@ class Dense(Layer):
             "bias_regularizer": regularizers.serialize(self.bias_regularizer) if self.bias_regularizer else None,
             "input_dim": self.input_dim,
         }
+
+
+def copy_into(target: np.ndarray, value, layer: str, what: str) -> None:
+    """Write ``value`` into ``target`` in place (``target``'s dtype, exactly its shape), or raise a
+    ValueError naming the layer and the array (``what``: "kernel", "bias", "weight")."""
+    try:
+        value = np.asarray(value, dtype=target.dtype)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"Layer {layer!r}: {what} of shape {target.shape} expected, got {exc}") from None
+    if value.shape != target.shape:
+        raise ValueError(f"Layer {layer!r}: {what} shape {value.shape} does not match {target.shape}")
+    target[...] = value
