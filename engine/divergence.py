@@ -7,7 +7,6 @@ raise ``Diverged`` naming the first quantity that went NaN or ±inf.
 from __future__ import annotations
 
 import math
-import operator
 
 import numpy as np
 
@@ -57,7 +56,7 @@ def verify_weights(model) -> None:
     if not model.__dict__.get("_unchecked_update"):
         return
     dense_layers = model._plan()[2]
-    if _all_finite_packed(model._weight_lists[0], [p for d in dense_layers for p in d.params()]):
+    if _all_finite_packed(model._weight_lists[0]):
         model._unchecked_update = False
         return
     raise_gradient_divergence(model, model.step - 1)
@@ -68,23 +67,21 @@ def verify_weights(model) -> None:
             raise Diverged(f"b({number})", number, model.step, model.epoch)
 
 
-def _all_finite_packed(views, arrays) -> bool:
-    """Whether ``arrays`` are all finite: one test of the flat vector behind them when they are the
-    model's packed ``views`` (engine.packing), else one test per array."""
-    if views and len(views) == len(arrays) and all(map(operator.is_, views, arrays)):
-        flat = views[0].base                  # pack_weights made them: views of one flat vector
-        if flat is not None and flat.ndim == 1 and flat.size == sum(a.size for a in arrays):
-            return finite(flat)
-    return all(finite(a) for a in arrays)
+def _all_finite_packed(views) -> bool:
+    """Whether the model's weight (or gradient) views are all finite: one test of the flat vector
+    behind them (engine.packing.pack_weights), or one test per view if they tile none."""
+    flat = views[0].base if views else None
+    if flat is not None and flat.ndim == 1 and flat.size == sum(v.size for v in views):
+        return finite(flat)
+    return all(finite(v) for v in views)
 
 
 def raise_gradient_divergence(model, step: int) -> None:
     """Raise Diverged for the first non-finite δ, ∂cost/∂W or ∂cost/∂b, output layer first
     (the order backward computes them)."""
     dense_layers = model._plan()[2]
-    grads = [g for d in dense_layers for g in d.grads()]
-    if all(g is not None for g in grads) and _all_finite_packed(model._weight_lists[1], grads) and \
-            all_finite([d.delta for d in dense_layers if d.delta is not None]):
+    if _all_finite_packed(model._weight_lists[1]) and all_finite([d.delta for d in dense_layers
+                                                                   if d.delta is not None]):
         return
     for number in range(len(dense_layers), 0, -1):
         dense = dense_layers[number - 1]
