@@ -33,6 +33,7 @@ class Dense(Layer):
         self._kernel = self._bias = None    # K (inputs, units) and b (units,): see the properties
         self._bound = False                 # whether K and b are views of a model's flat vector
         self._bound_grads = None            # where ∂cost/∂K and ∂cost/∂b go once bound
+        self._fwd_bufs = None               # the work arrays of the last forward's batch
         self.d_kernel = self.d_bias = None  # ∂cost/∂K and ∂cost/∂b of the last backward
         self.a_in = self.z = self.a = None  # what the last forward saw and made
         self.delta = None                   # δ = ∂loss_i/∂z, one row per sample
@@ -116,7 +117,7 @@ class Dense(Layer):
                 f"got {tuple(x.shape)}"
             )
         self.a_in = x
-        bufs = self._buffers(x)
+        bufs = self._fwd_bufs = self._buffers(x)      # backward uses the same work arrays
         if bufs is None:                       # an unusual input (not 2-D, another dtype): plain arrays
             z = x @ self._kernel
             if self.use_bias:
@@ -154,7 +155,8 @@ class Dense(Layer):
         """Work arrays for batches of ``n`` rows; ``z``/``a`` given (views of a model's block) are used."""
         shape, dt = (n, self.units), self._kernel.dtype
         return {"z": np.empty(shape, dt) if z is None else z, "a": np.empty(shape, dt) if a is None else a,
-                "delta": np.empty(shape, dt), "delta_mean": np.empty(shape, dt), "grad_in": np.empty((n, inputs), dt)}
+                "delta": np.empty(shape, dt), "delta_mean": np.empty(shape, dt), "grad_in": np.empty((n, inputs), dt),
+                "inv_n": dt.type(1.0 / n)}
 
     def use_buffers(self, n: int, inputs: int, z: np.ndarray, a: np.ndarray | None = None) -> None:
         """Write z (and a) of batches of ``n`` rows into the given arrays (a model's block) from now on."""
@@ -170,7 +172,7 @@ class Dense(Layer):
         ∂cost/∂K = a_inᵀ·(δ/batch) and ∂cost/∂b = Σ_rows δ/batch, as Keras' autodiff of the
         batch-mean cost computes them (the 1/batch enters before the products).
         """
-        bufs = self._buffers(self.a_in) if self.a_in is not None else None
+        bufs = self._fwd_bufs
         act = self.activation
         if delta is not None:
             self.delta = delta
@@ -180,9 +182,11 @@ class Dense(Layer):
             self.delta = act.backward(self.z, self.a, grad)
         delta = self.delta
         dt = self._kernel.dtype
-        scaled = np.multiply(delta, dt.type(1.0 / delta.shape[0]),
-                             out=bufs["delta_mean"] if bufs is not None and delta.dtype == dt else None)
-        if self.d_kernel is None or self.d_kernel.shape != self._kernel.shape or self.d_kernel.dtype != dt:
+        if bufs is not None and delta.dtype == dt:
+            scaled = np.multiply(delta, bufs["inv_n"], out=bufs["delta_mean"])
+        else:
+            scaled = np.multiply(delta, dt.type(1.0 / delta.shape[0]))
+        if self.d_kernel is None:                   # the kernel's shape and dtype never change
             self.d_kernel, self.d_bias = self._grad_arrays()
         if scaled.dtype == dt:
             np.matmul(self.a_in.T, scaled, out=self.d_kernel)
