@@ -259,12 +259,13 @@ class Sequential:
         act = last.activation.name if isinstance(last, (Dense, Activation)) else None
         return act is not None and act == self.loss.fused_activation
 
-    def backward(self, y=None, check: bool = True) -> Trace:
+    def backward(self, y=None, check: bool = True, grad_scale: float | None = None) -> Trace:
         """Send the error back: δ(L) from the loss, δ(l) = (δ(l+1)·W(l)) ⊙ f′(z(l)), and the gradients.
 
         ``check=False`` (fit) leaves the finiteness test of δ and ∂cost/∂W to the next forward (a
         non-finite gradient makes the updated weights, and so the next z, non-finite), which
         then names the gradient where it first appeared; ``check=True`` tests them here.
+        ``grad_scale`` r (fit, plain SGD) makes ∂cost/∂W and ∂cost/∂b come out multiplied by r.
         """
         self._require_compiled()
         if self.trace is None or self.phase != "forward":
@@ -279,7 +280,7 @@ class Sequential:
         grad = None if fused else self.loss.gradient(trace.y, trace.y_pred)
         layers = self.layers
         for i in range(len(layers) - 1, first_dense - 1, -1):
-            grad = layers[i].backward(grad, need_input_grad=i > first_dense, delta=delta)
+            grad = layers[i].backward(grad, need_input_grad=i > first_dense, delta=delta, grad_scale=grad_scale)
             delta = None
         for entry, dense in zip(trace.layers, dense_layers):
             entry.delta, entry.dW, entry.db = dense.delta, dense.dW, dense.d_bias
@@ -288,11 +289,12 @@ class Sequential:
         trace.phase, self.phase = "backward", "backward"
         return trace
 
-    def apply_gradients(self, return_deltas: bool = True, check: bool = True) -> Trace:
+    def apply_gradients(self, return_deltas: bool = True, check: bool = True, scaled: bool = False) -> Trace:
         """One optimizer update of every W and b; the trace gets ΔW, Δb and the optimizer's state.
 
         ``check=False`` (fit) defers the finiteness test of the new weights to the next forward
-        (or ``verify_weights``, which fit calls at the end of every epoch).
+        (or ``verify_weights``, which fit calls at the end of every epoch). ``scaled=True`` (fit):
+        backward ran with grad_scale = optimizer.plain_rate(), so W ← W − (the gradients).
         """
         self._require_compiled()
         if self.phase != "backward":
@@ -301,7 +303,13 @@ class Sequential:
         params, grads = self._weight_lists
         trace = self.trace
         trace.learning_rate = self.optimizer.current_learning_rate()
-        deltas = self.optimizer.apply(params, grads, return_deltas=return_deltas)
+        if scaled:
+            if return_deltas:
+                raise ValueError("apply_gradients(scaled=True) does not return ΔW; pass return_deltas=False")
+            self.optimizer.apply_scaled(params, grads)
+            deltas = None
+        else:
+            deltas = self.optimizer.apply(params, grads, return_deltas=return_deltas)
         self.step += 1
         self.phase, trace.phase = "ready", "updated"
         if return_deltas:

@@ -22,7 +22,10 @@ class Layer:
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         raise NotImplementedError
 
-    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+    def backward(self, grad: np.ndarray, need_input_grad: bool = True, delta=None,
+                 grad_scale: float | None = None) -> np.ndarray | None:
+        """∂loss/∂input from ∂loss/∂output; a layer with weights also computes their gradients
+        (multiplied by ``grad_scale`` when given: fit folds plain SGD's rate into them)."""
         raise NotImplementedError
 
     def get_config(self) -> dict:

@@ -166,11 +166,13 @@ class Dense(Layer):
         """Drop the work arrays of every batch size (they are made again when needed)."""
         self._bufs.clear()
 
-    def backward(self, grad, need_input_grad=True, delta=None):
+    def backward(self, grad, need_input_grad=True, delta=None, grad_scale=None):
         """Chain rule through f and the product; ``delta`` given directly skips f (fused loss).
 
         ∂cost/∂K = a_inᵀ·(δ/batch) and ∂cost/∂b = Σ_rows δ/batch, as Keras' autodiff of the
-        batch-mean cost computes them (the 1/batch enters before the products).
+        batch-mean cost computes them (the 1/batch enters before the products). With
+        ``grad_scale`` r the two come out as r·∂cost/∂K and r·∂cost/∂b (δ/batch is scaled by r
+        first): fit passes plain SGD's learning rate, so the update is one subtraction.
         """
         bufs = self._fwd_bufs
         act = self.activation
@@ -183,9 +185,10 @@ class Dense(Layer):
         delta = self.delta
         dt = self._kernel.dtype
         if bufs is not None and delta.dtype == dt:
-            scaled = np.multiply(delta, bufs["inv_n"], out=bufs["delta_mean"])
+            factor = bufs["inv_n"] if grad_scale is None else dt.type(grad_scale / delta.shape[0])
+            scaled = np.multiply(delta, factor, out=bufs["delta_mean"])
         else:
-            scaled = np.multiply(delta, dt.type(1.0 / delta.shape[0]))
+            scaled = np.multiply(delta, dt.type((1.0 if grad_scale is None else grad_scale) / delta.shape[0]))
         if self.d_kernel is None:                   # the kernel's shape and dtype never change
             self.d_kernel, self.d_bias = self._grad_arrays()
         if scaled.dtype == dt:
@@ -193,11 +196,13 @@ class Dense(Layer):
         else:
             self.d_kernel[...] = self.a_in.T @ scaled
         if self.kernel_regularizer is not None:
-            self.d_kernel += self.kernel_regularizer.gradient(self._kernel)
+            penalty = self.kernel_regularizer.gradient(self._kernel)
+            self.d_kernel += penalty if grad_scale is None else penalty * grad_scale
         if self.use_bias:
             np.add.reduce(scaled, axis=0, dtype=dt, out=self.d_bias)
             if self.bias_regularizer is not None:
-                self.d_bias += self.bias_regularizer.gradient(self._bias)
+                penalty = self.bias_regularizer.gradient(self._bias)
+                self.d_bias += penalty if grad_scale is None else penalty * grad_scale
         if not need_input_grad:
             return None
         if bufs is not None and delta.dtype == dt:

@@ -102,6 +102,23 @@ class Optimizer:
         self.iterations += 1
         return deltas
 
+    def plain_rate(self) -> float | None:
+        """r when the next update is exactly W ← W − r·g (plain SGD), else None; fit then computes
+        the gradients as r·g directly (Dense.backward's grad_scale) and calls ``apply_scaled``."""
+        return None
+
+    def apply_scaled(self, params, grads) -> None:
+        """W ← W − G for gradients G that already hold r·g (r = ``plain_rate()``): the update of
+        ``apply`` in one pass over the weights instead of two (lr·g, then W − lr·g)."""
+        if len(params) != len(grads):
+            raise ValueError(f"Got {len(params)} parameters but {len(grads)} gradients")
+        if not self._rows:
+            self._build(params)
+        flat = self._flat_state(params, grads)
+        for p, g in ((flat[0], flat[1]),) if flat is not None else zip(params, grads):
+            np.subtract(p, g, out=p)
+        self.iterations += 1
+
     def _flat_state(self, params, grads):
         """(flat weights, flat gradients, flat slots) when ``params`` and ``grads`` tile two flat
         vectors (engine.packing) in the same layout, else None. The per-weight slots become views

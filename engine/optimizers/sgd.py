@@ -26,6 +26,10 @@ class SGD(Optimizer):
         self.momentum = _check_float("momentum", momentum, 0.0, 1.0)   # μ, the velocity kept
         self.nesterov = bool(nesterov)                                  # use the look-ahead step
 
+    def plain_rate(self):
+        """lr_t without momentum (W ← W − lr·g), else None."""
+        return None if self.momentum else self.current_learning_rate()
+
     def _slot_init(self):
         return {"momentum": 0.0} if self.momentum else {}
 

@@ -60,8 +60,10 @@ def test_epoch_loss_is_the_sample_weighted_mean_of_batch_losses():
     history = m.fit(x, y, epochs=1, batch_size=5, shuffle=False, verbose=0)
     expected = sum(l * n for l, n in batch_losses) / 12
     assert history.history["loss"][0] == pytest.approx(expected, rel=1e-6)
+    # fit folds plain SGD's rate into the gradient products (engine.training._run_epoch): the
+    # same update, rounded differently
     for a, b in zip(m.get_weights(), probe.get_weights()):
-        assert np.array_equal(a, b)
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
 def test_same_seed_same_run_bit_for_bit():

@@ -1,0 +1,118 @@
+"""fit's plain-SGD shortcut: the rate folded into the gradient products, one pass per update;
+and the overflow context that lets sigmoid skip np.errstate inside fit's loop."""
+import warnings
+
+import numpy as np
+import pytest
+
+from engine import SGD, Adam, Dense, Sequential
+from engine.activations import Sigmoid, overflow_ignored
+from engine.callbacks import Callback
+from engine.optimizers.base import Optimizer
+
+
+def _model(optimizer=None, seed=4, regularizer=None):
+    m = Sequential(seed=seed)
+    m.add(Dense(6, activation="sigmoid", input_dim=5, kernel_regularizer=regularizer))
+    m.add(Dense(4, activation="tanh"))
+    m.add(Dense(3, activation="softmax"))
+    m.compile(loss="categorical_crossentropy", optimizer=optimizer or SGD(0.3), metrics=["acc"])
+    return m
+
+
+def _data(n=50, seed=5):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, 5)).astype(np.float32)
+    return x, np.eye(3, dtype=np.float32)[rng.integers(0, 3, n)]
+
+
+class Watch(Callback):
+    """A callback that looks at every batch: fit then takes the unfolded path."""
+    def on_batch_end(self, batch, logs=None):
+        pass
+
+
+def test_plain_rate_only_for_sgd_without_momentum():
+    assert SGD(0.2).plain_rate() == 0.2
+    decayed = SGD(0.2, decay=0.5)
+    decayed.iterations = 2
+    assert decayed.plain_rate() == pytest.approx(0.2 / 2.0)
+    assert SGD(0.2, momentum=0.9).plain_rate() is None
+    assert Adam(0.01).plain_rate() is None
+
+
+def test_dense_backward_with_grad_scale_gives_scaled_gradients():
+    x, y = _data()
+    m = _model(regularizer="l2")
+    m.forward(x[:8], y[:8])
+    m.backward()
+    exact = [g.copy() for g in m._weight_lists[1]]
+    m.phase = "forward"
+    m.backward(grad_scale=0.3)
+    for g, e in zip(m._weight_lists[1], exact):
+        np.testing.assert_allclose(g, 0.3 * e, rtol=2e-6, atol=1e-9)
+
+
+def test_apply_scaled_subtracts_the_gradients_exactly():
+    m = _model()
+    x, y = _data()
+    m.forward(x[:8], y[:8])
+    m.backward(grad_scale=m.optimizer.plain_rate())
+    before = [p.copy() for p in m._weight_lists[0]]
+    grads = [g.copy() for g in m._weight_lists[1]]
+    m.apply_gradients(return_deltas=False, scaled=True)
+    for p, b, g in zip(m._weight_lists[0], before, grads):
+        np.testing.assert_array_equal(p, b - g)
+    assert m.optimizer.iterations == 1 and m.step == 1
+    with pytest.raises(ValueError, match="return_deltas"):
+        m.forward(x[:8], y[:8])
+        m.backward()
+        m.apply_gradients(scaled=True)
+
+
+def test_fit_folds_every_step_but_each_epochs_last(monkeypatch):
+    calls = []
+    original = Optimizer.apply_scaled
+    monkeypatch.setattr(Optimizer, "apply_scaled", lambda self, p, g: (calls.append(1), original(self, p, g)))
+    x, y = _data()
+    folded, plain = _model(), _model()
+    h1 = folded.fit(x, y, batch_size=8, epochs=3, verbose=0, shuffle=False).history
+    assert len(calls) == 3 * 6                     # 7 batches per epoch, the last one unfolded
+    h2 = plain.fit(x, y, batch_size=8, epochs=3, verbose=0, shuffle=False, callbacks=[Watch()]).history
+    assert len(calls) == 18                        # a per-batch callback: no folding
+    for key in h1:
+        np.testing.assert_allclose(h1[key], h2[key], rtol=1e-5)
+    for a, b in zip(folded.get_weights(), plain.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    # the epoch's last step is unfolded: the trace holds ∂cost/∂W itself, not r·∂cost/∂W
+    for ours, theirs in zip(folded.trace.layers, plain.trace.layers):
+        np.testing.assert_allclose(ours.dW, theirs.dW, rtol=1e-4, atol=1e-6)
+
+
+def test_fit_does_not_fold_other_optimizers(monkeypatch):
+    monkeypatch.setattr(Optimizer, "apply_scaled", lambda *a: pytest.fail("folded"))
+    x, y = _data()
+    _model(SGD(0.1, momentum=0.5)).fit(x, y, batch_size=8, verbose=0)
+    _model(Adam(0.01)).fit(x, y, batch_size=8, verbose=0)
+
+
+def test_sigmoid_inside_and_outside_the_overflow_context():
+    z = np.array([[-1e4, -100.0, 0.0, 3.0, 1e4]], np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plain = Sigmoid().forward(z)
+        with overflow_ignored():
+            quiet = Sigmoid().forward(z)
+    np.testing.assert_array_equal(plain, quiet)
+    assert plain[0, 0] == 0.0 and plain[0, 4] == 1.0 and plain[0, 2] == 0.5
+
+
+def test_overflow_context_restores_the_error_state():
+    before = np.geterr()
+    with np.errstate(over="raise"):
+        with overflow_ignored():
+            assert np.geterr()["over"] == "ignore"
+        assert np.geterr()["over"] == "raise"
+        with pytest.raises(FloatingPointError):
+            np.exp(np.float32(100.0))
+    assert np.geterr() == before
