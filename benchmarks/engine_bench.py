@@ -93,14 +93,14 @@ def matmul_epoch(x, batch, act="sigmoid"):
 
 def bare_epoch(x, y1h, batch, act, rng):
     """fit's NumPy calls as one plain function: the same shuffle, products, activations, flat
-    SGD update (lr 0.01) and stored ŷ (loss and accuracy worked out once at the end), on the
-    same kind of buffers, but no trace, no finiteness tests, no layers or model objects.
+    SGD update (lr 0.01 folded into δ/batch, then W ← W − the gradients, one pass) and stored ŷ
+    (loss and accuracy worked out once at the end), on the same kind of buffers, but no trace,
+    no finiteness tests, no layers or model objects.
     engine / bare − 1 is therefore what the engine's bookkeeping costs (trace included)."""
     r = np.random.default_rng(0)
     shapes = ((784, HIDDEN[0]), (HIDDEN[0], HIDDEN[1]), (HIDDEN[1], 10))
     sizes = [a * b + b for a, b in shapes]
     flat, grad = np.empty(sum(sizes), np.float32), np.empty(sum(sizes), np.float32)
-    scratch = np.empty_like(flat)
     ks, dks, offset = [], [], 0
     for (a, b) in shapes:                                  # K then b, layer after layer, as the engine
         k, bias = flat[offset:offset + a * b].reshape(a, b), flat[offset + a * b:offset + a * b + b]
@@ -112,6 +112,8 @@ def bare_epoch(x, y1h, batch, act, rng):
     bufs = {}
     lr = np.float32(0.01)
     stored, stored_rows, pos = np.empty((x.shape[0], 10), np.float32), np.empty(x.shape[0], np.int64), 0
+    quiet = np.errstate(over="ignore")                       # as fit's overflow_ignored()
+    quiet.__enter__()
     start = time.perf_counter()
     order = rng.permutation(x.shape[0])
     for s in range(0, x.shape[0], batch):
@@ -132,11 +134,10 @@ def bare_epoch(x, y1h, batch, act, rng):
                 np.exp(e, out=e)
                 e /= e.sum(axis=-1, keepdims=True)
             elif act == "sigmoid":                           # as engine.activations.Sigmoid
-                with np.errstate(over="ignore"):
-                    np.negative(z, out=out)
-                    np.exp(out, out=out)
-                    out += 1.0
-                    np.reciprocal(out, out=out)
+                np.negative(z, out=out)
+                np.exp(out, out=out)
+                out += 1.0
+                np.reciprocal(out, out=out)
             else:
                 np.maximum(z, 0.0, dtype=z.dtype, out=out)
             a = out
@@ -146,7 +147,7 @@ def bare_epoch(x, y1h, batch, act, rng):
         delta = np.subtract(a, yb, dtype=a.dtype)            # softmax + cross-entropy: ŷ − y
         for i in (2, 1, 0):
             a_in = xb if i == 0 else b["a"][i - 1]
-            scaled = np.multiply(delta, np.float32(1.0 / n), out=b["m"][i])
+            scaled = np.multiply(delta, np.float32(lr / n), out=b["m"][i])   # lr·δ/batch
             np.matmul(a_in.T, scaled, out=dks[i][0])
             np.add.reduce(scaled, axis=0, dtype=np.float32, out=dks[i][1])
             if i:
@@ -159,12 +160,14 @@ def bare_epoch(x, y1h, batch, act, rng):
                 else:
                     d = np.multiply(g, b["z"][i - 1] > 0, dtype=g.dtype, out=b["d"][i - 1])
                 delta = d
-        np.subtract(flat, np.multiply(grad, lr, out=scratch), out=flat)
+        np.subtract(flat, grad, out=flat)                    # W ← W − lr·∂cost/∂W
     labels = np.argmax(y1h[stored_rows], axis=-1)            # the epoch's loss and accuracy, once
     q = np.clip(stored[np.arange(x.shape[0]), labels] / stored.sum(axis=-1), 1e-7, 1 - 1e-7)
     float(np.mean(-np.log(q)))
     float(np.mean(np.argmax(stored, axis=-1) == labels))
-    return time.perf_counter() - start
+    elapsed = time.perf_counter() - start
+    quiet.__exit__(None, None, None)
+    return elapsed
 
 
 def trace_recording_s(model, x, y1h, batch, steps):

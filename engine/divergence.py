@@ -15,9 +15,12 @@ from .errors import Diverged
 _ONES: dict = {}     # dtype → a vector of ones, grown as needed, for _finite's dot product
 
 
-def finite(arr: np.ndarray) -> bool:
+def finite(arr: np.ndarray, ones: np.ndarray | None = None) -> bool:
     """Whether ``arr`` holds no NaN or ±inf: a BLAS dot product with ones first (any NaN or inf
-    makes it non-finite; about twice as fast as arr.sum()), the exact test only if that fails."""
+    makes it non-finite; about twice as fast as arr.sum()), the exact test only if that fails.
+    ``ones``: a 1-D ``arr``'s own vector of ones (same size and dtype), kept by the caller."""
+    if ones is not None and math.isfinite(np.dot(arr, ones)):
+        return True
     flat = arr if arr.ndim == 1 else arr.ravel(order="K")
     dt = flat.dtype
     if dt == np.float32 or dt == np.float64:

@@ -6,6 +6,8 @@ calls, so what the web app shows step by step is what training does.
 """
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from . import divergence, losses, optimizers, packing
@@ -39,7 +41,7 @@ class Sequential:
         self.epoch: int | None = None       # set by fit while it runs (for Diverged)
         self.stop_training = False          # a callback may set it to end fit early
         self.built = False
-        self._blocks: dict = {}   # batch size → (one array of every z and ŷ, its ŷ view) or (None, None)
+        self._blocks: dict = {}   # batch size → packing.batch_block's (block, ŷ, z views, ones)
         for layer in layers or []:
             self.add(layer)
 
@@ -193,12 +195,12 @@ class Sequential:
         for layer in flatten:
             out = layer.forward(out, training)
         entries = []
-        checked = []
+        zs = []
         for number, (dense, rest) in enumerate(groups, start=1):
             entry = LayerTrace(number, dense.name, dense.activation.name, dense.W, dense.bias, out)
             out = dense.forward(out, training)
             entry.z = z = dense.z
-            checked.append(z)
+            zs.append(z)
             for layer in rest:
                 out = layer.forward(out, training)
                 if isinstance(layer, Dropout):
@@ -211,9 +213,11 @@ class Sequential:
             entries.append(entry)
         # A non-finite a(l) makes z(l+1) non-finite, and non-finite weights make their z non-finite,
         # so z of every layer and ŷ suffice; where it first appeared is found only on failure.
-        checked.append(out)
-        in_block = out is block[1] and all(z.base is block[0] for z in checked[:-1])   # every z in it
-        if not (divergence.finite(block[0]) if in_block else divergence.all_finite(checked)):
+        if out is block[1] and all(map(operator.is_, zs, block[2])):      # every z in the block
+            finite = divergence.finite(block[0], block[3])
+        else:
+            finite = divergence.all_finite([*zs, out])
+        if not finite:
             self._raise_forward_divergence(entries)
         trace = Trace(x=x, layers=entries, y_pred=out, training=training, step=self.step)
         self.trace, self.phase = trace, "forward"
@@ -229,7 +233,8 @@ class Sequential:
             for dense in dense_layers:
                 dense.forget_buffers()
         plain = not any(rest for _, rest in groups) and x.dtype == self.dtype and x.ndim == 2
-        blocks[x.shape[0]] = packing.batch_block(dense_layers, x.shape[0], x.shape[1]) if plain else (None, None)
+        blocks[x.shape[0]] = packing.batch_block(dense_layers, x.shape[0], x.shape[1]) if plain else \
+            (None, None, (), None)
 
     def _fill_loss(self, trace: Trace, y: np.ndarray, labels: np.ndarray | None = None) -> None:
         """The batch's loss from targets ``y``; ``labels`` (the class index of each one-hot row of

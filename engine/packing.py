@@ -65,11 +65,12 @@ def pack_weights(dense_layers, dtype) -> tuple[tuple, tuple]:
 
 
 def batch_block(dense_layers, n: int, width: int):
-    """(block, ŷ view): give each Dense layer work arrays for batches of ``n`` rows whose z — and
-    the output layer's a, ŷ — are views of one flat block; (None, None) when an activation cannot
-    write into a given array (then each array is tested on its own)."""
+    """(block, ŷ view, z views, ones): give each Dense layer work arrays for batches of ``n`` rows
+    whose z — and the output layer's a, ŷ — are views of one flat block; ``ones`` (as long as the
+    block) is for its finiteness test, a dot product. (None, None, (), None) when an activation
+    cannot write into a given array (then each array is tested on its own)."""
     if not all(d.activation.supports_out for d in dense_layers):
-        return None, None
+        return None, None, (), None
     shapes = [(n, d.units) for d in dense_layers] + [(n, dense_layers[-1].units)]
     block = np.empty(sum(r * c for r, c in shapes), dense_layers[0].kernel.dtype)
     views = views_of(block, shapes)
@@ -77,4 +78,4 @@ def batch_block(dense_layers, n: int, width: int):
         a = views[-1] if dense is dense_layers[-1] else None
         dense.use_buffers(n, width, z, a)
         width = dense.units
-    return block, views[-1]
+    return block, views[-1], tuple(views[:-1]), np.ones_like(block)
