@@ -129,7 +129,51 @@ def print_table(res: dict) -> None:
           f"{c['one_rate_s']:.2f} s → 4 rates / (4 × one) = {c['ratio_to_4x_one']:.2f} on {c['cpus']} cores")
     elif res.get("server_error"):
         p(f"\n3-5. Server benchmarks failed: {res['server_error']}")
-    p("\nTargets: " + ", ".join(f"{k} {v}" for k, v in TARGETS.items()))
+    p("\nTargets (issue 6), as measured in this run:")
+    for v in res.get("verdicts", []):
+        mark = {True: "met    ", False: "NOT met", None: "—      "}[v["met"]]
+        p(f"   {mark} {v['target']}: {v['measured']}")
+
+
+def verdicts(res: dict) -> list[dict]:
+    """Each target of issue 6 against this run's numbers: {"target", "measured", "met"}."""
+    out = []
+
+    def add(target, pairs, ok):
+        """``pairs``: (label, value) measured; ``ok(value)``: whether one value meets the target."""
+        pairs = [(k, v) for k, v in pairs if v is not None]
+        out.append({"target": target, "measured": ", ".join(f"{k} {v:.2f}" for k, v in pairs) or "not measured",
+                    "met": all(ok(v) for _, v in pairs) if pairs else None, "values": dict(pairs)})
+
+    rows = [(sec["threads"], r) for sec in res["engine"] for r in sec["engine"]["rows"]]
+    for batch, key in ((32, "engine_over_torch_b32"), (128, "engine_over_torch_b128")):
+        add(f"engine/PyTorch ≤ {TARGETS[key]} at batch {batch} (SGD)",
+            [(f"{t}t {r['activation']}", r["engine_over_torch"]) for t, r in rows
+             if r["batch"] == batch and r["optimizer"] == "sgd"], lambda v, k=key: v <= TARGETS[k])
+    add(f"engine/its matrix products ≤ {TARGETS['engine_over_matmul']} (1 thread)",
+        [(f"b{r['batch']} {r['activation']}", r["engine_over_matmul"]) for t, r in rows
+         if t == 1 and r["optimizer"] == "sgd"], lambda v: v <= TARGETS["engine_over_matmul"])
+    add(f"trace recording ≤ {TARGETS['trace_overhead']:.0%} of an epoch (share, largest)",
+        [("max", max((r["trace_share"] for _, r in rows if r.get("trace_share") is not None), default=None))],
+        lambda v: v <= TARGETS["trace_overhead"])
+    s = res.get("server") or {}
+    step = lambda key: (s.get(key) or {}).get("p50_ms")
+    add(f"/step p50 ≤ {TARGETS['step_p50_ms']} ms, default net (the server's own latency: bare client)",
+        [("bare client", step("step_default_raw_json")), ("bare client b64", step("step_default_raw_b64"))],
+        lambda v: v <= TARGETS["step_p50_ms"])
+    add("  (the same through httpx, for reference: not the target's measure)",
+        [("httpx", step("step_default_json"))], lambda v: True)
+    out[-1]["met"] = None
+    play = s.get("play_mnist_b64") or {}
+    add(f"MNIST frame ≤ {TARGETS['mnist_frame_bytes'] / 1e6:.0f} MB (MB per frame while playing)",
+        [("MB", None if play.get("bytes_per_frame") is None else play["bytes_per_frame"] / 1e6)],
+        lambda v: v * 1e6 <= TARGETS["mnist_frame_bytes"])
+    add(f"MNIST play ≥ {TARGETS['mnist_fps']} frames/s", [("fps", play.get("fps"))], lambda v: v >= TARGETS["mnist_fps"])
+    add(f"live view costs ≤ 10 % (throughput ratio ≥ {TARGETS['live_view_ratio']})",
+        [("ratio", (s.get("live_view") or {}).get("throughput_ratio"))], lambda v: v >= TARGETS["live_view_ratio"])
+    add(f"4-rate comparison ≤ {TARGETS['compare_ratio']} × four runs alone",
+        [("ratio", (s.get("compare") or {}).get("ratio_to_4x_one"))], lambda v: v <= TARGETS["compare_ratio"])
+    return out
 
 
 def main(argv=None) -> int:
@@ -167,6 +211,7 @@ def main(argv=None) -> int:
         except Exception as exc:      # report, keep the engine numbers
             res["server_error"] = f"{type(exc).__name__}: {exc}"
     res["wall_s"] = time.perf_counter() - t0
+    res["verdicts"] = verdicts(res)
     print_table(res)
     out = Path(args.out) if args.out else RESULTS / f"{time.strftime('%Y%m%d-%H%M%S')}{'-quick' * args.quick}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
