@@ -172,7 +172,7 @@ def bare_epoch(x, y1h, batch, act, rng):
 
 def trace_recording_s(model, x, y1h, batch, steps):
     """What recording the trace costs in an epoch of ``steps`` steps: the trace's own work in one
-    step (engine.models: a LayerTrace per layer holding references to W, b, a, z, then δ, ∂cost/∂W,
+    step (engine.cycle: a LayerTrace per layer holding references to W, b, a, z, then δ, ∂cost/∂W,
     ∂cost/∂b; the Trace around them; no copies), done ``steps`` times on the model's real arrays."""
     from engine.trace import LayerTrace, Trace
     trace = model.forward(x[:batch], y1h[:batch])
