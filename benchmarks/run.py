@@ -1,4 +1,4 @@
-"""Backprop Lab benchmark suite: ``python -m benchmarks`` (about 6-9 min) or ``--quick`` (1-2 min).
+"""Backprop Lab benchmark suite: ``python -m benchmarks`` (about 5 min) or ``--quick`` (1-2 min).
 
 Prints a table and writes it as JSON to benchmarks/results/<time>.json. Sections (issue 6):
  1. engine vs PyTorch: one MNIST epoch of 784-128-64-10, interleaved A B A B after a warm-up,
