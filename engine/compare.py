@@ -18,6 +18,7 @@ import time
 from typing import Callable
 
 from . import datasets
+from .activations import overflow_ignored
 from .builder import build_model, check_output, default_loss
 from .errors import Diverged
 from .training import BatchSchedule, EpochMeter, class_labels, evaluate
@@ -128,35 +129,38 @@ def train_run(spec: dict, learning_rate: float, epochs: int, progress: Callable[
     history: dict[str, list] = {"batch_loss": []}
     result = {"status": "done", "history": history, "initial": initial, "diverged": None}
     first, mean, n = None, 0.0, 0
+    fold_rate = model.fold_rate                      # plain SGD with lr_t ≤ 1: lr_t, else None
     try:
         for epoch in range(epochs):
             model.epoch = epoch
             meter.reset()
             last = False
-            while not last:
-                if should_stop is not None and should_stop():
-                    result["status"] = "cancelled"
-                    return result
-                rows, last = schedule.next_batch()
-                trace = model._forward(x_train.take(rows, axis=0), training=True)   # fit's steps, exactly
-                batch_labels = None if labels is None else labels[rows]
-                model._fill_loss(trace, y_fit.take(rows, axis=0), batch_labels)
-                model.backward(check=False)                  # a non-finite value is named by the
-                model.apply_gradients(return_deltas=False, check=False)   # next forward (Diverged)
-                meter.update(trace, batch_labels)
-                history["batch_loss"].append(trace.loss)
-                flusher.add(trace.loss)
-                loss = float(trace.loss)
-                first = loss if first is None else first
-                n += 1
-                mean = DIVERGE_BETA * mean + (1.0 - DIVERGE_BETA) * loss
-                smoothed = mean / (1.0 - DIVERGE_BETA ** n)
-                if not math.isfinite(smoothed) or smoothed > DIVERGE_FACTOR * first:
-                    result.update(status="diverged", diverged={
-                        "step": model.step, "epoch": epoch, "layer": None, "quantity": "loss",
-                        "reason": f"loss exploded: smoothed batch loss {smoothed:.4g} > {DIVERGE_FACTOR:g} × "
-                                  f"the first batch loss {first:.4g}"})
-                    return result
+            with overflow_ignored():            # as fit: sigmoid's e^(−z) → inf is right
+                while not last:
+                    if should_stop is not None and should_stop():
+                        result["status"] = "cancelled"
+                        return result
+                    rows, last = schedule.next_batch()
+                    trace = model._forward(x_train.take(rows, axis=0), training=True)   # fit's steps, exactly
+                    batch_labels = None if labels is None else labels[rows]
+                    model._fill_loss(trace, y_fit.take(rows, axis=0), batch_labels)
+                    rate = None if last else fold_rate()         # plain SGD folded as fit folds it
+                    model.backward(check=False, grad_scale=rate)  # a non-finite value is named by the
+                    model.apply_gradients(return_deltas=False, check=False, scaled=rate is not None)  # next forward
+                    meter.update(trace, batch_labels)
+                    history["batch_loss"].append(trace.loss)
+                    flusher.add(trace.loss)
+                    loss = float(trace.loss)
+                    first = loss if first is None else first
+                    n += 1
+                    mean = DIVERGE_BETA * mean + (1.0 - DIVERGE_BETA) * loss
+                    smoothed = mean / (1.0 - DIVERGE_BETA ** n)
+                    if not math.isfinite(smoothed) or smoothed > DIVERGE_FACTOR * first:
+                        result.update(status="diverged", diverged={
+                            "step": model.step, "epoch": epoch, "layer": None, "quantity": "loss",
+                            "reason": f"loss exploded: smoothed batch loss {smoothed:.4g} > {DIVERGE_FACTOR:g} × "
+                                      f"the first batch loss {first:.4g}"})
+                        return result
             model.verify_weights()      # the epoch's last update, which no forward has tested
             logs = meter.result()
             logs.update({f"val_{k}": v for k, v in evaluate(model, data.x_test, y_test).items()})

@@ -151,6 +151,7 @@ class StepCycle:
             delta = None
         for entry, dense in zip(trace.layers, dense_layers):
             entry.delta, entry.dW, entry.db = dense.delta, dense.dW, dense.d_bias
+        self.grad_scale = grad_scale
         if check:
             self._raise_gradient_divergence(self.step)
         trace.phase, self.phase = "backward", "backward"
@@ -161,18 +162,21 @@ class StepCycle:
 
         ``check=False`` (fit) defers the finiteness test of the new weights to the next forward
         (or ``verify_weights``, which fit calls at the end of every epoch). ``scaled=True`` (fit):
-        backward ran with grad_scale = optimizer.plain_rate(), so W ← W − (the gradients).
+        backward ran with grad_scale = ``fold_rate()``, so W ← W − (the gradients).
         """
         self._require_compiled()
         if self.phase != "backward":
             raise StepOrderError("apply_gradients() needs gradients from backward() first; "
                                  "each backward pass can be applied only once")
+        if scaled != (self.grad_scale is not None):
+            raise ValueError(f"apply_gradients(scaled={scaled}) does not fit the gradients: backward ran with "
+                             f"grad_scale={self.grad_scale!r}")
+        if scaled and return_deltas:
+            raise ValueError("apply_gradients(scaled=True) does not return ΔW; pass return_deltas=False")
         params, grads = self._weight_lists
         trace = self.trace
         trace.learning_rate = self.optimizer.current_learning_rate()
         if scaled:
-            if return_deltas:
-                raise ValueError("apply_gradients(scaled=True) does not return ΔW; pass return_deltas=False")
             self.optimizer.apply_scaled(params, grads)
             deltas = None
         else:
@@ -185,6 +189,21 @@ class StepCycle:
         if check:
             self.verify_weights()
         return trace
+
+    def fold_rate(self) -> float | None:
+        """r for a folded step (backward(grad_scale=r), then apply_gradients(scaled=True)): the
+        optimizer's plain_rate() (plain SGD's lr_t) when it is at most 1, else None. With r ≤ 1,
+        r·∂cost/∂W is finite exactly when ∂cost/∂W is, so a divergence is named as without folding."""
+        rate = self.optimizer.plain_rate()
+        return rate if rate is not None and rate <= 1.0 else None
+
+    def unfold_gradients(self) -> None:
+        """Make the gradient arrays (and the trace's ∂cost/∂W, ∂cost/∂b) hold ∂cost/∂W itself again
+        after a folded backward (to float rounding): fit calls it when an epoch ends early."""
+        if self.grad_scale is not None:
+            for g in self._weight_lists[1]:
+                g /= g.dtype.type(self.grad_scale)
+            self.grad_scale = None
 
     def verify_weights(self) -> None:
         """Raise Diverged if an unchecked update left a weight non-finite (see engine.divergence)."""

@@ -38,6 +38,7 @@ class Sequential(StepCycle):
         self.trace: Trace | None = None     # the newest step's numbers
         self.phase = "ready"                # "ready" → "forward" → "backward" → "ready"
         self.step = 0                       # weight updates applied so far
+        self.grad_scale = None              # r when the newest backward's gradients are r·∂cost/∂W
         self.epoch: int | None = None       # set by fit while it runs (for Diverged)
         self.stop_training = False          # a callback may set it to end fit early
         self.built = False

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import overflow_ignored
+from .activations import overflow_as_outside, overflow_ignored
 from .callbacks import Callback, History, ProgbarLogger
 from .meters import EpochMeter, LabelMeter, class_labels
 
@@ -107,7 +107,7 @@ def fit(model, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validat
     meter = LabelMeter(model, labels, x.shape[0]) if stored else EpochMeter(model)
     # Plain SGD, and no callback that could look at ∂W during an epoch: fold the rate into the
     # gradient products (one pass over the weights per update instead of two); see _run_epoch.
-    fold = all(isinstance(h, ProgbarLogger) for h in batch_hooks) and model.optimizer.plain_rate() is not None
+    fold = all(isinstance(h, ProgbarLogger) for h in batch_hooks)
     model.stop_training = False
     _call(hooks, "on_train_begin")
     try:
@@ -137,12 +137,24 @@ def fit(model, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validat
 def _run_epoch(model, x, y, schedule, meter, labels, batch_hooks, stored, fold):
     """fit's steps over one epoch (forward → backward → apply_gradients per batch); the last trace.
 
-    ``fold`` (plain SGD): every step but the epoch's last computes r·∂cost/∂W and r·∂cost/∂b with
-    r = lr_t folded into δ/batch, and the update is W ← W − r·∂cost/∂W in one pass. The weights
-    agree with step-by-step training to float rounding (the product of r and a sum is rounded
-    differently); the last step is computed as the step-by-step path does, so the trace (and
-    every layer's gradient arrays) ends the epoch holding the exact ∂cost/∂W of that step."""
-    plain_rate = model.optimizer.plain_rate
+    ``fold`` (no callback looks at a batch but the progress bar) and plain SGD with lr_t ≤ 1
+    (``model.fold_rate()``): every step but the epoch's last computes r·∂cost/∂W and r·∂cost/∂b
+    with r = lr_t folded into δ/batch, and the update is W ← W − r·∂cost/∂W in one pass. The
+    weights agree with step-by-step training to float rounding (the product of r and a sum is
+    rounded differently); the last step is computed as the step-by-step path does, so the trace
+    (and every layer's gradient arrays) ends the epoch holding the exact ∂cost/∂W of that step, and
+    an epoch that ends early (Diverged, an interrupt) divides the gradients by r again.
+    Callbacks other than the progress bar run with the caller's floating-point error state."""
+    try:
+        return _steps(model, x, y, schedule, meter, labels, batch_hooks, stored, fold)
+    except BaseException:
+        model.unfold_gradients()
+        raise
+
+
+def _steps(model, x, y, schedule, meter, labels, batch_hooks, stored, fold):
+    fold_rate = model.fold_rate
+    own_hooks = not all(isinstance(h, ProgbarLogger) for h in batch_hooks)   # a user's callbacks
     last, batch = False, 0
     while not last:
         rows, last = schedule.next_batch()
@@ -154,7 +166,7 @@ def _run_epoch(model, x, y, schedule, meter, labels, batch_hooks, stored, fold):
         else:
             batch_labels = None if labels is None else labels[rows]
             model._fill_loss(trace, y.take(rows, axis=0), batch_labels)
-        rate = plain_rate() if fold and not last else None
+        rate = fold_rate() if fold and not last else None
         model.backward(check=False, grad_scale=rate)             # tested by the next forward
         model.apply_gradients(return_deltas=False, check=False, scaled=rate is not None)  # (or verify_weights)
         if stored:
@@ -162,7 +174,10 @@ def _run_epoch(model, x, y, schedule, meter, labels, batch_hooks, stored, fold):
                 _call(batch_hooks, "on_batch_end", batch, meter.running_logs())
         else:
             meter.update(trace, batch_labels)
-            if batch_hooks:              # Keras 3 passes the epoch's running means
+            if own_hooks:                # Keras 3 passes the epoch's running means
+                with overflow_as_outside():
+                    _call(batch_hooks, "on_batch_end", batch, meter.result())
+            elif batch_hooks:
                 _call(batch_hooks, "on_batch_end", batch, meter.result())
         batch += 1
     return trace

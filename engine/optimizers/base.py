@@ -114,8 +114,13 @@ class Optimizer:
             raise ValueError(f"Got {len(params)} parameters but {len(grads)} gradients")
         if not self._rows:
             self._build(params)
+        elif len(self._rows) != len(params):
+            raise ValueError(f"{type(self).__name__} holds state for {len(self._rows)} parameters, "
+                             f"got {len(params)}; call reset() before using it on other weights")
         flat = self._flat_state(params, grads)
         for p, g in ((flat[0], flat[1]),) if flat is not None else zip(params, grads):
+            if g.shape != p.shape:
+                raise ValueError(f"Gradient shape {g.shape} does not match parameter shape {p.shape}")
             np.subtract(p, g, out=p)
         self.iterations += 1
 

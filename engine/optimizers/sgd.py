@@ -27,8 +27,13 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)                                  # use the look-ahead step
 
     def plain_rate(self):
-        """lr_t without momentum (W ← W − lr·g), else None."""
-        return None if self.momentum else self.current_learning_rate()
+        """lr_t without momentum (W ← W − lr·g), else None; None too for a subclass that changes
+        the update (its own _update, _coefficients or apply), whose rule this cannot know."""
+        cls = type(self)
+        if self.momentum or cls._update is not SGD._update or cls._coefficients is not SGD._coefficients \
+                or cls.apply is not Optimizer.apply or cls.apply_scaled is not Optimizer.apply_scaled:
+            return None
+        return self.current_learning_rate()
 
     def _slot_init(self):
         return {"momentum": 0.0} if self.momentum else {}

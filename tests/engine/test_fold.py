@@ -57,17 +57,84 @@ def test_apply_scaled_subtracts_the_gradients_exactly():
     m = _model()
     x, y = _data()
     m.forward(x[:8], y[:8])
-    m.backward(grad_scale=m.optimizer.plain_rate())
+    m.backward(grad_scale=m.fold_rate())
     before = [p.copy() for p in m._weight_lists[0]]
     grads = [g.copy() for g in m._weight_lists[1]]
     m.apply_gradients(return_deltas=False, scaled=True)
     for p, b, g in zip(m._weight_lists[0], before, grads):
         np.testing.assert_array_equal(p, b - g)
     assert m.optimizer.iterations == 1 and m.step == 1
+
+
+def test_apply_gradients_must_match_the_backward():
+    m = _model()
+    x, y = _data()
+    m.forward(x[:8], y[:8])
+    m.backward(grad_scale=0.3)
     with pytest.raises(ValueError, match="return_deltas"):
-        m.forward(x[:8], y[:8])
-        m.backward()
         m.apply_gradients(scaled=True)
+    with pytest.raises(ValueError, match=r"scaled=False.*grad_scale=0.3"):
+        m.apply_gradients(return_deltas=False)
+    m.forward(x[:8], y[:8])
+    m.backward()
+    before = m.get_weights()
+    with pytest.raises(ValueError, match=r"scaled=True.*grad_scale=None"):
+        m.apply_gradients(return_deltas=False, scaled=True)
+    for a, b in zip(m.get_weights(), before):              # nothing was changed
+        np.testing.assert_array_equal(a, b)
+    assert m.optimizer.iterations == 0 and m.phase == "backward"
+
+
+def test_fold_rate_is_at_most_one():
+    assert _model(SGD(1.0)).fold_rate() == 1.0
+    assert _model(SGD(1.5)).fold_rate() is None            # r·∂W could overflow where ∂W does not
+
+
+def test_sgd_subclass_with_its_own_rule_is_not_folded():
+    class ClipSGD(SGD):
+        def _update(self, p, g, row, c):
+            super()._update(p, np.clip(g, -1e-3, 1e-3), row, c)
+
+    assert ClipSGD(0.1).plain_rate() is None
+    x, y = _data()
+    m = _model(ClipSGD(0.1))
+    before = m.get_weights()
+    m.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    steps = 7
+    for a, b in zip(m.get_weights(), before):
+        assert np.abs(a - b).max() <= steps * 0.1 * 1e-3 * 1.01     # float32 rounding of W − ΔW
+
+
+def test_an_epoch_that_diverges_leaves_unscaled_gradients():
+    """Diverged mid-epoch: the gradients (and the trace's ∂cost/∂W) are ∂cost/∂W, not r·∂cost/∂W."""
+    m1, m2 = (Sequential(seed=1) for _ in range(2))
+    for m in (m1, m2):
+        m.add(Dense(16, input_dim=5))
+        m.add(Dense(2))
+        m.compile(loss="mse", optimizer=SGD(0.9))
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((64, 5)) * 1e9).astype(np.float32)
+    y = (rng.standard_normal((64, 2)) * 1e9).astype(np.float32)
+    from engine import Diverged
+    with pytest.raises(Diverged) as folded:
+        m1.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False)
+    with pytest.raises(Diverged) as plain:
+        m2.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False, callbacks=[Watch()])
+    assert folded.value.step == plain.value.step < 7          # mid-epoch: a folded step came before
+    assert folded.value.quantity == plain.value.quantity
+    assert m1.grad_scale is None
+    for ours, theirs in zip(m1.trace.layers, m2.trace.layers):
+        np.testing.assert_allclose(ours.dW, theirs.dW, rtol=1e-4)
+
+
+def test_fit_with_decay_folds_the_decayed_rate():
+    x, y = _data()
+    folded, plain = _model(SGD(0.3, decay=0.2)), _model(SGD(0.3, decay=0.2))
+    folded.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+    plain.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False, callbacks=[Watch()])
+    assert folded.optimizer.iterations == plain.optimizer.iterations == 14
+    for a, b in zip(folded.get_weights(), plain.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
 def test_fit_folds_every_step_but_each_epochs_last(monkeypatch):
@@ -113,6 +180,43 @@ def test_overflow_context_restores_the_error_state():
         with overflow_ignored():
             assert np.geterr()["over"] == "ignore"
         assert np.geterr()["over"] == "raise"
+        with pytest.raises(KeyError):
+            with overflow_ignored():
+                raise KeyError("boom")
+        assert np.geterr()["over"] == "raise"
         with pytest.raises(FloatingPointError):
             np.exp(np.float32(100.0))
+        assert Sigmoid().forward(np.array([-1e4], np.float32))[0] == 0.0   # its own guard again
     assert np.geterr() == before
+
+
+def test_a_callback_runs_with_the_callers_error_state():
+    """fit ignores overflow in its loop; a callback's own np.errstate (and sigmoid) behave as outside."""
+    seen = []
+
+    class Probe(Callback):
+        def on_batch_end(self, batch, logs=None):
+            seen.append(np.geterr()["over"])
+            with np.errstate(over="raise"):
+                seen.append(self.model.predict(np.full((2, 5), -1e4, np.float32))[0, 0])
+
+    x, y = _data(n=16)
+    with np.errstate(over="warn"):
+        _model().fit(x, y, batch_size=8, epochs=1, verbose=0, callbacks=[Probe()])
+    assert seen[0] == "warn" and seen[2] == "warn"
+    assert np.isfinite(seen[1]) and np.isfinite(seen[3])
+
+
+@pytest.mark.parametrize("optimizer", [{"name": "sgd", "learning_rate": 0.1},
+                                       {"name": "sgd", "learning_rate": 0.1, "momentum": 0.5}])
+def test_a_comparison_run_steps_exactly_as_fit(optimizer):
+    """engine.compare.train_run folds plain SGD as fit does: the same losses, bit for bit."""
+    from engine.compare import build_run, train_run
+    spec = {"dataset": {"name": "spiral", "n_samples": 120, "seed": 1},
+            "layers": [{"units": 8, "activation": "sigmoid"}, {"units": 2, "activation": "softmax"}],
+            "loss": "categorical_crossentropy", "optimizer": optimizer, "batch_size": 8, "seed": 3}
+    run = train_run(spec, optimizer["learning_rate"], epochs=2)
+    data, model, y_train, _ = build_run(spec)
+    history = model.fit(data.x_train, y_train, batch_size=8, epochs=2, verbose=0).history
+    assert run["status"] == "done"
+    assert run["history"]["loss"] == history["loss"] and run["history"]["acc"] == history["acc"]
