@@ -168,7 +168,8 @@ def verdicts(res: dict) -> list[dict]:
     add(f"MNIST frame ≤ {TARGETS['mnist_frame_bytes'] / 1e6:.0f} MB (MB per frame while playing)",
         [("MB", None if play.get("bytes_per_frame") is None else play["bytes_per_frame"] / 1e6)],
         lambda v: v * 1e6 <= TARGETS["mnist_frame_bytes"])
-    add(f"MNIST play ≥ {TARGETS['mnist_fps']} frames/s", [("fps", play.get("fps"))], lambda v: v >= TARGETS["mnist_fps"])
+    add(f"MNIST play ≥ {TARGETS['mnist_fps']} frames/s", [("fps", play.get("fps"))],
+        lambda v: v >= TARGETS["mnist_fps"])
     add(f"live view costs ≤ 10 % (throughput ratio ≥ {TARGETS['live_view_ratio']})",
         [("ratio", (s.get("live_view") or {}).get("throughput_ratio"))], lambda v: v >= TARGETS["live_view_ratio"])
     add(f"4-rate comparison ≤ {TARGETS['compare_ratio']} × four runs alone",

@@ -101,13 +101,11 @@ def fit(model, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validat
         hook.params = {"epochs": epochs, "steps": schedule.steps_per_epoch, "verbose": verbose}
     labels = class_labels(model, y)
     batch_hooks = [h for h in hooks if getattr(h.on_batch_end, "__func__", None) is not Callback.on_batch_end]
-    # Loss and accuracy worked out a block of batches at a time, unless a callback looks at every
-    # batch (it may read model.trace.loss, which this shortcut fills only at the end of an epoch).
-    stored = LabelMeter.usable(model, labels) and all(isinstance(h, ProgbarLogger) for h in batch_hooks)
+    # Whether a callback of the user's looks at every batch: it may read model.trace.loss (which
+    # LabelMeter fills only at the end of an epoch) or ∂cost/∂W (which plain SGD's fold scales).
+    watched = not all(isinstance(h, ProgbarLogger) for h in batch_hooks)
+    stored = LabelMeter.usable(model, labels) and not watched   # loss and accuracy a block at a time
     meter = LabelMeter(model, labels, x.shape[0]) if stored else EpochMeter(model)
-    # Plain SGD, and no callback that could look at ∂W during an epoch: fold the rate into the
-    # gradient products (one pass over the weights per update instead of two); see _run_epoch.
-    fold = all(isinstance(h, ProgbarLogger) for h in batch_hooks)
     model.stop_training = False
     _call(hooks, "on_train_begin")
     try:
@@ -116,7 +114,7 @@ def fit(model, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validat
             _call(hooks, "on_epoch_begin", epoch)
             meter.reset()
             with overflow_ignored():    # sigmoid's e^(−z) → inf is right; divergence raises Diverged
-                trace = _run_epoch(model, x, y, schedule, meter, labels, batch_hooks, stored, fold)
+                trace = _run_epoch(model, x, y, schedule, meter, labels, batch_hooks, stored, watched)
             model.verify_weights()      # the epoch's last update, which no forward has tested
             logs = meter.result()
             if stored:                  # the newest trace's loss, as the step-by-step path sets it
@@ -134,11 +132,11 @@ def fit(model, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validat
     return history
 
 
-def _run_epoch(model, x, y, schedule, meter, labels, batch_hooks, stored, fold):
+def _run_epoch(model, x, y, schedule, meter, labels, batch_hooks, stored, watched):
     """fit's steps over one epoch (forward → backward → apply_gradients per batch); the last trace.
 
-    ``fold`` (no callback looks at a batch but the progress bar) and plain SGD with lr_t ≤ 1
-    (``model.fold_rate()``): every step but the epoch's last computes r·∂cost/∂W and r·∂cost/∂b
+    Unless ``watched`` (a user's callback looks at every batch), with plain SGD and lr_t ≤ 1
+    (``model.fold_rate()``) every step but the epoch's last computes r·∂cost/∂W and r·∂cost/∂b
     with r = lr_t folded into δ/batch, and the update is W ← W − r·∂cost/∂W in one pass. The
     weights agree with step-by-step training to float rounding (the product of r and a sum is
     rounded differently); the last step is computed as the step-by-step path does, so the trace
@@ -146,15 +144,15 @@ def _run_epoch(model, x, y, schedule, meter, labels, batch_hooks, stored, fold):
     an epoch that ends early (Diverged, an interrupt) divides the gradients by r again.
     Callbacks other than the progress bar run with the caller's floating-point error state."""
     try:
-        return _steps(model, x, y, schedule, meter, labels, batch_hooks, stored, fold)
+        return _steps(model, x, y, schedule, meter, labels, batch_hooks, stored, watched)
     except BaseException:
         model.unfold_gradients()
         raise
 
 
-def _steps(model, x, y, schedule, meter, labels, batch_hooks, stored, fold):
+def _steps(model, x, y, schedule, meter, labels, batch_hooks, stored, watched):
+    """_run_epoch's loop over the epoch's batches."""
     fold_rate = model.fold_rate
-    own_hooks = not all(isinstance(h, ProgbarLogger) for h in batch_hooks)   # a user's callbacks
     last, batch = False, 0
     while not last:
         rows, last = schedule.next_batch()
@@ -166,7 +164,7 @@ def _steps(model, x, y, schedule, meter, labels, batch_hooks, stored, fold):
         else:
             batch_labels = None if labels is None else labels[rows]
             model._fill_loss(trace, y.take(rows, axis=0), batch_labels)
-        rate = fold_rate() if fold and not last else None
+        rate = None if watched or last else fold_rate()
         model.backward(check=False, grad_scale=rate)             # tested by the next forward
         model.apply_gradients(return_deltas=False, check=False, scaled=rate is not None)  # (or verify_weights)
         if stored:
@@ -174,7 +172,7 @@ def _steps(model, x, y, schedule, meter, labels, batch_hooks, stored, fold):
                 _call(batch_hooks, "on_batch_end", batch, meter.running_logs())
         else:
             meter.update(trace, batch_labels)
-            if own_hooks:                # Keras 3 passes the epoch's running means
+            if watched:                  # Keras 3 passes the epoch's running means
                 with overflow_as_outside():
                     _call(batch_hooks, "on_batch_end", batch, meter.result())
             elif batch_hooks:

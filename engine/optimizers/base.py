@@ -66,8 +66,8 @@ class Optimizer:
             return self._learning_rate / (1.0 + self.decay * self.iterations)
         return self._learning_rate
 
-    def apply(self, params, grads, return_deltas: bool = False):
-        """Update every array of ``params`` in place from ``grads``; return the ΔW if asked."""
+    def _start_update(self, params, grads) -> None:
+        """Check that ``grads`` and this optimizer's state fit ``params``; make the state on first use."""
         if len(params) != len(grads):
             raise ValueError(f"Got {len(params)} parameters but {len(grads)} gradients")
         if not self._rows:
@@ -75,6 +75,10 @@ class Optimizer:
         elif len(self._rows) != len(params):
             raise ValueError(f"{type(self).__name__} holds state for {len(self._rows)} parameters, "
                              f"got {len(params)}; call reset() before using it on other weights")
+
+    def apply(self, params, grads, return_deltas: bool = False):
+        """Update every array of ``params`` in place from ``grads``; return the ΔW if asked."""
+        self._start_update(params, grads)
         lr = self.current_learning_rate()
         flat = self._flat_state(params, grads)
         if flat is not None:                   # all weights in one vector: one update for all
@@ -110,13 +114,7 @@ class Optimizer:
     def apply_scaled(self, params, grads) -> None:
         """W ← W − G for gradients G that already hold r·g (r = ``plain_rate()``): the update of
         ``apply`` in one pass over the weights instead of two (lr·g, then W − lr·g)."""
-        if len(params) != len(grads):
-            raise ValueError(f"Got {len(params)} parameters but {len(grads)} gradients")
-        if not self._rows:
-            self._build(params)
-        elif len(self._rows) != len(params):
-            raise ValueError(f"{type(self).__name__} holds state for {len(self._rows)} parameters, "
-                             f"got {len(params)}; call reset() before using it on other weights")
+        self._start_update(params, grads)
         flat = self._flat_state(params, grads)
         for p, g in ((flat[0], flat[1]),) if flat is not None else zip(params, grads):
             if g.shape != p.shape:
