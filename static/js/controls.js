@@ -108,7 +108,13 @@ export class Controls {
     this.refreshButtons();
   }
 
-  showFps(fps) {
-    this.root.querySelector('[data-role="fps"]').textContent = fps ? `· drawing ${fps.toFixed(0)} frames/s` : '';
+  /** While playing: how fast the server trains and how many of its steps the page draws. */
+  showFps(rate) {
+    const el = this.root.querySelector('[data-role="fps"]');
+    el.textContent = rate && rate.fps
+      ? `· training ${Math.round(rate.stepsPerSecond).toLocaleString('en')} steps/s · drawing ${rate.fps.toFixed(0)} frames/s`
+      : '';
+    el.title = 'The server trains at the chosen speed and sends only its newest step; '
+      + 'the page draws as many of them as it can, so drawing never slows training.';
   }
 }

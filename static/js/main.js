@@ -66,9 +66,10 @@ function onFrame(data) {
     if (app.stopping) apply(data, 'frame');
     return;
   }
-  const fps = app.fps.tick();
-  ui.controls.showFps(fps);
-  document.body.dataset.fps = fps.toFixed(1);
+  const rate = app.fps.tick(data.step);
+  ui.controls.showFps(rate);
+  document.body.dataset.fps = rate.fps.toFixed(1);
+  document.body.dataset.stepsPerSecond = rate.stepsPerSecond.toFixed(1);
   apply(data, 'frame');
 }
 

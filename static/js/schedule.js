@@ -18,16 +18,22 @@ export class Lazy {
   }
 }
 
-/** Frames drawn per second over the last two seconds. */
+/** Frames drawn, and training steps taken, per second over the last two seconds. */
 export class FpsMeter {
-  constructor() { this.times = []; }
+  constructor() { this.reset(); }
 
-  reset() { this.times = []; }
+  reset() { this.times = []; this.steps = []; }
 
-  tick() {
+  /** A frame of training step `step` was drawn: {fps, stepsPerSecond} (0 until two frames). */
+  tick(step) {
     const now = performance.now();
     this.times.push(now);
-    while (this.times.length && now - this.times[0] > 2000) this.times.shift();
-    return this.times.length > 1 ? ((this.times.length - 1) * 1000) / (now - this.times[0]) : 0;
+    this.steps.push(step);
+    while (this.times.length && now - this.times[0] > 2000) { this.times.shift(); this.steps.shift(); }
+    const span = now - this.times[0];
+    if (this.times.length < 2 || !(span > 0)) return { fps: 0, stepsPerSecond: 0 };
+    const stepped = this.steps[this.steps.length - 1] - this.steps[0];
+    return { fps: ((this.times.length - 1) * 1000) / span,
+      stepsPerSecond: Number.isFinite(stepped) ? (stepped * 1000) / span : 0 };
   }
 }

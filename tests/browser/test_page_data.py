@@ -18,13 +18,23 @@ CSV = "x1,x2,label\n" + "\n".join(f"{a:.3f},{b:.3f},{int(a * b > 0)}" for a, b i
 
 
 def play_fps(page, seconds: float = 4.0) -> float:
+    """Play at full speed for ``seconds``; the frames drawn per second. The status line shows the
+    server's training rate too, which the steps of the frames drawn must bear out."""
+    step0 = int(page.evaluate("document.body.dataset.step"))
     page.evaluate("""() => { const s = document.querySelector('[data-role=speed]');
         s.value = s.max; s.dispatchEvent(new Event('input')); }""")
     page.click('button[data-action="play"]')
     page.wait_for_timeout(int(seconds * 1000))
     fps = float(page.evaluate("document.body.dataset.fps || '0'"))
+    rate = float(page.evaluate("document.body.dataset.stepsPerSecond || '0'"))
+    status = page.inner_text('[data-role="fps"]')
+    step1 = int(page.evaluate("document.body.dataset.step"))
     page.click('button[data-action="play"]')
     page.wait_for_selector('button[data-action="play"]:has-text("Play")')
+    assert fps > 0 and rate >= fps, (fps, rate)          # at full speed it trains more steps than it draws
+    assert rate <= 1.5 * (step1 - step0) / (seconds - 1.0)   # no more than the steps actually taken
+    assert status.startswith("· training ") and "steps/s · drawing" in status, status
+    print(f"\ntraining {rate:.0f} steps/s while drawing {fps:.1f} frames/s ({status.strip()})")
     return fps
 
 
