@@ -15,20 +15,24 @@ from .errors import Diverged
 _ONES: dict = {}     # dtype → a vector of ones, grown as needed, for _finite's dot product
 
 
+def _ones(dt, size: int) -> np.ndarray:
+    """A vector of ``size`` ones of dtype ``dt`` (a view of one kept per dtype, grown as needed)."""
+    ones = _ONES.get(dt)
+    if ones is None or ones.size < size:
+        ones = _ONES[dt] = np.ones(max(size, 1024), dt)
+    return ones[:size]
+
+
 def finite(arr: np.ndarray, ones: np.ndarray | None = None) -> bool:
     """Whether ``arr`` holds no NaN or ±inf: a BLAS dot product with ones first (any NaN or inf
     makes it non-finite; about twice as fast as arr.sum()), the exact test only if that fails.
     ``ones``: a 1-D ``arr``'s own vector of ones (same size and dtype), kept by the caller."""
-    if ones is not None and math.isfinite(np.dot(arr, ones)):
-        return True
     flat = arr if arr.ndim == 1 else arr.ravel(order="K")
     dt = flat.dtype
-    if dt == np.float32 or dt == np.float64:
-        ones = _ONES.get(dt)
-        if ones is None or ones.size < flat.size:
-            ones = _ONES[dt] = np.ones(max(flat.size, 1024), dt)
-        if math.isfinite(np.dot(flat, ones[:flat.size])):
-            return True
+    if ones is None and (dt == np.float32 or dt == np.float64):
+        ones = _ones(dt, flat.size)
+    if ones is not None and math.isfinite(np.dot(flat, ones)):
+        return True
     return bool(np.isfinite(flat).all())
 
 
@@ -44,10 +48,7 @@ def all_finite(arrays) -> bool:
             if not np.isfinite(flat).all():
                 return False
             continue
-        ones = _ONES.get(dt)
-        if ones is None or ones.size < flat.size:
-            ones = _ONES[dt] = np.ones(max(flat.size, 1024), dt)
-        total += float(np.dot(flat, ones[:flat.size]))
+        total += float(np.dot(flat, _ones(dt, flat.size)))
     if total - total == 0.0:
         return True
     return all(finite(arr) for arr in arrays)
