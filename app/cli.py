@@ -9,6 +9,8 @@ import app.blas  # noqa: F401  (first: one BLAS thread unless asked, before NumP
 from engine import Diverged, datasets
 from engine.builder import build_model, default_loss
 
+from .settings import Settings
+
 
 def _parse_layers(text: str) -> list[int]:
     try:
@@ -18,6 +20,16 @@ def _parse_layers(text: str) -> list[int]:
     if any(u < 1 for u in units):
         raise argparse.ArgumentTypeError(f"--layers needs positive unit counts, got {text!r}")
     return units
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number expected, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def cmd_train(args) -> int:
@@ -77,16 +89,23 @@ def cmd_download(args) -> int:
     return 0
 
 
+def serve_settings(args):
+    """The server's Settings from ``serve``'s options (the caps a teacher raises for a class)."""
+    from .settings import Settings
+    return Settings(max_sessions=args.max_sessions, max_total_params=args.max_total_params,
+                    idle_expiry_seconds=args.idle_expiry)
+
+
 def cmd_serve(args) -> int:
     """Run the web app with uvicorn."""
     import uvicorn
 
     from .main import create_app
-    from .settings import Settings
+    settings = serve_settings(args)
     print(f"Backprop Lab is running at http://{args.host}:{args.port}  (Ctrl+C stops it)", flush=True)
     # No permessage-deflate: zlib on every frame cost ~150 ms per MB (a 2.6 MB MNIST frame took 220 ms
     # to send instead of 40), more than it saves on a local connection.
-    uvicorn.run(create_app(Settings()), host=args.host, port=args.port, log_level="warning",
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning",
                 ws_per_message_deflate=False)
     return 0
 
@@ -112,9 +131,21 @@ def make_parser() -> argparse.ArgumentParser:
     download.add_argument("name", choices=["mnist"])
     download.add_argument("--dest", default=None, help="folder to write to (default: the user cache)")
     download.set_defaults(func=cmd_download)
-    serve = sub.add_parser("serve", help="run the web app")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve = sub.add_parser("serve", help="run the web app", description="Run the web app. Each page (browser "
+                           "tab) holds one training session; a closed page gives its session back, and a "
+                           "session unused for --idle-expiry seconds is dropped. For a class, raise "
+                           "--max-sessions to the number of students' tabs.")
+    defaults = Settings()
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this "
+                       "machine only; 0.0.0.0 lets other machines reach it)")
+    serve.add_argument("--port", type=int, default=8000, help="TCP port (default: 8000)")
+    serve.add_argument("--max-sessions", type=_positive_int, default=defaults.max_sessions, metavar="N",
+                       help=f"training sessions held at once, one per open page (default: {defaults.max_sessions})")
+    serve.add_argument("--max-total-params", type=_positive_int, default=defaults.max_total_params, metavar="N",
+                       help=f"weights summed over all sessions (default: {defaults.max_total_params:,}; "
+                       "about 4 bytes of memory each, several times over for gradients and optimizer state)")
+    serve.add_argument("--idle-expiry", type=float, default=defaults.idle_expiry_seconds, metavar="SECONDS",
+                       help=f"drop a session unused this long (default: {defaults.idle_expiry_seconds:g})")
     serve.set_defaults(func=cmd_serve)
     return parser
 

@@ -42,3 +42,32 @@ def test_diverging_rate_exits_with_the_diverged_message(capsys):
                      "--lr", "90", "--epochs", "20"])
     err = capsys.readouterr().err
     assert code == 1 and "diverged" in err and "lower learning rate" in err
+
+
+def test_base_install_brings_a_websocket_library():
+    """The page's Play needs uvicorn's WebSocket support from the base install, not from [test]."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"]
+    base = {re.split(r"[<>=!~;\[ ]", d, maxsplit=1)[0].lower() for d in project["dependencies"]}
+    assert base & {"websockets", "wsproto"} or "uvicorn[standard]" in project["dependencies"], base
+
+
+def test_serve_help_explains_every_option_and_the_caps(capsys):
+    import pytest
+    with pytest.raises(SystemExit):
+        cli.main(["serve", "--help"])
+    out = capsys.readouterr().out
+    for option in ("--host", "--port", "--max-sessions", "--max-total-params", "--idle-expiry"):
+        line = next(x for x in out.splitlines() if x.strip().startswith(option))
+        assert len(line.split(option, 1)[1].split()) > 1, f"{option} has no help text"
+    assert "For a class" in out
+
+
+def test_serve_options_become_the_servers_settings():
+    args = cli.make_parser().parse_args(["serve", "--max-sessions", "90", "--max-total-params", "5000",
+                                         "--idle-expiry", "60"])
+    settings = cli.serve_settings(args)
+    assert (settings.max_sessions, settings.max_total_params, settings.idle_expiry_seconds) == (90, 5000, 60.0)
