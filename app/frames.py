@@ -16,10 +16,11 @@ FORWARD_FIELDS = ("W", "b", "z", "a", "mask")
 BACKWARD_FIELDS = ("delta", "dW", "db")
 UPDATE_FIELDS = ("dW_applied", "db_applied")
 ALWAYS = ("index", "name", "activation")
-# Sent of a big layer (more than ``big`` weights) while playing unless the client asks for fields:
-# what the page draws live. Not W before the update (W_updated is there), nor ∂cost/∂W, ΔW, Δb, the
-# optimizer's slots or a big input batch x (the client can ask for any of them with "fields").
-LEAN_DROP = frozenset({"W", "dW", "dW_applied", "db_applied", "slots"})
+# Left out of a big layer (more than ``big`` weights) while playing unless the client asks for
+# fields: W before the update (W_updated is there), ΔW, Δb and the optimizer's slots. ∂cost/∂W stays
+# (the page's gradient health needs it). The batch (x = a(1), y) is always sent: the page draws it,
+# e.g. as MNIST digits, whatever the size of the network. The last frame after a Pause is whole.
+LEAN_DROP = frozenset({"W", "dW_applied", "db_applied", "slots"})
 
 
 _LABELS: dict[tuple[str, int], str] = {}     # (quantity, l) → the trace's label of it: "W(1)", "δ(2)"
@@ -117,7 +118,7 @@ def render(frame: dict, encoding: str = "json", layers=None, fields=None, raw: b
     check per frame; with ``raw`` the JSON values stay arrays for ``responses.dumps``), the others
     one by one (``encode``). ``big`` (frames while playing): tensors of more entries are quantized
     to int8 when the encoding is b64, and when no ``fields`` are given, layers with more weights
-    than ``big`` leave out ``LEAN_DROP`` and a batch x bigger than ``big``."""
+    than ``big`` leave out ``LEAN_DROP``."""
     out = {}
     batch = Batch(encoding)
     quantize = big if encoding == "b64" else None
@@ -127,8 +128,7 @@ def render(frame: dict, encoding: str = "json", layers=None, fields=None, raw: b
                         if layers is None or e["index"] in layers]
         elif key == "batch" and isinstance(value, dict):
             out[key] = {k: _render_value(v, encoding, raw, quantize, batch) for k, v in value.items()
-                        if (k in fields if fields is not None else not (big and k == "x" and _size(v) > big))
-                        or k == "indices"}
+                        if fields is None or k in fields or k == "indices"}
         else:
             out[key] = _render_value(value, encoding, raw, quantize, batch)
     batch.fill()

@@ -9,7 +9,9 @@ are taken under the session's lock; the frame is encoded (the socket's ``render`
 
 When asked to stop (Pause) after a quiet step, the player takes one more step, a full one, before it
 stops: so the last frame it leaves shows the session's current step (z, a, δ, W as its forward pass
-used it, ΔW and the updated W), never a step a few updates older than the step counter.
+used it, ΔW and the updated W), never a step a few updates older than the step counter. That last
+frame is marked ``"final": True``: the socket sends it whole (not lean), so after a Pause every panel
+of even a big network shows its step, ΔW included.
 """
 from __future__ import annotations
 
@@ -87,6 +89,7 @@ class Player:
 
     def _loop(self) -> None:
         quiet = False       # whether the newest step built no frame
+        last = None         # the newest full frame
         try:
             while not self.stop_event.is_set():
                 started = time.monotonic()
@@ -96,6 +99,7 @@ class Player:
                 quiet = not self.slot.claim()
                 frame = self.session.play_step(full=not quiet)    # under the session's lock
                 if not quiet or frame.get("phase") == "diverged":    # a divergence is always shown
+                    last = frame
                     self.slot.put({"type": "frame", "data": frame})   # copies: rendered without the lock
                 if frame.get("phase") == "diverged":
                     self.reason = "diverged"
@@ -104,6 +108,8 @@ class Player:
                     self.stop_event.wait(max(0.0, 1.0 / self.speed - (time.monotonic() - started)))
             if quiet and self.reason is None:
                 self._final_step()
+            elif last is not None and self.reason is None:      # the newest step was full: again, whole
+                self.slot.put({"type": "frame", "data": last, "final": True})
         except Exception as exc:   # a 409 (e.g. diverged meanwhile) or anything else ends the play
             self.reason = f"{type(exc).__name__}: {exc}"
         finally:
@@ -114,6 +120,6 @@ class Player:
     def _final_step(self) -> None:
         """Stopped after a quiet step: one full step, so the last frame is the current state."""
         frame = self.session.play_step(full=True)
-        self.slot.put({"type": "frame", "data": frame})
+        self.slot.put({"type": "frame", "data": frame, "final": True})
         if frame.get("phase") == "diverged":
             self.reason = "diverged"

@@ -1,7 +1,7 @@
 """Every limit of the server in one object; ``/api/options`` reports them to the page."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from engine.datasets.mnist import MIRRORS
 
@@ -23,6 +23,7 @@ class Settings:
     idle_expiry_seconds: float = 3600.0    # a session unused this long is dropped
     max_indices: int = 1024                # samples in a one-off /forward batch
     max_play_speed: float = 1000.0         # steps per second while playing over the WebSocket
+    play_lean_weights: int = 10_000        # while playing, layers with more weights send only what is drawn
     max_range_test_steps: int = 5000       # batches of an LR range test
     compare_workers: int = 2               # worker processes for comparisons
     max_compare_jobs: int = 4              # comparisons kept (running or finished)
@@ -32,7 +33,12 @@ class Settings:
     max_csv_bytes: int = 5_000_000         # an uploaded CSV file
     max_csv_rows: int = 100_000            # data rows of an uploaded CSV file
     max_uploads: int = 8                   # uploaded CSV files kept (the oldest is forgotten)
+    bind_host: str = "127.0.0.1"           # address served on: a non-loopback one needs a token
+    allowed_hosts: tuple[str, ...] = ()    # more names of this server for the Host check (--allow-host)
+    token: str | None = field(default=None, repr=False)   # access token (None: none asked; loopback only)
 
     def public(self) -> dict:
-        """The limits as JSON for /api/options."""
-        return asdict(self)
+        """The limits as JSON for /api/options (never the access token)."""
+        limits = asdict(self)
+        del limits["token"]
+        return limits

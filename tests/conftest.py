@@ -9,12 +9,25 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
 
 
+def find_mnist() -> Path | None:
+    """The folder holding the four MNIST files: ../shared/data/mnist beside the project, else where
+    the app itself looks ($BACKPROP_LAB_DATA, the folder or its mnist/ subfolder, then the user cache
+    that ``backprop-lab download mnist`` fills)."""
+    from engine.datasets import mnist
+    return mnist.find_dir(SHARED_MNIST) or mnist.find_dir()
+
+
+MNIST_DIR = find_mnist()     # looked up once, before any test changes the environment
+
+
 @pytest.fixture(scope="session")
 def mnist_dir() -> Path:
-    """The four original MNIST files beside the project (../shared/data/mnist)."""
-    if not (SHARED_MNIST / "train-images-idx3-ubyte.gz").exists():
-        pytest.skip(f"MNIST files not found at {SHARED_MNIST}")
-    return SHARED_MNIST
+    """The four original MNIST files (see ``find_mnist``); skips, saying how to get them, if absent."""
+    if MNIST_DIR is None:
+        pytest.skip(f"MNIST files not found in {SHARED_MNIST}, $BACKPROP_LAB_DATA or the user cache: run "
+                    "`backprop-lab download mnist` (or set BACKPROP_LAB_DATA to a folder holding the four "
+                    "files) to run this test")
+    return MNIST_DIR
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,8 @@ Client → server: {"command": "forward" | "backward" | "update" | "step" | "epo
 "layers": [l, ...], "fields": [...], "big": n | null, "max_fps": f | null)}. Frames while playing
 come at most ``max_fps`` a second (default 20; the player trains on between them, building none).
 They leave out, of layers with more than ``big`` weights (default 10,000), what the page does not draw
-live unless "fields" ask for it (frames.LEAN_DROP), and with b64 send tensors of more than ``big``
+live unless "fields" ask for it (frames.LEAN_DROP; the default is Settings.play_lean_weights, which
+/api/options publishes as limits.play_lean_weights), and with b64 send tensors of more than ``big``
 entries as int8 with a scale ("dtype": "int8q"); answers to the other commands are the HTTP answers, whole.
 Server → client: {"type": <command>, "data": <the HTTP answer>},
 {"type": "frame", "seq", "data": <the /step answer with state>} while playing, {"type": "playing"},
@@ -30,7 +31,6 @@ router = APIRouter()
 MANUAL = {"forward": "forward", "backward": "backward", "update": "update", "step": "step",
           "epoch": "run_epoch", "state": "public"}
 MAX_FPS = 20.0      # frames per second while playing, at most (each costs the training a few ms)
-BIG = 10_000        # weights of a layer (entries of a tensor) above which play frames are lean / int8
 
 
 class Connection:
@@ -39,7 +39,8 @@ class Connection:
     def __init__(self, websocket: WebSocket, session, store):
         self.ws, self.session, self.store = websocket, session, store
         self.settings = store.settings
-        self.encoding, self.layers, self.fields, self.big, self.max_fps = "json", None, None, BIG, MAX_FPS
+        self.encoding, self.layers, self.fields, self.max_fps = "json", None, None, MAX_FPS
+        self.big = self.settings.play_lean_weights   # weights of a layer above which play frames are lean
         self.send_lock = asyncio.Lock()
         self.slot = LatestFrame(asyncio.get_running_loop(), render=self._render)
         self.player: Player | None = None
@@ -54,7 +55,8 @@ class Connection:
 
     def _render(self, message: dict) -> bytes:
         """A play frame as JSON bytes (the player thread calls it, without the session's lock)."""
-        data = render(message["data"], self.encoding, self.layers, self.fields, raw=RAW, big=self.big)
+        big = None if message.get("final") else self.big      # the last frame after Pause: whole
+        data = render(message["data"], self.encoding, self.layers, self.fields, raw=RAW, big=big)
         return dumps({**{k: v for k, v in message.items() if k != "data"}, "data": data})
 
     async def _send_frames(self) -> None:

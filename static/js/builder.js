@@ -13,6 +13,14 @@ export class Builder {
     this.onChange = onChange;
     this.config = null;
     root.addEventListener('change', (ev) => this.read(ev));
+    // Enter applies the field it was typed in, and nothing else: no implicit form submission (which
+    // "clicked" the first button of the form, the first layer's ×, and removed that layer).
+    root.addEventListener('submit', (ev) => ev.preventDefault());
+    root.addEventListener('keydown', (ev) => {
+      if (ev.key !== 'Enter' || ev.target.tagName !== 'INPUT') return;
+      ev.preventDefault();
+      this.read(ev);
+    });
     root.addEventListener('click', (ev) => {
       const btn = ev.target.closest('button[data-act]');
       if (!btn) return;
@@ -53,8 +61,8 @@ export class Builder {
           <span class="lname" title="${i === c.layers.length - 1 ? 'the output layer ŷ' : 'a hidden layer'}">layer ${i + 2}${i === c.layers.length - 1 ? ' · ŷ' : ''}</span>
           <input type="number" name="units" data-i="${i}" min="1" max="${o.limits?.max_units ?? 1024}" value="${l.units}" aria-label="units of layer ${i + 2}">
           <select name="activation" data-i="${i}" aria-label="activation of layer ${i + 2}">${opts(o.activations, l.activation)}</select>
-          <button data-act="remove" data-i="${i}" title="remove this layer" ${c.layers.length < 2 ? 'disabled' : ''}>×</button></li>`).join('')}</ol>
-        <button data-act="add" class="small">+ add hidden layer</button>
+          <button type="button" data-act="remove" data-i="${i}" title="remove this layer" ${c.layers.length < 2 ? 'disabled' : ''}>×</button></li>`).join('')}</ol>
+        <button type="button" data-act="add" class="small">+ add hidden layer</button>
       </fieldset>
       <fieldset><legend>Training</legend>
         <label>loss <select name="loss">${opts(o.losses, c.loss)}</select></label>

@@ -18,8 +18,6 @@ import { Sources, importButton } from './sources.js';
 import { $, app, ui, hooks, handleError } from './page.js';
 import { renderAll, apply, loadPoints, loadWeights, refreshHistory, refreshGrid } from './refresh.js';
 
-const PLAY_FIELDS = ['z', 'a', 'delta', 'dW', 'db', 'W_updated', 'b_updated', 'x', 'y', 'loss'];
-
 async function act(name) {
   if (name === 'play') return play();
   if (name === 'pause') return pause();
@@ -38,10 +36,9 @@ function play() {
   app.playing = true;
   ui.controls.setPlaying(true);
   app.fps.reset();
-  // Big layers (MNIST): while playing, skip W before the update and ΔW (W_updated is enough).
-  const sizes = [(app.info.input_shape || [2])[0], ...app.config.layers.map((l) => l.units)];
-  const big = sizes.slice(1).some((n, i) => n * sizes[i] > 20000);
-  app.socket.send({ command: 'options', fields: big ? PLAY_FIELDS : null });
+  // Big layers (MNIST): while playing the server leaves out W before the update and ΔW (W_updated
+  // is enough); the frame after Pause is whole. The threshold is the server's own setting.
+  app.socket.send({ command: 'options', fields: null, big: app.options.limits.play_lean_weights });
   app.socket.send(s ? { command: 'play', speed: s } : { command: 'play' });
 }
 

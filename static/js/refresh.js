@@ -54,7 +54,7 @@ export function apply(res, kind) {
   const before = app.view;
   app.view = merge(app.view, res);
   const v = app.view;
-  if (v.batch && app.sample >= v.batch.x.rows) app.sample = 0;
+  if (v.batch && v.batch.x && app.sample >= v.batch.x.rows) app.sample = 0;
   if (['step', 'frame', 'forward'].includes(kind)) {
     const loss = Number.isFinite(res.loss) ? res.loss : res.state?.batch_loss;
     if (kind !== 'forward') ui.charts.addStep(v.step, loss);

@@ -1,0 +1,63 @@
+"""What a newcomer hits in the first minutes (issue 11): Enter in a field applies that field only;
+MNIST plays and draws with any network size; a reload returns to the same session."""
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def wait_session(page, other: str = "") -> str:
+    page.wait_for_function(f"document.body.dataset.session && document.body.dataset.session !== '{other}'",
+                           timeout=30000)
+    return page.evaluate("document.body.dataset.session")
+
+
+def test_enter_in_a_field_applies_that_field_and_keeps_the_layers(lab, server_url):
+    page, watch = lab
+    sid = wait_session(page)
+    page.click('button[data-action="step"]')
+    page.wait_for_function("document.body.dataset.step === '1'")
+    field = page.locator('#builder input[name="learning_rate"]')
+    field.fill("0.3")
+    field.press("Enter")
+    page.wait_for_timeout(500)
+    assert page.locator("#builder .layer-list li").count() == 3          # 8-8-2 is still 8-8-2
+    assert page.evaluate("document.body.dataset.session") == sid and page.evaluate("document.body.dataset.step") == "1"
+    state = page.request.get(f"{server_url}/api/sessions/{sid}").json()
+    assert state["config"]["optimizer"]["learning_rate"] == 0.3 and state["state"]["step"] == 1
+    units = page.locator('#builder input[name="units"]').first
+    units.fill("5")
+    units.press("Enter")                                                 # a layer change: a new network
+    new = wait_session(page, sid)
+    assert page.request.get(f"{server_url}/api/sessions/{new}").json()["config"]["layers"][0]["units"] == 5
+    assert page.locator("#builder .layer-list li").count() == 3
+    assert not watch.errors, watch.errors
+
+
+@pytest.fixture
+def mnist_env(mnist_dir, monkeypatch):
+    monkeypatch.setenv("BACKPROP_LAB_DATA", str(mnist_dir))     # the test server runs in this process
+
+
+@pytest.mark.parametrize("layers", ["8:tanh,8:tanh,10:softmax", "16:relu,10:softmax"])
+def test_mnist_plays_and_draws_with_a_small_network(page, server_url, mnist_env, layers, artifacts):
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{server_url}/?data=mnist&d.max_train=2000&d.max_test=500&layers={layers}&batch=32&lr=0.1")
+    page.wait_for_selector("#dataview[data-kind=mnist]", timeout=60000)
+    wait_session(page)
+    page.click('button[data-action="play"]')
+    page.wait_for_function("Number(document.body.dataset.step) > 50", timeout=30000)
+    page.wait_for_timeout(1500)
+    page.click('button[data-action="play"]')                             # Pause
+    page.wait_for_selector('button[data-action="play"]:has-text("Play")')
+    page.wait_for_timeout(500)
+    assert not errors, errors[:3]
+    assert "no batch yet" not in page.locator("#sample-label").inner_text()
+    page.locator('section[data-layer="1"]').scroll_into_view_if_needed()    # big panels draw on screen
+    page.wait_for_timeout(300)
+    for key in ("W", "dW", "dW_applied"):
+        fig = page.locator(f'section[data-layer="1"] figure.heatmap[data-key="{key}"]')
+        assert fig.get_attribute("data-state") == "filled", key
+    page.screenshot(path=str(artifacts / f"first-run-mnist-{layers.split(':')[0]}.png"), full_page=True)
