@@ -71,7 +71,7 @@ def step(page) -> int:
 
 
 def play_for(page, seconds: float, what: str) -> int:
-    """Press Play, wait until the step counter passes its start (then `seconds` in all), press Pause."""
+    """Press Play, wait for the step counter to move, let it train `seconds` more, press Pause; steps taken."""
     start = step(page)
     page.click(PLAY)
     try:
