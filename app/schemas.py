@@ -13,6 +13,15 @@ from .errors import Unprocessable
 from .settings import Settings
 
 LR_HELP = "Learning rate in (0, 100]."
+# The one default session: what POST /api/sessions builds from an empty body, what /api/options
+# publishes as "defaults", and what the page starts with (a tiny net on XOR that learns in seconds).
+DEFAULT_SESSION = {
+    "dataset": {"name": "xor", "noise": 0.05, "train_fraction": 0.5, "seed": 0},
+    "layers": [{"units": 8, "activation": "tanh"}, {"units": 8, "activation": "tanh"},
+               {"units": 2, "activation": "softmax"}],
+    "loss": "categorical_crossentropy", "optimizer": {"name": "sgd", "learning_rate": 0.1},
+    "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros", "batch_size": 16, "seed": 0,
+}
 
 
 def _known(registry, family: str, value: str) -> str:
@@ -71,14 +80,18 @@ class SessionCreate(BaseModel):
     """A training session: data set, layers (output last), loss, optimizer, initializers, batch size, seed."""
 
     model_config = ConfigDict(extra="forbid")
-    dataset: DatasetSpec
-    layers: list[LayerSpec] = Field(min_length=1)
-    loss: str | None = Field(None, description="Default: categorical_crossentropy or mean_squared_error.")
-    optimizer: OptimizerSpec = Field(default_factory=lambda: OptimizerSpec(name="sgd", learning_rate=0.01))
-    kernel_initializer: str = "glorot_uniform"
-    bias_initializer: str = "zeros"
-    batch_size: int = Field(16, ge=1)
-    seed: int = Field(0, ge=0, le=2**32 - 1)
+    dataset: DatasetSpec = Field(default_factory=lambda: DatasetSpec(**DEFAULT_SESSION["dataset"]),
+                                 description="Default: xor (see /api/options defaults).")
+    layers: list[LayerSpec] = Field(default_factory=lambda: [LayerSpec(**x) for x in DEFAULT_SESSION["layers"]],
+                                    min_length=1, description="Output layer last. Default: 8 tanh, 8 tanh, "
+                                    "2 softmax.")
+    loss: str | None = Field(None, description="Default: categorical_crossentropy for classification, "
+                             "mean_squared_error for regression.")
+    optimizer: OptimizerSpec = Field(default_factory=lambda: OptimizerSpec(**DEFAULT_SESSION["optimizer"]))
+    kernel_initializer: str = DEFAULT_SESSION["kernel_initializer"]
+    bias_initializer: str = DEFAULT_SESSION["bias_initializer"]
+    batch_size: int = Field(DEFAULT_SESSION["batch_size"], ge=1)
+    seed: int = Field(DEFAULT_SESSION["seed"], ge=0, le=2**32 - 1)
 
     @field_validator("loss")
     @classmethod
@@ -176,6 +189,8 @@ class SessionPublic(BaseModel):
 class HealthPublic(BaseModel):
     status: str
     version: str
+    sessions: int = Field(description="Sessions the server holds now.")
+    max_sessions: int = Field(description="The most it holds at once (backprop-lab serve --max-sessions).")
 
 
 def optimizer_config(spec: OptimizerSpec) -> dict:

@@ -19,7 +19,7 @@ from engine.errors import Diverged
 from engine.training import BatchSchedule, EpochMeter, evaluate
 
 from . import frames
-from .errors import Conflict, Unprocessable
+from .errors import Conflict, NotFound, Unprocessable
 from .tensors import finite
 
 ORDER_HELP = "the cycle is forward → backward → update (or /step for all three)"
@@ -34,9 +34,15 @@ def new_id() -> str:
 class Session:
     """One network being trained on one data set, stepped by requests."""
 
-    def __init__(self, config: dict, data, weights=None, session_id: str | None = None):
+    def __init__(self, config: dict, data, weights=None, session_id: str | None = None,
+                 owner: str | None = None):
         self.id = session_id or new_id()
         self.config, self.data = config, data
+        self.owner = owner                      # the client id (cookie) of whoever created it
+        self.holders = 0                        # pages holding it open (WebSockets with ?hold=1)
+        self.released = 0                       # bumped each time the last holder leaves
+        self.deleted = threading.Event()        # set when the store drops it: a running epoch stops
+        self.activity: tuple[str | None, float] = (None, 0.0)   # a long action running, and since when
         self.lock = threading.Lock()
         self.last_used = time.monotonic()
         self._build(weights)
@@ -44,6 +50,8 @@ class Session:
     # ----- building ---------------------------------------------------------------------
     def _build(self, weights=None) -> None:
         _, self.model, self.y_train, self.y_test = build_run(self.config, data=self.data)
+        if self.config.get("loss") is None:      # the default loss, as chosen for the data set
+            self.config = {**self.config, "loss": self.model.loss.name}
         if weights is not None:
             self.model.set_weights(weights)
         self.initial_weights = self.model.get_weights()
@@ -246,9 +254,24 @@ class Session:
             self.last_used = time.monotonic()
             return self.step() if full else self.step_quiet()
 
+    def progress(self) -> dict:
+        """Where a long action stands, read without the lock (plain ints, written by the one thread
+        that holds it): the page polls it while an Epoch runs."""
+        action, since = self.activity
+        return {"action": action, "seconds": round(time.monotonic() - since, 3) if action else 0.0,
+                "step": self.model.step, "epoch": self.epoch, "batch": self.schedule.batch_index,
+                "steps_per_epoch": self.schedule.steps_per_epoch}
+
     def run_epoch(self) -> dict:
         """The rest of the current epoch (a whole one at its start), finishing a half-done cycle first."""
         self._require_alive()
+        self.activity = ("epoch", time.monotonic())
+        try:
+            return self._run_epoch()
+        finally:
+            self.activity = (None, 0.0)
+
+    def _run_epoch(self) -> dict:
         start = self.epoch
         try:
             if self.model.phase != "ready":
@@ -257,6 +280,9 @@ class Session:
                 self._update()
             last = {}
             while self.epoch == start:
+                if self.deleted.is_set():
+                    raise NotFound(f"the session was deleted while its epoch ran (stopped at step "
+                                   f"{self.model.step})")
                 trace, rows = self._forward()
                 final = self.pending["last"]
                 if final:       # the epoch's last minibatch: kept, so the page shows where training ended

@@ -20,7 +20,8 @@ class Settings:
     max_upload_bytes: int = 50_000_000     # an imported session (JSON or .npz)
     max_sessions: int = 32                 # sessions held at once
     max_total_params: int = 20_000_000     # weights summed over all sessions
-    idle_expiry_seconds: float = 3600.0    # a session unused this long is dropped
+    idle_expiry_seconds: float = 3600.0    # a session unused this long (and held by no page) is dropped
+    release_after_seconds: float = 20.0    # a page's session is dropped this long after the page closed
     max_indices: int = 1024                # samples in a one-off /forward batch
     max_play_speed: float = 1000.0         # steps per second while playing over the WebSocket
     play_lean_weights: int = 10_000        # while playing, layers with more weights send only what is drawn

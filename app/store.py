@@ -85,9 +85,9 @@ class SessionStore:
         limit = self.settings.idle_expiry_seconds
         with self._lock:
             old = [sid for sid, s in self._sessions.items()
-                   if now - s.last_used > limit and not s.lock.locked()]
+                   if now - s.last_used > limit and not s.lock.locked() and not s.holders]
             for sid in old:
-                del self._sessions[sid]
+                self._sessions.pop(sid).deleted.set()
         return old
 
     def build(self, body: SessionCreate, weights=None) -> Session:
@@ -109,6 +109,13 @@ class SessionStore:
             return self.uploads.dataset(spec)
         return self.data.load(spec)
 
+    def full_message(self) -> str:
+        s = self.settings
+        return (f"The server holds its maximum of {s.max_sessions} training sessions (one per open page). "
+                "Close Backprop Lab tabs you no longer use (a closed page gives its session back within "
+                f"{s.release_after_seconds:g} s), then press Reset to try again. A teacher can raise the cap: "
+                "backprop-lab serve --max-sessions N.")
+
     def add(self, session: Session) -> Session:
         """Store ``session``; 503 when the server holds too many sessions or parameters."""
         self.expire()
@@ -118,11 +125,11 @@ class SessionStore:
                                 f"the limit is {s.max_total_params:,}")
         with self._lock:
             if len(self._sessions) >= s.max_sessions:
-                raise ServerFull(f"the server holds its maximum of {s.max_sessions} sessions; "
-                                 "delete one or try again later")
+                raise ServerFull(self.full_message())
             if self.total_params() + session.n_params > s.max_total_params:
-                raise ServerFull(f"the server's sessions would exceed {s.max_total_params:,} parameters in "
-                                 "total; delete a session or try again later")
+                raise ServerFull(f"the server's sessions would exceed {s.max_total_params:,} weights in "
+                                 "total. Close Backprop Lab tabs you no longer use, or build a smaller network; "
+                                 "a teacher can raise the cap: backprop-lab serve --max-total-params N.")
             self._sessions[session.id] = session
         return session
 
@@ -135,12 +142,44 @@ class SessionStore:
 
     def replace(self, session_id: str, session: Session) -> None:
         with self._lock:
+            old = self._sessions.get(session_id)
+            if old is not None:
+                session.owner = old.owner
             self._sessions[session_id] = session
 
     def delete(self, session_id: str) -> None:
+        """Drop a session; an epoch it is running stops at its next batch, a player at its next step."""
         with self._lock:
-            if self._sessions.pop(session_id, None) is None:
-                raise NotFound(f"no session {session_id!r} (it may have expired)")
+            session = self._sessions.pop(session_id, None)
+        if session is None:
+            raise NotFound(f"no session {session_id!r} (it may have expired)")
+        session.deleted.set()
+
+    def hold(self, session: Session) -> None:
+        """A page opened ``session`` (its WebSocket with ?hold=1): it is not released or expired."""
+        with self._lock:
+            session.holders += 1
+
+    def unhold(self, session: Session) -> int:
+        """A holding page went away; answers the release ticket to pass to ``release_if_unheld``."""
+        with self._lock:
+            session.holders -= 1
+            session.released += 1
+            return session.released
+
+    def release_if_unheld(self, session: Session, ticket: int) -> bool:
+        """Drop ``session`` if no page took it up again since ``unhold`` gave ``ticket`` (a reload
+        reconnects well within the grace period; a closed page never does)."""
+        with self._lock:
+            if session.holders or session.released != ticket or self._sessions.get(session.id) is not session:
+                return False
+            del self._sessions[session.id]
+        session.deleted.set()
+        return True
+
+    def owned_by(self, client: str | None) -> list[Session]:
+        """The sessions ``client`` created (none for a client without an id)."""
+        return [s for s in list(self._sessions.values()) if client is not None and s.owner == client]
 
     def contains(self, session: Session) -> bool:
         """Whether ``session`` is still the one stored under its id (not deleted or replaced)."""

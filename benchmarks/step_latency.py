@@ -1,7 +1,7 @@
 """Measure the latency of POST /step on the default network against a real uvicorn on 127.0.0.1.
 
 Not a test (pytest does not collect it): run ``python3 benchmarks/step_latency.py [n]`` and read p50/p90.
-The network is the one the page starts with (GET /api/options "defaults": 2-8-8-2 tanh on the spiral
+The network is the one the page starts with (GET /api/options "defaults": 2-8-8-2 tanh on the xor
 set, batch 16); the server runs with one BLAS thread, as ``backprop-lab serve`` does. The main lines
 time an httpx client, as ``python -m benchmarks`` does; the "raw socket" lines time the same requests
 from a bare HTTP/1.1 keep-alive socket, i.e. the server and the loopback without httpx's own cost.

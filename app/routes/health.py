@@ -1,15 +1,21 @@
 """GET /api/health: answers at once, even while an epoch or a comparison runs."""
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
 
 import engine
 
+from ..deps import get_store
 from ..schemas import HealthPublic
+from ..store import SessionStore
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/api/health", response_model=HealthPublic)
-async def health() -> HealthPublic:
-    return HealthPublic(status="ok", version=engine.__version__)
+async def health(store: Annotated[SessionStore, Depends(get_store)]) -> HealthPublic:
+    """Status, version, and the load: how many sessions the server holds and its cap (no ids)."""
+    return HealthPublic(status="ok", version=engine.__version__, sessions=len(store),
+                        max_sessions=store.settings.max_sessions)

@@ -10,16 +10,11 @@ from engine import activations, initializers, losses, optimizers
 from engine.datasets import list_datasets
 
 from ..deps import get_settings
+from ..schemas import DEFAULT_SESSION
 from ..settings import Settings
 from ..tensors import sanitize
 
 router = APIRouter(tags=["options"])
-DEFAULTS = {"loss": None, "optimizer": {"name": "sgd", "learning_rate": 0.01},
-            "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros", "batch_size": 16, "seed": 0,
-            "dataset": {"name": "spiral"},
-            "layers": [{"units": 8, "activation": "tanh"}, {"units": 8, "activation": "tanh"},
-                       {"units": 2, "activation": "softmax"}]}
-
 
 def _optimizers() -> list[dict]:
     out = []
@@ -43,6 +38,6 @@ async def options(settings: Annotated[Settings, Depends(get_settings)]) -> dict:
     return sanitize({
         "activations": activations.names(), "losses": losses.registry.names(),
         "optimizers": _optimizers(), "initializers": initializers.registry.names(),
-        "datasets": await run_in_threadpool(_datasets), "limits": settings.public(), "defaults": DEFAULTS,
+        "datasets": await run_in_threadpool(_datasets), "limits": settings.public(), "defaults": DEFAULT_SESSION,
         "learning_rate": {"min_exclusive": 0, "max": 100},
     })

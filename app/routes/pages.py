@@ -10,6 +10,8 @@ from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redi
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from ..clients import ensure_client
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
 STATIC = ROOT / "static"
@@ -29,9 +31,13 @@ templates = Jinja2Templates(directory=str(TEMPLATES)) if TEMPLATES.is_dir() else
 
 @router.get("/", response_class=HTMLResponse)
 async def index(request: Request):
+    """The page; it gives the browser its client cookie (see ``clients``)."""
     if templates is not None and (TEMPLATES / "index.html").is_file():
-        return templates.TemplateResponse(request, "index.html", {"title": "Backprop Lab"})
-    return HTMLResponse(PLACEHOLDER)
+        page = templates.TemplateResponse(request, "index.html", {"title": "Backprop Lab"})
+    else:
+        page = HTMLResponse(PLACEHOLDER)
+    ensure_client(request, page)
+    return page
 
 
 @router.get("/vendor/plotly.min.js")

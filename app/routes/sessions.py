@@ -7,6 +7,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from .. import session_io
+from ..clients import client_id, ensure_client
 from ..deps import get_settings, get_store
 from ..errors import Unprocessable
 from ..responses import RenderOptions, json_bytes, render_options, run_locked
@@ -28,17 +29,25 @@ Render = Annotated[RenderOptions, Depends(render_options)]
 
 
 @router.post("", status_code=201, response_model=SessionPublic)
-async def create_session(body: SessionCreate, store: Store) -> dict:
-    """A new session; the input size comes from the data set."""
+async def create_session(request: Request, response: Response, store: Store,
+                         body: Annotated[SessionCreate | None, Body()] = None) -> dict:
+    """A new session; the input size comes from the data set. An empty body (or ``{}``) builds the
+    default session that /api/options publishes as ``defaults`` (the page's own default). The
+    session belongs to the caller's client cookie (set here if missing): ``GET /api/sessions`` lists
+    only the caller's own sessions."""
+    body = body if body is not None else SessionCreate()
     session = await run_in_threadpool(store.build, body)
+    session.owner = ensure_client(request, response)
     store.add(session)
     return session.public()
 
 
 @router.get("")
-async def list_sessions(store: Store) -> dict:
+async def list_sessions(request: Request, store: Store) -> dict:
+    """The caller's own sessions (by its client cookie), never anyone else's ids."""
     store.expire()
-    return {"sessions": [{"id": s.id, "state": s.state()} for s in store.all()]}
+    return {"sessions": [{"id": s.id, "state": s.state(), "config": s.config}
+                         for s in store.owned_by(client_id(request))]}
 
 
 @router.get("/{session_id}", response_model=SessionPublic)
@@ -131,6 +140,13 @@ async def epoch(session_id: str, store: Store, options: Render):
     """The rest of the epoch: its metrics, and its last minibatch (batch, z, a, δ, W before and after)."""
     session = store.get(session_id)
     return await run_locked(session, session.run_epoch, options=options, inline=False)
+
+
+@router.get("/{session_id}/progress")
+async def progress(session_id: str, store: Store) -> dict:
+    """Where a running Epoch stands (answered at once, without waiting for it): ``action`` ("epoch"
+    or null), ``seconds`` since it began, ``batch`` of ``steps_per_epoch``, ``step`` and ``epoch``."""
+    return store.get(session_id).progress()
 
 
 @router.get("/{session_id}/history")

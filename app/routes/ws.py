@@ -8,7 +8,9 @@ They leave out, of layers with more than ``big`` weights (default 10,000), what 
 live unless "fields" ask for it (frames.LEAN_DROP; the default is Settings.play_lean_weights, which
 /api/options publishes as limits.play_lean_weights), and with b64 send tensors of more than ``big``
 entries as int8 with a scale ("dtype": "int8q"); answers to the other commands are the HTTP answers, whole.
-Server → client: {"type": <command>, "data": <the HTTP answer>},
+Connect with ``?hold=1`` to hold the session open as a page does: it is dropped
+``Settings.release_after_seconds`` (20 s) after the last holding socket closed, unless one reconnects
+(a reload does within a second). Server → client: {"type": <command>, "data": <the HTTP answer>},
 {"type": "frame", "seq", "data": <the /step answer with state>} while playing, {"type": "playing"},
 {"type": "paused", "reason", "state"}, or {"type": "error", "command", "status", "detail"}. On "pause"
 the last frame before "paused" is always the session's current step (see ``player``).
@@ -100,8 +102,12 @@ class Connection:
         with self.session.locked():
             return self.session.state()
 
-    async def run(self) -> None:
+    async def run(self, hold: bool = False) -> None:
+        """Serve the socket until it closes. ``hold``: this page holds the session, which the store
+        drops ``release_after_seconds`` after the last holding page went away (unless one came back)."""
         self.sender = asyncio.create_task(self._send_frames())
+        if hold:
+            self.store.hold(self.session)
         try:
             while True:
                 text = await self.ws.receive_text()
@@ -112,6 +118,10 @@ class Connection:
             if self.player is not None:
                 self.player.stop()
             self.sender.cancel()
+            if hold:
+                ticket = self.store.unhold(self.session)
+                asyncio.get_running_loop().call_later(self.settings.release_after_seconds,
+                                                      self.store.release_if_unheld, self.session, ticket)
 
     async def handle(self, text: str) -> None:
         try:
@@ -202,4 +212,4 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
                                          "detail": f"no session {session_id!r}"}).decode("utf-8"))
         await websocket.close(code=4404)
         return
-    await Connection(websocket, session, store).run()
+    await Connection(websocket, session, store).run(hold=websocket.query_params.get("hold") == "1")

@@ -65,6 +65,8 @@ export const health = () => getJSON('/api/health');
 export const options = () => getJSON('/api/options');
 export const createSession = (config) => postJSON('/api/sessions', config);
 export const getSession = (id) => getJSON(`/api/sessions/${id}`);
+/** This browser's own sessions (by its client cookie): [{id, state, config}]. */
+export const listSessions = () => getJSON('/api/sessions').then((r) => r.sessions);
 export const deleteSession = (id) => del(`/api/sessions/${id}`);
 export const forward = (id, indices) =>
   postJSON(`/api/sessions/${id}/forward`, indices ? { indices } : undefined);
@@ -72,6 +74,7 @@ export const backward = (id) => postJSON(`/api/sessions/${id}/backward`);
 export const update = (id) => postJSON(`/api/sessions/${id}/update`);
 export const step = (id) => postJSON(`/api/sessions/${id}/step`);
 export const epoch = (id) => postJSON(`/api/sessions/${id}/epoch`);
+export const progress = (id) => getJSON(`/api/sessions/${id}/progress`);
 export const history = (id) => getJSON(`/api/sessions/${id}/history`);
 export const datasetPoints = (id) => getJSON(`/api/sessions/${id}/data`);
 export const predictGrid = (id, resolution = 40) =>
@@ -126,7 +129,8 @@ export class SessionSocket {
 
   open() {
     const proto = location.protocol === 'https:' ? 'wss' : 'ws';
-    const ws = new WebSocket(`${proto}://${location.host}/ws/sessions/${this.id}`);
+    // hold=1: this page holds the session; the server gives it back a little after the page closes
+    const ws = new WebSocket(`${proto}://${location.host}/ws/sessions/${this.id}?hold=1`);
     this.ws = ws;
     ws.onopen = () => {
       this.retries = 0;

@@ -2,7 +2,7 @@
 // on the server (HTTP for single steps, the WebSocket while playing).
 
 import * as api from './api.js';
-import { configFromURL, writeURL, needsReset, trainingPatch, clone, DEFAULT_CONFIG } from './state.js';
+import { configFromURL, writeURL, needsReset, trainingPatch, clone } from './state.js';
 import { emptyView, merge } from './stepview.js';
 import { Builder } from './builder.js';
 import { Controls } from './controls.js';
@@ -15,6 +15,7 @@ import { Compare } from './compare.js';
 import { DataView } from './dataview.js';
 import { Notify } from './notify.js';
 import { Sources, importButton } from './sources.js';
+import { watchProgress } from './progress.js';
 import { $, app, ui, hooks, handleError } from './page.js';
 import { renderAll, apply, loadPoints, loadWeights, refreshHistory, refreshGrid } from './refresh.js';
 
@@ -25,9 +26,10 @@ async function act(name) {
   if (name === 'reset') return reset();
   if (!app.id) return;
   ui.controls.setBusy(true);
+  const watch = watchProgress(app.id, name, (text) => ui.notify.say(text, 1500));
   try {
     apply(await api[name](app.id), name);
-  } catch (err) { handleError(err); } finally { ui.controls.setBusy(false); }
+  } catch (err) { handleError(err); } finally { watch.stop(); ui.controls.setBusy(false); }
 }
 
 function play() {
@@ -106,6 +108,7 @@ function closeSession() {
 /** Show a session the server answered (new, or imported under the same id). */
 function startSession(res) {
   app.id = res.id;
+  sessionStorage.setItem(TAB_KEY, res.id);
   app.info = res.dataset || app.options.datasets.find((d) => d.name === app.config.dataset.name) || {};
   const inputs = (app.info.input_shape || [2])[0];
   ui.diagram.build([inputs, ...app.config.layers.map((l) => l.units)]);
@@ -134,17 +137,65 @@ async function newSession() {
   }
 }
 
-/** An imported export replaced the session (same id): adopt its config, weights and counters. */
-function imported(res, name) {
-  closeSession();
-  const { dataset, layers, loss, optimizer, kernel_initializer, bias_initializer, batch_size, seed } = res.config;
-  app.config = { dataset, layers: layers.map((l) => ({ units: l.units, activation: l.activation })), loss,
+/** The page's config from a session's (the server's) config. */
+function pageConfig(config) {
+  const { dataset, layers, loss, optimizer, kernel_initializer, bias_initializer, batch_size, seed } = config;
+  return { dataset, layers: layers.map((l) => ({ units: l.units, activation: l.activation })), loss,
     optimizer, kernel_initializer, bias_initializer, batch_size, seed };
+}
+
+/** Show a session that already exists (imported, or this tab's after a reload): its config,
+ *  weights, counters and curves. */
+function adopt(res) {
+  closeSession();
+  app.config = pageConfig(res.config);
   ui.builder.set(app.config);
   writeURL(app.config);
   startSession(res);
   refreshHistory();
-  ui.notify.say(`Imported ${name}: its configuration and weights (step ${res.state.step}).`);
+}
+
+/** An imported export replaced the session (same id): adopt its config, weights and counters. */
+function imported(res, name) {
+  adopt(res);
+  ui.notify.say(`Imported ${name}: its configuration, weights, optimizer state and curves (step ${res.state.step}, epoch ${res.state.epoch}).`);
+}
+
+const TAB_KEY = 'backprop-lab-session';     // sessionStorage: this tab's session survives a reload
+
+/** After a reload: this tab's session again, if the server still has it and the URL asks for the
+ *  same network. Answers whether it did. */
+async function resume() {
+  const id = sessionStorage.getItem(TAB_KEY);
+  if (!id) return false;
+  try {
+    const res = await api.getSession(id);
+    if (needsReset(pageConfig(res.config), app.config)) return false;
+    adopt(res);
+    ui.notify.say(`Back to your session at step ${res.state.step}.`);
+    return true;
+  } catch (err) {
+    if (err.status !== 404) handleError(err);
+    sessionStorage.removeItem(TAB_KEY);
+    return false;
+  }
+}
+
+/** A new tab: say when this browser has other sessions, and offer to open the newest one here. */
+async function offerOthers() {
+  try {
+    const others = (await api.listSessions()).filter((s) => s.id !== app.id);
+    if (!others.length) return;
+    const s = others[others.length - 1];
+    ui.notify.offer(`You have ${others.length} other session${others.length > 1 ? 's' : ''} open (the newest: ${s.config.dataset.name}, step ${s.state.step}).`,
+      'Open it here', async () => {
+        const old = app.id;
+        try {
+          adopt(await api.getSession(s.id));
+          if (old && old !== s.id) api.deleteSession(old).catch(() => {});
+        } catch (err) { handleError(err); }
+      });
+  } catch (err) { /* the list is a convenience: never an error banner */ }
 }
 
 async function reset() {
@@ -232,11 +283,11 @@ async function init() {
     setTimeout(init, 3000);
     return;
   }
-  app.config = configFromURL();
+  app.config = configFromURL(app.options.defaults);
   const ds = app.options.datasets.find((d) => d.name === app.config.dataset.name);
   if (!ds || !ds.available) {
     ui.notify.say(ds ? `${ds.name} is not available here: ${ds.reason}` : `Unknown data set ${app.config.dataset.name}`, 8000);
-    app.config = clone(DEFAULT_CONFIG);
+    app.config = clone(app.options.defaults);
   }
   writeURL(app.config);
   ui.builder = new Builder($('#builder'), { options: app.options, onChange: onConfigChange });
@@ -260,7 +311,10 @@ async function init() {
   $('#copy-link').addEventListener('click', () => navigator.clipboard?.writeText(location.href).then(() => ui.notify.say('Link copied: it reproduces this setup.')).catch(() => ui.notify.say(location.href)));
   $('#sample-prev').addEventListener('click', () => setSample(app.sample - 1));
   $('#sample-next').addEventListener('click', () => setSample(app.sample + 1));
-  await newSession();
+  if (!(await resume())) {
+    await newSession();
+    offerOthers();
+  }
 }
 
 init();

@@ -60,6 +60,17 @@ export class Notify {
     this.error.hidden = true;
   }
 
+  /** A notice with one button (e.g. "Open it here"), shown until it is used or closed. */
+  offer(text, label, onClick) {
+    clearTimeout(this.noticeTimer);
+    this.notice.innerHTML = `<span></span> <button data-offer></button> <button data-close aria-label="close">×</button>`;
+    this.notice.querySelector('span').textContent = text;
+    this.notice.querySelector('[data-offer]').textContent = label;
+    this.notice.querySelector('[data-offer]').addEventListener('click', () => { this.notice.hidden = true; onClick(); });
+    this.notice.querySelector('[data-close]').addEventListener('click', () => { this.notice.hidden = true; });
+    this.notice.hidden = false;
+  }
+
   say(text, ms = 4000) {
     this.notice.textContent = text;
     this.notice.hidden = false;

@@ -1,20 +1,6 @@
 // The configuration of the network ↔ the page's URL (so a link reproduces the setup), and a
 // tiny observable store for what the page currently shows.
 
-export const DEFAULT_CONFIG = Object.freeze({
-  dataset: { name: 'xor', noise: 0.05, train_fraction: 0.5, seed: 0 },
-  layers: [
-    { units: 8, activation: 'tanh' },
-    { units: 8, activation: 'tanh' },
-    { units: 2, activation: 'softmax' },
-  ],
-  loss: 'categorical_crossentropy',
-  optimizer: { name: 'sgd', learning_rate: 0.1 },
-  kernel_initializer: 'glorot_uniform',
-  bias_initializer: 'zeros',
-  batch_size: 16,
-  seed: 0,
-});
 
 export const clone = (o) => JSON.parse(JSON.stringify(o));
 
@@ -52,10 +38,11 @@ export function configToQuery(cfg) {
   return p.toString();
 }
 
-/** Query string → config; anything missing or malformed falls back to the defaults. */
-export function configFromQuery(query) {
+/** Query string → config; anything missing or malformed falls back to ``defaults`` (the server's
+ *  one default session, /api/options "defaults"). */
+export function configFromQuery(query, defaults) {
   const p = new URLSearchParams(query);
-  const cfg = clone(DEFAULT_CONFIG);
+  const cfg = clone(defaults);
   if (![...p.keys()].length) return cfg;
   if (p.get('data')) cfg.dataset = { name: p.get('data') };
   for (const [k, v] of p.entries()) {
@@ -80,7 +67,7 @@ export function configFromQuery(query) {
   return cfg;
 }
 
-export function configFromURL() { return configFromQuery(location.search); }
+export function configFromURL(defaults) { return configFromQuery(location.search, defaults); }
 
 export function writeURL(cfg) {
   const url = `${location.pathname}?${configToQuery(cfg)}${location.hash}`;
@@ -94,9 +81,18 @@ export function needsReset(a, b) {
     const o = clone(c);
     delete o.optimizer;
     delete o.batch_size;
-    return JSON.stringify(o);
+    return canonical(o);
   };
   return strip(a) !== strip(b);
+}
+
+/** JSON with every object's keys sorted, so two equal configs compare equal in any key order. */
+function canonical(value) {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 /** The PATCH body that takes a session from config a to b (optimizer, batch size), or null. */

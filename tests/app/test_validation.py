@@ -114,7 +114,7 @@ async def test_full_server_answers_503(client, settings):
     await new_session(client)
     second = await new_session(client)
     r = await client.post("/api/sessions", json=SMALL_NET)
-    assert r.status_code == 503 and "maximum of 2 sessions" in r.json()["detail"]
+    assert r.status_code == 503 and "maximum of 2 training sessions" in r.json()["detail"]
     await client.delete(f"/api/sessions/{second['id']}")
     await new_session(client)
 
@@ -124,7 +124,7 @@ async def test_total_parameter_cap(client, settings):
     await new_session(client)                      # 114 parameters
     await new_session(client)                      # 228
     r = await client.post("/api/sessions", json=SMALL_NET)
-    assert r.status_code == 503 and "parameters" in r.json()["detail"]
+    assert r.status_code == 503 and "250 weights in total" in r.json()["detail"] and "--max-total-params" in r.json()["detail"]
 
 
 @pytest.mark.parametrize("settings", [Settings(idle_expiry_seconds=0.0)])
