@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 
 import numpy as np
@@ -11,6 +12,7 @@ from engine.confusion import model_confusion
 from engine.datasets.playground import make_features
 from engine.saving import model_config
 
+from . import session_state
 from .errors import Conflict, Unprocessable
 from .tensors import decode, encode
 
@@ -84,27 +86,43 @@ def confusion(session, split: str) -> dict:
 
 
 def export_json(session) -> dict:
-    """{"format", "config", "model", "weights": [Keras-layout tensors], "state"}."""
+    """{"format", "config", "model", "weights": [Keras-layout tensors], "state", "arrays"}: "state"
+    holds the counters, curves, schedule and generators, "arrays" the epoch's row order and the
+    optimizer's slots (see ``session_state``), so an import continues exactly."""
     if session.diverged:
         raise Conflict("the session diverged: its weights are not finite; POST /reset before exporting")
     weights = session.model.get_weights()
+    state, arrays = session_state.capture(session)
     return {"format": FORMAT, "config": session.config, "model": model_config(session.model),
-            "weights": [encode(w, f"w{i}") for i, w in enumerate(weights)],
-            "state": {"epoch": session.epoch, "step": session.model.step}}
+            "weights": [encode(w, f"w{i}") for i, w in enumerate(weights)], "state": state,
+            "arrays": {name: encode(a, name) for name, a in arrays.items()}}
 
 
 def export_npz(session) -> bytes:
-    """The weights as w0, w1, ... (Keras layout) plus the config as a JSON string entry ``config``."""
+    """The weights as w0, w1, ... (Keras layout), the state's arrays by name, and the config and
+    state as a JSON string entry ``config``."""
     if session.diverged:
         raise Conflict("the session diverged: its weights are not finite; POST /reset before exporting")
     buffer = io.BytesIO()
+    state, extra = session_state.capture(session)
     arrays = {f"w{i}": w for i, w in enumerate(session.model.get_weights())}
-    np.savez(buffer, config=np.array(json.dumps({"format": FORMAT, "config": session.config})), **arrays)
+    meta = json.dumps({"format": FORMAT, "config": session.config, "state": state})
+    np.savez(buffer, config=np.array(meta), **arrays, **extra)
     return buffer.getvalue()
 
 
-def parse_json(body: dict) -> tuple[dict, list[np.ndarray]]:
-    """(config, weights) from an ``export_json`` answer; 422 naming the field otherwise."""
+def _array(name: str, tensor) -> np.ndarray:
+    try:
+        if name == "schedule_order":
+            return np.asarray(tensor["values"], dtype=np.int64).reshape(tuple(tensor["shape"]))
+        return decode(tensor)
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise Unprocessable(["body", "arrays", name], f"not a tensor: {exc}") from None
+
+
+def parse_json(body: dict) -> tuple[dict, list[np.ndarray], dict, dict[str, np.ndarray]]:
+    """(config, weights, state, arrays) from an ``export_json`` answer; 422 naming the field otherwise.
+    An export without "state" (an older one) imports at step 0."""
     if not isinstance(body, dict) or body.get("format") != FORMAT:
         raise Unprocessable(["body", "format"], f"expected {FORMAT!r}")
     if not isinstance(body.get("config"), dict):
@@ -116,24 +134,29 @@ def parse_json(body: dict) -> tuple[dict, list[np.ndarray]]:
         except (KeyError, TypeError, ValueError) as exc:
             raise Unprocessable(["body", "weights", i], f"not a tensor: {exc}") from None
         weights.append(arr)
-    return body["config"], weights
+    arrays = body.get("arrays") or {}
+    if not isinstance(arrays, dict):
+        raise Unprocessable(["body", "arrays"], "must be an object of named tensors")
+    return body["config"], weights, body.get("state") or {}, {str(k): _array(str(k), v) for k, v in arrays.items()}
 
 
-def parse_npz(raw: bytes) -> tuple[dict, list[np.ndarray]]:
-    """(config, weights) from ``export_npz`` bytes, read with allow_pickle=False."""
+def parse_npz(raw: bytes) -> tuple[dict, list[np.ndarray], dict, dict[str, np.ndarray]]:
+    """(config, weights, state, arrays) from ``export_npz`` bytes, read with allow_pickle=False."""
     try:
         loaded = np.load(io.BytesIO(raw), allow_pickle=False)
         if not isinstance(loaded, np.lib.npyio.NpzFile):
             raise ValueError("a single array, not an .npz archive")
         with loaded as data:
             meta = json.loads(str(data["config"]))
-            count = sum(1 for name in data.files if name.startswith("w"))
+            count = sum(1 for name in data.files if re.fullmatch(r"w\d+", name))
             weights = [np.array(data[f"w{i}"]) for i in range(count)]
+            arrays = {name: np.array(data[name]) for name in data.files
+                      if name == "schedule_order" or name.startswith("opt_")}
     except (ValueError, KeyError, OSError, EOFError, TypeError, zipfile.BadZipFile) as exc:
         raise Unprocessable(["body"], f"not a Backprop Lab .npz export: {exc}") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT or not isinstance(meta.get("config"), dict):
         raise Unprocessable(["body", "config"], f"expected format {FORMAT!r} with a config")
-    return meta["config"], weights
+    return meta["config"], weights, meta.get("state") or {}, arrays
 
 
 def check_weights(weights: list[np.ndarray], model) -> None:

@@ -20,6 +20,7 @@ from engine.training import BatchSchedule, EpochMeter, evaluate
 
 from . import frames
 from .errors import Conflict, NotFound, Unprocessable
+from .session_state import rng_state
 from .tensors import finite
 
 ORDER_HELP = "the cycle is forward → backward → update (or /step for all three)"
@@ -52,9 +53,10 @@ class Session:
         _, self.model, self.y_train, self.y_test = build_run(self.config, data=self.data)
         if self.config.get("loss") is None:      # the default loss, as chosen for the data set
             self.config = {**self.config, "loss": self.model.loss.name}
+        self.initial_weights = self.model.get_weights()      # from the seed: Reset goes back to them
         if weights is not None:
             self.model.set_weights(weights)
-        self.initial_weights = self.model.get_weights()
+        self._dropout = any(type(layer).__name__ == "Dropout" for layer in self.model.layers)
         self._n_params = self.model.count_params()
         self.schedule = BatchSchedule(self.data.n_train, self.config["batch_size"], True, self.model.shuffle_rng)
         self.meter = EpochMeter(self.model)
@@ -116,8 +118,10 @@ class Session:
     def _forward(self, indices=None) -> tuple:
         """Forward on the chosen rows (a one-off batch) or the epoch's next minibatch."""
         if indices is None:
-            rows, last = self.schedule.next_batch()
-            self.pending = {"indices": rows, "last": last, "scheduled": True}
+            s = self.schedule     # "before": where the epoch stood, for an export taken mid-cycle
+            before = (s.order, s.position, s.batches, self._dropout_state())
+            rows, last = s.next_batch()
+            self.pending = {"indices": rows, "last": last, "scheduled": True, "before": before}
         else:
             rows = np.asarray(indices, dtype=np.int64)
             self.pending = {"indices": rows, "last": False, "scheduled": False}
@@ -132,6 +136,12 @@ class Session:
             if saved is not None:
                 rng.state = saved
         return trace, rows
+
+    def _dropout_state(self) -> dict | None:
+        """The dropout generator's state before a forward pass draws masks (None without dropout)."""
+        if not self._dropout:
+            return None
+        return rng_state(self.model.dropout_rng)
 
     def _forward_frame(self, trace, rows) -> dict:
         batch = frames.batch_part(trace, rows, self._sparse_classes)

@@ -214,17 +214,19 @@ async def import_session(session_id: str, request: Request, store: Store,
     store.get(session_id)
     raw = await _read_limited(request, settings.max_upload_bytes)
     if request.headers.get("content-type", "").startswith("application/json"):
-        config, weights = session_io.parse_json(_json(raw))
+        parsed = session_io.parse_json(_json(raw))
     else:
-        config, weights = session_io.parse_npz(raw)
-    session = await run_in_threadpool(_rebuild, store, config, weights, session_id)
+        parsed = session_io.parse_npz(raw)
+    session = await run_in_threadpool(_rebuild, store, *parsed, session_id)
     store.replace(session_id, session)
     return json_bytes(session.public())
 
 
-def _rebuild(store: SessionStore, config: dict, weights, session_id: str):
+def _rebuild(store: SessionStore, config: dict, weights, state: dict, arrays: dict, session_id: str):
+    """The imported session: built from the export's config, with its weights and training state."""
     from pydantic import ValidationError
 
+    from .. import session_state
     from ..sessions import Session
     try:
         body = SessionCreate.model_validate(config)
@@ -233,7 +235,9 @@ def _rebuild(store: SessionStore, config: dict, weights, session_id: str):
         raise Unprocessable(["body", "config", *first["loc"]], first["msg"]) from None
     probe = store.build(body)
     session_io.check_weights(weights, probe.model)
-    return Session(probe.config, probe.data, weights=weights, session_id=session_id)
+    session = Session(probe.config, probe.data, weights=weights, session_id=session_id)
+    session_state.restore(session, state, arrays)
+    return session
 
 
 def _json(raw: bytes):
