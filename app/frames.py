@@ -10,6 +10,7 @@ import numpy as np
 
 from engine.utils import to_categorical
 
+from .budget import HINT, Measure, summary
 from .tensors import Batch, encode, finite, sanitize
 
 FORWARD_FIELDS = ("W", "b", "z", "a", "mask")
@@ -110,7 +111,7 @@ def merge_layers(*parts: list[dict]) -> list[dict]:
 
 
 def render(frame: dict, encoding: str = "json", layers=None, fields=None, raw: bool = False,
-           big: int | None = None) -> dict:
+           big: int | None = None, budget: int | None = None) -> dict:
     """JSON-ready copy of ``frame``: tensors encoded; only ``layers`` (indices) and ``fields`` if given.
 
     Tensors are encoded once (guarded against NaN); only the small non-tensor values are sanitised.
@@ -118,9 +119,25 @@ def render(frame: dict, encoding: str = "json", layers=None, fields=None, raw: b
     check per frame; with ``raw`` the JSON values stay arrays for ``responses.dumps``), the others
     one by one (``encode``). ``big`` (frames while playing): tensors of more entries are quantized
     to int8 when the encoding is b64, and when no ``fields`` are given, layers with more weights
-    than ``big`` leave out ``LEAN_DROP``."""
-    out = {}
+    than ``big`` leave out ``LEAN_DROP``. ``budget`` (bytes): if the tensors would take more, the
+    largest come as summaries, listed under "omitted" (see ``budget``)."""
+    omit: set[int] = set()
+    if budget is not None:
+        measure = Measure()
+        _walk(frame, encoding, layers, fields, raw, big, measure)
+        omit = measure.over(budget)
     batch = Batch(encoding)
+    batch.omit = omit
+    out = _walk(frame, encoding, layers, fields, raw, big, batch)
+    batch.fill()
+    if omit:
+        out["omitted"] = batch.omitted
+        out["hint"] = HINT
+    return out
+
+
+def _walk(frame: dict, encoding: str, layers, fields, raw: bool, big, batch) -> dict:
+    out = {}
     quantize = big if encoding == "b64" else None
     for key, value in frame.items():
         if key == "layers":
@@ -131,7 +148,6 @@ def render(frame: dict, encoding: str = "json", layers=None, fields=None, raw: b
                         if fields is None or k in fields or k == "indices"}
         else:
             out[key] = _render_value(value, encoding, raw, quantize, batch)
-    batch.fill()
     return out
 
 
@@ -167,7 +183,13 @@ def _render_value(value, encoding: str, raw: bool, quantize, batch: Batch):
 
 
 def _tensor(arr: np.ndarray, label, encoding: str, raw: bool, quantize, batch: Batch) -> dict:
-    """A tensor into the frame's batch, or (quantized, or not a float array) encoded by itself."""
+    """A tensor into the frame's batch, or (quantized, or not a float array) encoded by itself; a
+    summary if the budget left it out (a measuring walk only records its size)."""
+    if isinstance(batch, Measure):
+        return batch.record(arr, label, encoding, quantize)
+    if id(arr) in batch.omit:
+        batch.omitted.append({"label": label, "shape": list(arr.shape)})
+        return summary(arr, label)
     if Batch.takes(arr, encoding, raw) and (quantize is None or arr.size <= quantize):
         return batch.add(arr, label)
     return encode(arr, label, encoding, raw, quantize)

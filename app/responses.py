@@ -5,7 +5,7 @@ import json
 from typing import Literal
 
 import numpy as np
-from fastapi import Query
+from fastapi import Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -16,17 +16,21 @@ from .frames import render
 class RenderOptions:
     """What to send of a frame: encoding (json|b64), only some layers, only some fields."""
 
-    def __init__(self, encoding: str = "json", layers: set[int] | None = None, fields: set[str] | None = None):
-        self.encoding, self.layers, self.fields = encoding, layers, fields
+    def __init__(self, encoding: str = "json", layers: set[int] | None = None, fields: set[str] | None = None,
+                 budget: int | None = None):
+        self.encoding, self.layers, self.fields, self.budget = encoding, layers, fields, budget
 
 
-async def render_options(encoding: Literal["json", "b64"] = Query("json", description="b64: float32 LE base64"),
+async def render_options(request: Request,
+                         encoding: Literal["json", "b64"] = Query("json", description="b64: float32 LE base64"),
                          layers: str | None = Query(None, description="Comma-separated layer indices l to send."),
                          fields: str | None = Query(None, description="Comma-separated fields: W,b,z,a,delta,...")
                          ) -> RenderOptions:
-    """?encoding=json|b64 & layers=1,2 & fields=W,a,delta (an async dependency: no thread hop)."""
+    """?encoding=json|b64 & layers=1,2 & fields=W,a,delta (an async dependency: no thread hop); the
+    answer's size budget is the app's ``max_answer_bytes``."""
     return RenderOptions(encoding, _ints(layers, "layers") if layers else None,
-                         {f.strip() for f in fields.split(",") if f.strip()} if fields else None)
+                         {f.strip() for f in fields.split(",") if f.strip()} if fields else None,
+                         request.app.state.settings.max_answer_bytes)
 
 
 def _ints(text: str, name: str) -> set[int]:
@@ -91,7 +95,7 @@ async def run_locked(session, method, *args, options: RenderOptions | None = Non
         frame = method(*args)
         if options is None:
             return dumps(render(frame, raw=RAW))
-        return dumps(render(frame, options.encoding, options.layers, options.fields, raw=RAW))
+        return dumps(render(frame, options.encoding, options.layers, options.fields, raw=RAW, budget=options.budget))
 
     def locked_work() -> bytes:
         with session.locked():

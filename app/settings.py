@@ -18,6 +18,7 @@ class Settings:
     max_grid: int = 200                    # predict-grid resolution (points per side)
     max_points: int = 5000                 # points of each split sent by /data
     max_upload_bytes: int = 50_000_000     # an imported session (JSON or .npz)
+    max_answer_bytes: int = 48_000_000     # a step's answer; past it the largest tensors come as summaries
     max_sessions: int = 32                 # sessions held at once
     max_total_params: int = 20_000_000     # weights summed over all sessions
     idle_expiry_seconds: float = 3600.0    # a session unused this long (and held by no page) is dropped

@@ -74,6 +74,8 @@ class Batch:
 
     def __init__(self, encoding: str):
         self.encoding, self.items = encoding, []
+        self.omit: set[int] = set()          # ids of arrays sent as summaries (see ``budget``)
+        self.omitted: list[dict] = []
 
     @staticmethod
     def takes(arr, encoding: str, raw: bool) -> bool:

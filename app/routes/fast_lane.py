@@ -54,7 +54,7 @@ class LaneRoute(Route):
 def _endpoint(phase: str):
     async def answer(request: Request):
         query = request.scope["lane_query"]     # options first, then the session: FastAPI's order
-        options = await render_options(query.get("encoding", "json"), query.get("layers"), query.get("fields"))
+        options = await render_options(request, query.get("encoding", "json"), query.get("layers"), query.get("fields"))
         session = request.app.state.store.get(request.path_params["session_id"])
         return await run_locked(session, getattr(session, phase), options=options)
     answer.__name__ = f"{phase}_lane"

@@ -58,7 +58,8 @@ class Connection:
     def _render(self, message: dict) -> bytes:
         """A play frame as JSON bytes (the player thread calls it, without the session's lock)."""
         big = None if message.get("final") else self.big      # the last frame after Pause: whole
-        data = render(message["data"], self.encoding, self.layers, self.fields, raw=RAW, big=big)
+        data = render(message["data"], self.encoding, self.layers, self.fields, raw=RAW, big=big,
+                      budget=self.settings.max_answer_bytes)
         return dumps({**{k: v for k, v in message.items() if k != "data"}, "data": data})
 
     async def _send_frames(self) -> None:
@@ -154,7 +155,8 @@ class Connection:
         def work():
             with self.session.locked():
                 frame = method(*args)
-            return dumps({"type": command, "data": render(frame, self.encoding, self.layers, self.fields, raw=RAW)})
+            data = render(frame, self.encoding, self.layers, self.fields, raw=RAW, budget=self.settings.max_answer_bytes)
+            return dumps({"type": command, "data": data})
         try:
             text = await run_in_threadpool(work)
         except ApiError as exc:

@@ -61,6 +61,10 @@ export function apply(res, kind) {
   }
   if (kind === 'update') ui.charts.addStep(v.step, res.state?.batch_loss ?? v.loss);
   ui.health.record(v);
+  if (res.omitted) {
+    const what = res.omitted.slice(0, 4).map((o) => `${o.label} (${o.shape.join('×')})`).join(', ');
+    ui.notify.say(`Too large to send in one answer, so shown as not computed: ${what}${res.omitted.length > 4 ? ', …' : ''}. A smaller batch or network shows everything.`, 8000);
+  }
   renderAll();
   if (v.epoch !== before.epoch || kind === 'epoch') refreshHistory();
   refreshGrid();

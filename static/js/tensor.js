@@ -11,7 +11,7 @@ function flattenInto(values, out, offset) {
 
 /** {shape, values, label} → {shape, rows, cols, data, label}; 1-D tensors become one column. */
 export function toMat(t, fallbackLabel = '') {
-  if (!t) return null;
+  if (!t || t.omitted) return null;       // too large for one answer: the server sent a summary only
   if (t.data instanceof Float32Array) return t;
   const shape = t.shape || inferShape(t.values ?? t);
   const size = shape.reduce((p, n) => p * n, 1);
