@@ -8,7 +8,7 @@ from fastapi.staticfiles import StaticFiles
 
 import engine
 
-from . import errors
+from . import errors, security
 from .compare_jobs import CompareManager
 from .downloads import MnistDownload
 from .routes import compare, datasets, fast_lane, health, options, pages, sessions, ws
@@ -20,6 +20,7 @@ from .uploads import Uploads
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A new app with its own session store and comparison workers."""
     settings = settings or Settings()
+    policy = security.Policy(settings)      # first: an unsafe or malformed setting fails here
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.mnist_download = MnistDownload(settings)
     app.state.compare = CompareManager(settings)
     errors.install(app)
+    app.add_middleware(security.SecurityMiddleware, policy=policy)
     app.router.routes.extend(fast_lane.lane_routes())   # first: matched before the documented routes
     for module in (health, options, sessions, datasets, compare, ws, pages):
         app.include_router(module.router)
