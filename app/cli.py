@@ -90,22 +90,45 @@ def cmd_download(args) -> int:
 
 
 def serve_settings(args):
-    """The server's Settings from ``serve``'s options (the caps a teacher raises for a class)."""
-    from .settings import Settings
+    """The server's Settings from ``serve``'s options: the caps a teacher raises for a class, the names
+    the server answers to, and its access token (--token, else BACKPROP_LAB_TOKEN, else a new one when
+    --host lets other machines in). ValueError for a host name that is not one."""
+    import os
+
+    from . import security
+    token = args.token if args.token is not None else os.environ.get("BACKPROP_LAB_TOKEN") or None
+    if token is None and not security.is_loopback(args.host):
+        token = security.new_token()
     return Settings(max_sessions=args.max_sessions, max_total_params=args.max_total_params,
-                    idle_expiry_seconds=args.idle_expiry)
+                    idle_expiry_seconds=args.idle_expiry, bind_host=args.host, token=token,
+                    allowed_hosts=tuple(security.allowed_host(h) for h in args.allow_host))
 
 
 def cmd_serve(args) -> int:
     """Run the web app with uvicorn."""
     import uvicorn
 
+    from . import security
     from .main import create_app
-    settings = serve_settings(args)
-    print(f"Backprop Lab is running at http://{args.host}:{args.port}  (Ctrl+C stops it)", flush=True)
+    try:
+        settings = serve_settings(args)
+        application = create_app(settings)      # checks the token and the host names
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    links = security.links(settings, args.port)
+    if settings.token is None:
+        print(f"Backprop Lab is running at {links[0][1]}  (Ctrl+C stops it)", flush=True)
+    else:
+        print("Backprop Lab is running. Open it with this link (it carries the access token):")
+        for who, url in links:
+            print(f"    {url}    ({who})")
+        if all(who == "this machine" for who, _ in links) and not security.is_loopback(args.host):
+            print("    (other machines: this machine's address instead of 127.0.0.1; --allow-host NAME for a name)")
+        print("Pages opened without the token are refused. Ctrl+C stops the server.", flush=True)
     # No permessage-deflate: zlib on every frame cost ~150 ms per MB (a 2.6 MB MNIST frame took 220 ms
     # to send instead of 40), more than it saves on a local connection.
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning",
+    uvicorn.run(application, host=args.host, port=args.port, log_level="warning",
                 ws_per_message_deflate=False)
     return 0
 
@@ -146,6 +169,14 @@ def make_parser() -> argparse.ArgumentParser:
                        "about 4 bytes of memory each, several times over for gradients and optimizer state)")
     serve.add_argument("--idle-expiry", type=float, default=defaults.idle_expiry_seconds, metavar="SECONDS",
                        help=f"drop a session unused this long (default: {defaults.idle_expiry_seconds:g})")
+    serve.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                       help="another name (or address) this server is reached by, e.g. lab.school.example; "
+                       "repeatable. Requests naming any other host are refused, which stops web pages using DNS "
+                       "rebinding; localhost, 127.0.0.1, [::1] and the --host address are always allowed")
+    serve.add_argument("--token", default=None, metavar="TOKEN",
+                       help="access token every page and API client must show (default: $BACKPROP_LAB_TOKEN, "
+                       "else a new random one when --host is not loopback, else none); the server prints "
+                       "the link with it, and API clients may send 'Authorization: token TOKEN'")
     serve.set_defaults(func=cmd_serve)
     return parser
 

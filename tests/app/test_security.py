@@ -1,6 +1,6 @@
 """Issue 12, items 1-4, tried as an attacker's page would (all traffic to 127.0.0.1): a foreign Host
 (DNS rebinding), a WebSocket from another site, cross-site simple requests, and a server exposed on
-purpose (the access token); then the CSP and nosniff headers.
+purpose (the access token); then the CSP and nosniff headers and ``backprop-lab serve``'s options.
 Each attack is refused and leaves the session as it was; the same request from a script (no Origin)
 or from the server's own page still works."""
 from __future__ import annotations
@@ -13,11 +13,12 @@ import socket
 
 import httpx
 import pytest
+import uvicorn
 from app_helpers import SMALL_NET, new_session, strict_json
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from app import security
+from app import cli, security
 from app.main import create_app
 from app.settings import Settings
 
@@ -280,3 +281,41 @@ async def test_docs_allows_only_its_own_inline_scripts_by_hash(client):
     assert sorted(allowed) == sorted(["'self'", *("'sha256-%s'" % base64.b64encode(
         hashlib.sha256(s.encode()).digest()).decode() for s in scripts)])
 
+
+# ----- backprop-lab serve --------------------------------------------------------------------------
+def serve(monkeypatch, capsys, *argv):
+    """Run ``serve`` with uvicorn.run replaced: (exit code, the app's Settings or None, stdout, stderr)."""
+    ran = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: ran.update(app=app, **kw))
+    code = cli.main(["serve", *argv])
+    out = capsys.readouterr()
+    return code, ran["app"].state.settings if ran else None, out.out, out.err
+
+
+def test_serve_on_all_interfaces_prints_a_link_with_a_fresh_token(monkeypatch, capsys):
+    monkeypatch.delenv("BACKPROP_LAB_TOKEN", raising=False)
+    code, settings, out, _ = serve(monkeypatch, capsys, "--host", "0.0.0.0", "--port", "8123")
+    assert code == 0 and settings.bind_host == "0.0.0.0" and len(settings.token) == 48
+    assert f"http://127.0.0.1:8123/?token={settings.token}" in out and "0.0.0.0:8123" not in out
+    assert serve(monkeypatch, capsys, "--host", "0.0.0.0")[1].token != settings.token
+
+
+def test_serve_token_and_allowed_hosts_from_the_options_and_the_environment(monkeypatch, capsys):
+    monkeypatch.setenv("BACKPROP_LAB_TOKEN", "from-env-123")
+    code, settings, out, _ = serve(monkeypatch, capsys, "--host", "0.0.0.0", "--allow-host", "Lab.School.example",
+                                   "--allow-host", "10.0.0.9", "--token", "given-456")
+    assert code == 0 and settings.token == "given-456"
+    assert settings.allowed_hosts == ("lab.school.example", "10.0.0.9")
+    assert out.index("http://lab.school.example:8000/?token=given-456") < out.index("http://10.0.0.9:8000/")
+    code, settings, out, _ = serve(monkeypatch, capsys)
+    assert (code, settings.token) == (0, "from-env-123") and "http://127.0.0.1:8000/?token=from-env-123" in out
+    monkeypatch.delenv("BACKPROP_LAB_TOKEN")
+    code, settings, out, _ = serve(monkeypatch, capsys)
+    assert settings.token is None and out.startswith("Backprop Lab is running at http://127.0.0.1:8000 ")
+
+
+@pytest.mark.parametrize("argv, message", [(["--token", "two words"], "letters, digits"),
+                                           (["--allow-host", "http://lab.example/"], "--allow-host")])
+def test_serve_refuses_bad_security_options(monkeypatch, capsys, argv, message):
+    code, settings, _, err = serve(monkeypatch, capsys, "--host", "0.0.0.0", *argv)
+    assert code == 2 and settings is None and message in err
