@@ -1,25 +1,23 @@
 """Who may talk to the server: checks on every request and WebSocket handshake, before any route runs.
 
-* Host check, against DNS rebinding. A page at evil.example can make its own name resolve to
-  127.0.0.1; the browser then takes this server for evil.example and lets that page read every
-  answer. Such a request still says ``Host: evil.example``, so a Host that is not one of the server's
-  own names gets 403: localhost, the loopback addresses, the bind address (on 0.0.0.0: the address
-  the request arrived at, as the ASGI server reports it) and names given with ``--allow-host``.
-  Ports do not matter. A request without Host (HTTP/1.0, never a browser) passes.
-* Origin check, against cross-site requests and WebSocket hijacking. Any page may send this server
-  a "simple" POST (a form, or fetch with text/plain) and open a WebSocket to it: the browser sends
-  them without asking and only hides the answer. So a POST, PUT, PATCH or DELETE whose Origin (or,
-  without one, Referer) names another site gets 403 before anything changes, and so does a WebSocket
-  handshake whose Origin is another site's (Starlette's CORS middleware never sees WebSockets).
-  Requests with neither header (curl, scripts) are not from a page and pass.
-* Access token, for a server other machines can reach (a non-loopback bind; or any bind given a
-  token). Every request needs it: ``?token=`` in a link (answered with an HttpOnly SameSite=Strict
-  cookie and a redirect to the same URL without it), that cookie, or ``Authorization: token <t>``.
-  Without it: 401, as JSON under /api, as a short page elsewhere; the handshake is refused.
-* Headers on every answer: a Content-Security-Policy (scripts only from this server and none inline,
-  connections only to it; /docs also gets the hashes of its own inline scripts), so injected markup
-  can neither run nor send data away, and ``X-Content-Type-Options: nosniff``, so no answer (an
-  uploaded file echoed back, JSON) is ever taken for a script or a page.
+* Host, against DNS rebinding: a page at evil.example can make its own name resolve to 127.0.0.1, and
+  the browser then lets that page read this server's answers. Its requests still say ``Host:
+  evil.example``, so a Host that is not one of the server's own names gets 403: localhost, the
+  loopback addresses, the bind address (on 0.0.0.0: the address the request arrived at, as the ASGI
+  server reports it) and ``--allow-host`` names. Ports do not matter; no Host at all (never a browser) passes.
+* Origin, against cross-site requests and WebSocket hijacking: any page may send this server a
+  "simple" POST (a form, or fetch with text/plain) or open a WebSocket to it; the browser only hides
+  the answer. So a POST, PUT, PATCH or DELETE whose Origin (or, without one, Referer) names another
+  site gets 403 before anything changes, and so does a handshake from another Origin (Starlette's
+  CORS middleware never sees WebSockets). Requests with neither header (curl, scripts) pass.
+* Access token, for a server other machines can reach: with a token set (always on a non-loopback
+  bind) every request needs it: ``?token=`` in a link (answered with an HttpOnly SameSite=Strict
+  cookie and a redirect to the URL without it), that cookie, or ``Authorization: token <t>``.
+  Otherwise 401: JSON under /api, a short page elsewhere, a refused handshake.
+* On every answer a Content-Security-Policy (scripts only from this server and none inline,
+  connections only to it; /docs also allows its own inline scripts by hash), so injected markup can
+  neither run nor send data away, and ``X-Content-Type-Options: nosniff``, so no answer (an echoed
+  upload, JSON) is ever taken for a script or a page.
 """
 from __future__ import annotations
 
@@ -191,14 +189,6 @@ def _headers(scope) -> dict[bytes, bytes]:
     return found
 
 
-def _query_token(scope) -> str | None:
-    """The ``token`` parameter of the query string, if there is one."""
-    query = scope.get("query_string", b"")
-    if b"token=" not in query:
-        return None
-    return dict(parse_qsl(query.decode("latin-1"))).get("token")
-
-
 def _without_token(scope) -> str:
     """The request's own path and query minus ``token`` (where a link with ?token= redirects to)."""
     path = scope.get("raw_path") or scope["path"].encode()
@@ -209,14 +199,15 @@ def _without_token(scope) -> str:
 
 
 def _presented(scope, headers: dict[bytes, bytes]) -> list:
-    """The tokens a request carries: Authorization header, cookie, ``?token=``."""
+    """The tokens a request carries: Authorization header, cookie, and last ``?token=`` (or None)."""
     given = []
     scheme, _, value = headers.get(b"authorization", b"").partition(b" ")
     if scheme.lower() in (b"token", b"bearer"):
         given.append(value.strip())
     if b"cookie" in headers:
         given.append(cookie_parser(headers[b"cookie"].decode("latin-1")).get(COOKIE))
-    given.append(_query_token(scope))
+    query = scope.get("query_string", b"")
+    given.append(dict(parse_qsl(query.decode("latin-1"))).get("token") if b"token=" in query else None)
     return given
 
 
@@ -363,7 +354,6 @@ class SecurityMiddleware:
         return None
 
 
-
 def _network_address() -> str | None:
     """This machine's address on its network (where a default route leaves from); None if offline."""
     try:
@@ -387,9 +377,7 @@ def links(settings, port: int) -> list[tuple[str, str]]:
     else:
         names.append(("this machine" if is_loopback(bind) else "other machines", allowed_host(bind)))
     query = f"/?token={settings.token}" if settings.token else ""
-    seen, pairs = set(), []
+    unique: dict[str, str] = {}
     for who, name in names:
-        if name not in seen:
-            seen.add(name)
-            pairs.append((who, f"http://{f'[{name}]' if ':' in name else name}:{port}{query}"))
-    return pairs
+        unique.setdefault(name, who)                    # each name once, where it first came
+    return [(who, f"http://{f'[{n}]' if ':' in n else n}:{port}{query}") for n, who in unique.items()]
