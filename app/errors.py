@@ -46,8 +46,8 @@ class Unprocessable(ApiError):
         self.loc = list(loc)
 
     def body(self) -> dict:
-        field = ".".join(str(p) for p in self.loc[1:]) or "body"
-        return {"detail": [{"loc": self.loc, "msg": f"{field}: {self.message}", "type": "value_error"}]}
+        """The field is named once, by "loc" (as in FastAPI's own 422s); "msg" says what is wrong."""
+        return {"detail": [{"loc": self.loc, "msg": self.message, "type": "value_error"}]}
 
 
 async def _handle(request: Request, exc: ApiError) -> JSONResponse:

@@ -27,6 +27,17 @@ ORDER_HELP = "the cycle is forward → backward → update (or /step for all thr
 CHEAP_WORK = 20_000     # parameters × batch size below which one step takes well under a millisecond
 
 
+def _with_updated(layers: list[dict], updated: list[dict]) -> list[dict]:
+    """A step's layer entries (W, b as its forward pass used them) with the update's: ΔW, Δb, slots,
+    and W_updated, b_updated (the weights after it)."""
+    layers = frames.merge_layers(layers, updated)
+    for entry, after in zip(layers, updated):
+        entry["W_updated"] = after["W"]
+        if "b" in after:
+            entry["b_updated"] = after["b"]
+    return layers
+
+
 def new_id() -> str:
     """128 random bits as 32 hex digits."""
     return secrets.token_hex(16)
@@ -233,12 +244,8 @@ class Session:
             trace = self._update()
         except Diverged as exc:
             return self._diverged_answer(exc)
-        updated = frames.update_layers(trace, self.model)
-        layers = frames.merge_layers(forward.get("layers", []), backward, updated)
-        for entry, after in zip(layers, updated):    # "W", "b": as used by the forward pass
-            entry["W_updated"] = after["W"]
-            if "b" in after:
-                entry["b_updated"] = after["b"]
+        layers = _with_updated(frames.merge_layers(forward.get("layers", []), backward),
+                               frames.update_layers(trace, self.model))
         return {**forward, "step": self.model.step, "phase": "ready", "learning_rate": trace.learning_rate,
                 "layers": layers, "state": self.state()}
 
@@ -298,9 +305,11 @@ class Session:
                 if final:       # the epoch's last minibatch: kept, so the page shows where training ended
                     last = self._forward_frame(trace, rows)
                 self.model.backward()
-                if final:
+                if final:       # ... with its ΔW, as Step shows it
                     last["backward"] = frames.backward_layers(self.model.trace)
-                self._update_fast()
+                    last["updated"] = frames.update_layers(self._update(), self.model)
+                else:
+                    self._update_fast()
         except Diverged as exc:
             return self._diverged_answer(exc)
         answer = {"epoch": self.epoch, **{k: finite(v) for k, v in self.last_logs.items()},
@@ -310,13 +319,9 @@ class Session:
         return answer
 
     def _last_batch(self, last: dict) -> dict:
-        """The epoch's last minibatch as a /step answer without ΔW: its batch, z, a, δ, ∂cost/∂W with
-        W, b as its forward pass used them, and W_updated, b_updated (the weights after the epoch)."""
-        layers = frames.merge_layers(last["layers"], last["backward"])
-        for entry, dense in zip(layers, self.model.dense_layers):
-            entry["W_updated"] = (np.array(dense.W, copy=True), f"W({entry['index']})")
-            if dense.use_bias:
-                entry["b_updated"] = (np.array(dense.bias, copy=True), f"b({entry['index']})")
+        """The epoch's last minibatch as a /step answer: its batch, z, a, δ, ∂cost/∂W with W, b as its
+        forward pass used them, ΔW, Δb, and W_updated, b_updated (the weights after the epoch)."""
+        layers = _with_updated(frames.merge_layers(last["layers"], last["backward"]), last["updated"])
         return {"batch": last["batch"], "batch_loss": last["loss"], "layers": layers}
 
     def _update_fast(self) -> None:

@@ -24,6 +24,19 @@ from .settings import Settings
 OPTION_NAMES = ("target", "kind", "test_fraction", "seed")
 
 
+def multipart_file(raw: bytes, content_type: str) -> tuple[bytes, str | None]:
+    """The first file of a multipart/form-data body (``curl -F file=@data.csv``) and its file name,
+    parsed with the standard library's email parser; 422 if the form holds no file."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw)
+    for part in message.iter_parts() if message.is_multipart() else []:
+        if part.get_filename():
+            return part.get_payload(decode=True) or b"", part.get_filename()
+    raise Unprocessable(["body"], "a multipart form without a file: send the CSV file as a form field "
+                        "(curl -F file=@data.csv) or as the whole body (curl --data-binary @data.csv)")
+
+
 def header_of(raw: bytes) -> list[str]:
     """The column names of the first non-empty line (for the default target: the last column)."""
     text = raw[:65536].decode("utf-8-sig", errors="replace").replace("\r\n", "\n")

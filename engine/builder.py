@@ -39,8 +39,17 @@ def check_output(model: Sequential, kind: str, n_classes: int | None, n_targets:
         raise ValueError(f"loss {model.loss.name!r} takes class labels; a {kind} data set has real-valued "
                          "targets (use mean_squared_error or mean_absolute_error)")
     want = n_classes if kind == "classification" else n_targets
+    if binary_unit(model, kind, n_classes):
+        return
     if model.loss.targets == "sparse" or kind == "classification":
         if out.units != want:
             raise ValueError(f"output layer {out.name!r} has {out.units} units but the data set has {want} classes")
     elif out.units != want:
         raise ValueError(f"output layer {out.name!r} has {out.units} units but the data set has {want} target(s)")
+
+
+def binary_unit(model: Sequential, kind: str, n_classes: int | None) -> bool:
+    """Keras' idiom for two classes: one sigmoid unit trained with binary cross-entropy on 0/1
+    targets (ŷ = P(class 1)), instead of two softmax units on one-hot rows."""
+    return (kind == "classification" and n_classes == 2 and model.dense_layers[-1].units == 1
+            and model.loss.name == "binary_crossentropy")

@@ -19,7 +19,7 @@ from typing import Callable
 
 from . import datasets
 from .activations import overflow_ignored
-from .builder import build_model, check_output, default_loss
+from .builder import binary_unit, build_model, check_output, default_loss
 from .errors import Diverged
 from .training import BatchSchedule, EpochMeter, class_labels, evaluate
 
@@ -71,6 +71,9 @@ def build_run(spec: dict, data=None, cache: bool = False):
                         bias_initializer=spec.get("bias_initializer", "zeros"), seed=spec.get("seed", 0))
     n_targets = 1 if data.kind == "classification" else data.y_train.shape[1]
     check_output(model, data.kind, data.n_classes, n_targets)
+    if binary_unit(model, data.kind, data.n_classes):     # 0/1 column targets for one sigmoid unit
+        return data, model, *(data.targets(split, one_hot=False).astype(model.dtype).reshape(-1, 1)
+                              for split in ("train", "test"))
     one_hot = model.loss.targets != "sparse"
     return data, model, data.targets("train", one_hot=one_hot), data.targets("test", one_hot=one_hot)
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from ..responses import json_bytes
+from ..uploads import multipart_file
 from .sessions import _read_limited
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
@@ -20,12 +21,18 @@ async def upload_csv(request: Request,
                      kind: Literal["classification", "regression"] | None = None,
                      test_fraction: Annotated[float, Query(ge=0.05, le=0.5)] = 0.2,
                      seed: Annotated[int, Query(ge=0, le=2**32 - 1)] = 0):
-    """The CSV file as the raw request body (header row, one sample per row; at most max_csv_bytes).
+    """The CSV file as the raw request body (header row, one sample per row; at most max_csv_bytes),
+    or as the file field of a multipart form (``curl -F file=@data.csv``).
 
     Answers {"upload_id", "columns", "options", "dataset"}; use it with POST /api/sessions and
     {"dataset": {"name": "csv", "upload_id": ...}}. A bad file gets 422 naming its line and column."""
     settings = request.app.state.settings
     raw = await _read_limited(request, settings.max_csv_bytes)
+    content_type = request.headers.get("content-type", "")
+    if content_type.lower().startswith("multipart/form-data"):
+        raw, sent_name = multipart_file(raw, content_type)
+        if sent_name and filename == "upload.csv":
+            filename = sent_name[:200]
     options = {"target": target, "kind": kind, "test_fraction": test_fraction, "seed": seed}
     answer = await run_in_threadpool(request.app.state.uploads.add, raw, filename, options)
     return json_bytes(answer, status_code=201)

@@ -14,7 +14,10 @@ function detailText(body, fallback) {
   const d = body.detail ?? body.message ?? body.error;
   if (typeof d === 'string') return d;
   if (Array.isArray(d)) {
-    return d.map((e) => `${(e.loc || []).filter((p) => p !== 'body').join('.')}: ${e.msg}`).join('; ');
+    return d.map((e) => {
+      const field = (e.loc || []).filter((p) => p !== 'body' && p !== 'query').join('.');
+      return field && !String(e.msg).startsWith(`${field}:`) ? `${field}: ${e.msg}` : e.msg;
+    }).join('; ');
   }
   if (d && typeof d === 'object') return d.message || JSON.stringify(d);
   return fallback;
