@@ -47,7 +47,9 @@ def server_url():
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
-    return {**browser_context_args, "viewport": {"width": 1280, "height": 800}}
+    """The shared context lets Playwright evaluate its wait_for_function strings, which the page's
+    content-security policy forbids; test_page_security.py checks the page with the policy enforced."""
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 800}, "bypass_csp": True}
 
 
 @pytest.fixture(scope="session")

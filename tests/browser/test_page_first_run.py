@@ -61,3 +61,30 @@ def test_mnist_plays_and_draws_with_a_small_network(page, server_url, mnist_env,
         fig = page.locator(f'section[data-layer="1"] figure.heatmap[data-key="{key}"]')
         assert fig.get_attribute("data-state") == "filled", key
     page.screenshot(path=str(artifacts / f"first-run-mnist-{layers.split(':')[0]}.png"), full_page=True)
+
+
+def test_a_reload_returns_to_the_same_session_and_a_new_tab_offers_it(lab, server_url):
+    page, watch = lab
+    sid = wait_session(page)
+    for _ in range(3):
+        page.click('button[data-action="step"]')
+    page.wait_for_function("document.body.dataset.step === '3'")
+    page.reload()
+    page.wait_for_function("document.body.dataset.step === '3'", timeout=15000)
+    assert page.evaluate("document.body.dataset.session") == sid
+    assert "Back to your session at step 3" in page.locator("#notice").inner_text()
+    mine = page.request.get(f"{server_url}/api/sessions").json()["sessions"]
+    assert [s["id"] for s in mine] == [sid]                  # the reload made no second session
+    second = page.context.new_page()
+    second.goto(server_url + "/")
+    other = wait_session(second)
+    assert other != sid
+    second.wait_for_selector("#notice button[data-offer]")
+    assert "1 other session" in second.locator("#notice").inner_text()
+    second.click("#notice button[data-offer]")
+    second.wait_for_function(f"document.body.dataset.session === '{sid}'")
+    second.wait_for_function("document.body.dataset.step === '3'")
+    ids = [s["id"] for s in second.request.get(f"{server_url}/api/sessions").json()["sessions"]]
+    assert ids == [sid]                                       # the tab's own new session was given back
+    second.close()
+    assert not watch.errors, watch.errors
