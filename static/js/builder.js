@@ -49,6 +49,7 @@ export class Builder {
     const dsOpts = Object.entries(ds.options || {}).filter(([, spec]) => ['int', 'float', 'choice'].includes(spec.type));
     const hyper = Object.entries(this.optimizer(c.optimizer.name).hyperparameters || {}).filter(([k]) => k !== 'learning_rate');
     const unavailable = o.datasets.filter((d) => !d.available);
+    this.rebuilding = true;          // a focused field that goes fires "change": not a new value
     this.root.innerHTML = `
       <fieldset><legend>Data</legend>
         <label>data set <select name="dataset" title="${esc(ds.description)}">${o.datasets.map((d) => `<option value="${esc(d.name)}" ${d.name === c.dataset.name ? 'selected' : ''} ${d.available && d.name !== 'csv' ? '' : 'disabled'} title="${esc(d.available ? d.description : d.reason)}">${esc(d.name)}${d.available ? '' : ' (not available)'}</option>`).join('')}</select></label>
@@ -78,6 +79,7 @@ export class Builder {
         <label>W initializer <select name="kernel_initializer">${opts(o.initializers, c.kernel_initializer)}</select></label>
         <label>b initializer <select name="bias_initializer">${opts(o.initializers, c.bias_initializer)}</select></label>
       </fieldset>`;
+    this.rebuilding = false;
   }
 
   field(name, label, spec, value) {
@@ -91,10 +93,11 @@ export class Builder {
 
   read(ev) {
     const t = ev.target;
-    if (!t.name) return;
+    if (!t.name || this.rebuilding) return;
     const cfg = clone(this.config);
     const n = t.type === 'checkbox' ? t.checked : (t.type === 'number' ? Number(t.value) : t.value);
-    if (t.type === 'number' && (t.value === '' || !Number.isFinite(n))) return;
+    if (t.type === 'number' && (t.value === '' || !Number.isFinite(n))) { this.markInvalid(t.name, 'enter a number'); return; }
+    this.clearInvalid(t.name);       // a value to apply: marked again if the server refuses it
     const i = Number(t.dataset.i);
     if (t.name === 'dataset') {
       cfg.dataset = { name: n };
@@ -107,8 +110,7 @@ export class Builder {
       const hyper = this.optimizer(n).hyperparameters || {};
       cfg.optimizer = { name: n, learning_rate: hyper.learning_rate?.default ?? cfg.optimizer.learning_rate };
     } else if (t.name === 'learning_rate') {
-      if (!(n > 0 && n <= 100)) { t.setCustomValidity('between 0 (exclusive) and 100'); t.reportValidity(); return; }
-      t.setCustomValidity('');
+      if (!(n > 0 && n <= 100)) { this.markInvalid(t.name, `η must be above 0 and at most 100 (not applied: still ${this.config.optimizer.learning_rate})`); return; }
       cfg.optimizer.learning_rate = n;
     } else if (['batch_size', 'seed'].includes(t.name)) cfg[t.name] = Math.round(n);
     else cfg[t.name] = n;
@@ -130,12 +132,72 @@ export class Builder {
   /** New options from the server (e.g. MNIST became available). */
   setOptions(options) { this.options = options; this.set(this.config); }
 
+  /** Show a field as refused: red outline (aria-invalid) and `message` beside it; `value`, if given,
+   *  goes back in the field (what was typed, so the mark says what was refused). */
+  markInvalid(name, message, value) {
+    const input = this.root.querySelector(`[name="${name}"]`);
+    if (!input) return;
+    if (value !== undefined && input.type !== 'checkbox') input.value = String(value);
+    const id = `field-error-${name.replace(/\W/g, '-')}`;
+    let note = this.root.querySelector(`#${id}`);
+    if (!note) {
+      note = document.createElement('span');
+      Object.assign(note, { id, className: 'field-error' });
+      note.setAttribute('role', 'alert');
+      if (input.type === 'checkbox') input.closest('label').append(note); else input.after(note);
+    }
+    note.textContent = message;
+    input.setAttribute('aria-invalid', 'true');
+    input.setAttribute('aria-describedby', id);
+    input.setCustomValidity?.(message);
+  }
+
+  /** Remove a field's invalid mark (a value was applied, or is about to be). */
+  clearInvalid(name) {
+    const input = this.root.querySelector(`[name="${name}"]`);
+    if (!input) return;
+    input.removeAttribute('aria-invalid');
+    input.removeAttribute('aria-describedby');
+    input.setCustomValidity?.('');
+    this.root.querySelector(`#field-error-${name.replace(/\W/g, '-')}`)?.remove();
+  }
+
+  /** The server refused a PATCH `body`: mark the fields its 422 names (else every field sent) with
+   *  its message, the refused value in the field and the value still in use after it. */
+  markRefused(body, err) {
+    const sent = [...Object.entries(body?.optimizer || {}).map(([k, v]) => [fieldName(['optimizer', k]), v]),
+      ...('batch_size' in (body || {}) ? [['batch_size', body.batch_size]] : [])];
+    const detail = Array.isArray(err?.body?.detail) ? err.body.detail : null;
+    const reasons = new Map();
+    if (detail) {
+      detail.forEach((d) => {
+        const loc = (d.loc || []).filter((p) => p !== 'body');
+        const text = String(d.msg || '').replace(new RegExp(`^${loc.join('\\.')}:\\s*`), '');
+        reasons.set(fieldName(loc), text);
+      });
+    }
+    const named = sent.some(([name]) => reasons.has(name));
+    sent.forEach(([name, value]) => {
+      const reason = named ? reasons.get(name) : err?.message;   // no field named: the whole message
+      if (!reason) return;
+      const input = this.root.querySelector(`[name="${name}"]`);
+      const still = input && input.type !== 'checkbox' && input.value !== '' ? ` (not applied: still ${input.value})` : ' (not applied)';
+      this.markInvalid(name, `server: ${reason}${still}`, value);
+    });
+  }
+
   /** Set the learning rate field (e.g. from the comparison) without rebuilding the form. */
   setLearningRate(lr) {
     this.config.optimizer.learning_rate = lr;
     const input = this.root.querySelector('[name="learning_rate"]');
     if (input) input.value = String(lr);
   }
+}
+
+/** The builder's field for a config path: learning_rate, o.<key> (optimizer), batch_size, ... */
+function fieldName(loc) {
+  if (loc[0] === 'optimizer') return loc[1] === 'learning_rate' ? 'learning_rate' : (loc[1] === 'name' ? 'optimizer' : `o.${loc[1]}`);
+  return loc[0] === 'dataset' ? `d.${loc[1]}` : String(loc[0]);
 }
 
 /** The output layer and loss that fit a data set: softmax over its classes, or one linear unit. */

@@ -244,6 +244,7 @@ async function onConfigChange(cfg) {
       handleError(err);                // refused (e.g. a value out of range): back to what the server has
       app.config = old;
       ui.builder.set(old);
+      ui.builder.markRefused(body, err);   // the refused fields stay marked, with the server's reason
       writeURL(old);
     }
     return;

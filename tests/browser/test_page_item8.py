@@ -1,0 +1,89 @@
+"""Issue 11, item 8 (what a new user found on the page): refused field values are marked as refused,
+with the reason; number fields fit their largest value; the gradient-health chart stays readable at
+η = 100; the equations show every update with enough digits and each optimizer's own rule; the
+divergence banner says its lower rate is a guess and offers the LR range test."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+REFUSED = re.compile(r"Failed to load resource: the server responded with a status of 422")
+
+
+def page_errors(watch) -> list[str]:
+    """The page's errors, without the console line Chromium logs for each 422 answer a test asked for."""
+    return [e for e in watch.errors if not REFUSED.search(e)]
+
+
+def wait(page, predicate: str, timeout: float = 15000):
+    """page.wait_for_function with an arrow function (the page's CSP has no 'unsafe-eval')."""
+    page.wait_for_function(f"() => {predicate}", timeout=timeout)
+
+
+def enter(page, name: str, value: str) -> None:
+    field = page.locator(f'#builder [name="{name}"]')
+    field.fill(value)
+    field.press("Enter")
+
+
+def mark(page, name: str):
+    """(aria-invalid, the .field-error text) of a builder field."""
+    return page.evaluate("""(name) => {
+        const input = document.querySelector(`#builder [name="${name}"]`);
+        const id = input.getAttribute('aria-describedby');
+        const note = id && document.getElementById(id);
+        return [input.getAttribute('aria-invalid'), note ? note.textContent : null, input.value];
+    }""", name)
+
+
+def server_config(page, server_url: str, sid: str) -> dict:
+    return page.request.get(f"{server_url}/api/sessions/{sid}").json()["config"]
+
+
+# ----- 1. refused values are marked as refused, with the reason ---------------------------------
+
+def test_refused_values_are_marked_with_the_reason_until_a_valid_one_is_applied(lab, server_url, artifacts):
+    page, watch = lab
+    sid = page.evaluate("document.body.dataset.session")
+    # The field's own check: η must lie in (0, 100]; nothing is sent.
+    enter(page, "learning_rate", "1000")
+    wait(page, "document.querySelector('#builder [name=learning_rate]').getAttribute('aria-invalid') === 'true'")
+    invalid, note, value = mark(page, "learning_rate")
+    assert value == "1000" and "at most 100" in note and "still 0.1" in note
+    assert server_config(page, server_url, sid)["optimizer"]["learning_rate"] == 0.1
+    # The server's check: its 422 message beside the field, the refused value left in it.
+    enter(page, "o.momentum", "2")
+    wait(page, "document.querySelector('#builder [name=\"o.momentum\"]')?.getAttribute('aria-invalid') === 'true'")
+    invalid, note, value = mark(page, "o.momentum")
+    assert value == "2" and "must be a number in [0.0, 1.0], got 2" in note and "still 0" in note, note
+    assert "momentum" not in server_config(page, server_url, sid)["optimizer"]
+    enter(page, "batch_size", "100000")
+    wait(page, "document.querySelector('#builder [name=batch_size]').getAttribute('aria-invalid') === 'true'")
+    assert "at most 4096, got 100000" in mark(page, "batch_size")[1]
+    color = page.evaluate("getComputedStyle(document.querySelector('#builder [name=batch_size]')).borderTopColor")
+    assert color == "rgb(198, 40, 40)"                                      # a red outline
+    page.locator(".sidebar").screenshot(path=str(artifacts / "item8-1-refused-fields.png"))
+    # A 422 for the learning rate itself (a server with a lower limit): its message, as the server sent it.
+    detail = {"detail": [{"loc": ["body", "optimizer", "learning_rate"], "msg": "Input should be less than or equal to 1",
+                          "type": "less_than_equal"}]}
+    page.route("**/api/sessions/*", lambda route: route.fulfill(status=422, json=detail)
+               if route.request.method == "PATCH" else route.fallback())
+    enter(page, "learning_rate", "50")
+    wait(page, "(document.querySelector('#builder [name=learning_rate]').getAttribute('aria-describedby') || '') !== ''"
+               " && document.querySelector('.field-error').textContent.includes('less than or equal to 1')")
+    invalid, note, value = mark(page, "learning_rate")
+    assert invalid == "true" and value == "50" and note == "server: Input should be less than or equal to 1 (not applied: still 0.1)"
+    page.unroute("**/api/sessions/*")
+    # Valid values clear the marks (and are applied).
+    for name, value in (("learning_rate", "0.3"), ("o.momentum", "0.5"), ("batch_size", "32")):
+        enter(page, name, value)
+        wait(page, f"!document.querySelector('#builder [name=\"{name}\"]').hasAttribute('aria-invalid')")
+        page.wait_for_timeout(300)
+    wait(page, "!document.querySelector('#builder .field-error')")
+    config = server_config(page, server_url, sid)
+    assert config["optimizer"]["learning_rate"] == 0.3 and config["optimizer"]["momentum"] == 0.5
+    assert config["batch_size"] == 32
+    assert page_errors(watch) == []
