@@ -82,11 +82,12 @@ def test_csv_upload_and_session_import(lab, artifacts, server_url):
     page.set_input_files("#import-file", files=[{"name": "saved.json", "mimeType": "application/json",
                                                  "buffer": json.dumps(exported).encode()}])
     page.wait_for_selector("#notice:has-text('Imported saved.json')")
-    assert page.evaluate("document.body.dataset.step") == "0"          # the weights of step 1, counters anew
+    assert page.evaluate("document.body.dataset.step") == "1"          # the weights and counters of step 1
     now = page.request.get(f"{server_url}/api/sessions/{sid}/export").json()
     assert [w["values"] for w in now["weights"]] == [w["values"] for w in exported["weights"]]
+    assert len(page.request.get(f"{server_url}/api/sessions/{sid}/history").json()["history"]["batch_loss"]) == 1
     page.click('button[data-action="step"]')
-    page.wait_for_function("document.body.dataset.step === '1'")
+    page.wait_for_function("document.body.dataset.step === '2'")
     bad = "x1,x2,label\n1,2,0\n1,oops,1\n3,4,0\n5,6,1\n7,8,0\n"
     page.set_input_files('[data-role="csv-file"]', files=[{"name": "bad.csv", "mimeType": "text/csv", "buffer": bad.encode()}])
     page.click('button[data-action="upload-csv"]')
