@@ -1,17 +1,43 @@
 // Gradient health: per layer, ‖∂cost/∂W(l)‖ and the update ratio ‖ΔW(l)‖/‖W(l)‖ over the steps,
 // so vanishing (tiny, shrinking toward the input) and exploding gradients can be seen.
+// Both panels are log axes: a value of 0 (a saturated tanh's gradient, an update below float32's
+// resolution) or ∞/NaN has no place on them, so it is left out and the note under the chart says
+// how often; a value between two left-out ones gets a marker (a line needs two points).
 
 import { PLOT_CONFIG, baseLayout, layerColor } from './colors.js';
 import { norm } from './tensor.js';
 
 const Plotly = window.Plotly;
 const MAX_POINTS = 2000;
+const TICKS = 4;             // at most this many labels per panel (≈ 100 px high), over any range
+
+/** Can v be drawn on a log axis? */
+const drawable = (v) => Number.isFinite(v) && v > 0;
+
+/** y for Plotly (null where v cannot be drawn) and a marker size per point: only lone points. */
+function plotted(values) {
+  const y = values.map((v) => (drawable(v) ? v : null));
+  const size = y.map((v, i) => (v !== null && y[i - 1] == null && y[i + 1] == null ? 5 : 0));
+  return { y, size };
+}
+
+/** How many recorded values are 0 and how many are ∞ or NaN (null = not measured at that step). */
+function leftOut(values) {
+  let zero = 0;
+  let bad = 0;
+  values.forEach((v) => { if (v === 0) zero += 1; else if (v !== null && !drawable(v)) bad += 1; });
+  return { zero, bad, n: values.filter((v) => v !== null).length };
+}
 
 export class Health {
   constructor(el) {
     this.el = el;
     this.series = {};
     this.plotted = false;
+    this.note = document.createElement('p');
+    this.note.className = 'help health-note';
+    this.note.dataset.role = 'health-left-out';
+    el.after(this.note);
   }
 
   clear() { this.series = {}; this.draw(); }
@@ -24,7 +50,9 @@ export class Health {
       const step = view.step;
       const last = s.step.length - 1;
       const gradNorm = e.dW ? norm(e.dW) : null;
-      const ratio = e.dW_applied && e.W ? norm(e.dW_applied) / (norm(e.W_fwd || e.W) || 1) : null;
+      const wNorm = e.dW_applied && e.W ? norm(e.W_fwd || e.W) : null;
+      // ‖W‖ = 0: no ratio (it is not ‖ΔW‖); kept as NaN so the note counts it
+      const ratio = wNorm === null ? null : (wNorm > 0 ? norm(e.dW_applied) / wNorm : NaN);
       if (last >= 0 && s.step[last] === step) {
         if (gradNorm !== null) s.grad[last] = gradNorm;
         if (ratio !== null) s.ratio[last] = ratio;
@@ -39,25 +67,44 @@ export class Health {
 
   draw() {
     const traces = [];
+    const notes = [];
     Object.entries(this.series).forEach(([index, s], i) => {
       const color = layerColor(i);
-      // Copies: Plotly.react only redraws arrays it has not seen (same reference = unchanged).
-      traces.push({ x: s.step.slice(), y: s.grad.slice(), name: `‖∂cost/∂W(${index})‖`, mode: 'lines', line: { color, width: 2 },
-        hovertemplate: `‖∂cost/∂W(${index})‖ = %{y:.3e}<extra></extra>` });
-      traces.push({ x: s.step.slice(), y: s.ratio.slice(), name: `‖ΔW(${index})‖/‖W(${index})‖`, mode: 'lines', yaxis: 'y2',
-        line: { color, width: 1.5, dash: 'dot' }, hovertemplate: `‖ΔW(${index})‖/‖W(${index})‖ = %{y:.3e}<extra></extra>` });
+      const parts = [];
+      let n = 0;
+      const quantities = [
+        { key: 'grad', name: `‖∂cost/∂W(${index})‖`, yaxis: 'y', line: { color, width: 2 } },
+        { key: 'ratio', name: `‖ΔW(${index})‖/‖W(${index})‖`, yaxis: 'y2', xaxis: 'x2', line: { color, width: 1.5, dash: 'dot' } },
+      ];
+      quantities.forEach((q) => {
+        // Copies: Plotly.react only redraws arrays it has not seen (same reference = unchanged).
+        const { y, size } = plotted(s[q.key]);
+        traces.push({ x: s.step.slice(), y, name: q.name, mode: 'lines+markers', yaxis: q.yaxis, xaxis: q.xaxis,
+          line: q.line, marker: { color, size }, hovertemplate: `${q.name} = %{y:.3e}<extra></extra>` });
+        const out = leftOut(s[q.key]);
+        const what = q.key === 'grad' ? '‖∂cost/∂W‖' : '‖ΔW‖/‖W‖';
+        if (out.zero) parts.push(`${what} = 0 at ${out.zero}`);
+        if (out.bad) parts.push(`${what} = ∞ or NaN at ${out.bad}`);
+        n = Math.max(n, out.n);
+      });
+      if (parts.length) notes.push(`W(${index}): ${parts.join(', ')} of ${n} steps`);
     });
+    const axis = (title, extra = {}) => ({ title: { text: title }, type: 'log', exponentformat: 'power', nticks: TICKS,
+      showexponent: 'all', ...extra });
     const layout = baseLayout({
       grid: { rows: 2, columns: 1, pattern: 'independent', roworder: 'top to bottom' },
       xaxis: { showticklabels: false },
       xaxis2: { title: { text: 'step' } },
-      yaxis: { title: { text: 'gradient norm' }, type: 'log', exponentformat: 'power', dtick: 1 },
-      yaxis2: { title: { text: 'update ratio' }, type: 'log', exponentformat: 'power', dtick: 1, anchor: 'x2' },
+      yaxis: axis('gradient norm'),
+      yaxis2: axis('update ratio', { anchor: 'x2' }),
       legend: { orientation: 'v', x: 1.02, y: 1, font: { size: 11 } },
       margin: { l: 60, r: 10, t: 10, b: 40 },
       hovermode: 'closest',
     });
-    traces.filter((t) => t.yaxis === 'y2').forEach((t) => { t.xaxis = 'x2'; });
+    this.note.textContent = notes.length ? `Left out, as 0 and ∞ have no place on a log axis: ${notes.join('; ')}. `
+      + '(0: nothing flowed back to W, e.g. saturated units, or an update too small to change W in float32.)' : '';
+    this.note.hidden = !notes.length;
+    this.el.dataset.leftOut = String(notes.length);
     if (!this.plotted) { Plotly.newPlot(this.el, traces, layout, PLOT_CONFIG); this.plotted = true; } else Plotly.react(this.el, traces, layout, PLOT_CONFIG);
   }
 }

@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 import re
 
-import numpy as np
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -137,3 +136,49 @@ def test_every_number_field_shows_its_largest_value(lab, artifacts):
     # and takes the 409 quietly; Chromium still logs it.
     assert [e for e in page_errors(watch) if "status of 409" not in e] == []
     assert all(f.startswith("409 ") and f.endswith("/data") for f in watch.failed), watch.failed
+
+
+# ----- 3. the gradient-health chart at η = 100 --------------------------------------------------
+
+def tick_labels(page, axis: str) -> list[dict]:
+    """The tick labels of one of the chart's y axes ('y' or 'y2'), with their boxes."""
+    return page.evaluate("""(axis) => [...document.querySelectorAll(`#chart-health .${axis}tick text`)].map((t) => {
+        const r = t.getBoundingClientRect();
+        return { text: t.textContent, top: r.top, bottom: r.bottom };
+    })""", axis)
+
+
+def test_gradient_health_stays_readable_at_a_huge_rate(page, server_url, artifacts):
+    watch_errors = []
+    page.on("pageerror", lambda e: watch_errors.append(str(e)))
+    page.goto(server_url + "/?lr=100")                 # xor, 8 tanh · 8 tanh · 2 softmax, η = 100
+    wait(page, "document.body.dataset.session")
+    page.click('button[data-action="play"]')
+    wait(page, "Number(document.body.dataset.step) >= 30", timeout=30000)
+    page.click('button[data-action="play"]')          # Pause
+    page.wait_for_selector('button[data-action="play"]:has-text("Play")')
+    page.locator("#chart-health").scroll_into_view_if_needed()
+    page.wait_for_timeout(1500)                        # the chart's lazy redraw
+    data = page.evaluate("document.querySelector('#chart-health').data.map((t) => ({ name: t.name, axis: t.yaxis, y: t.y }))")
+    values = [v for t in data for v in t["y"] if v is not None]
+    # Only what a log axis can show is handed to it: no 0, no ∞ (JSON null = left out).
+    assert values and all(v > 0 and math.isfinite(v) for v in values)
+    assert max(values) / min(values) > 1e20           # η = 100: gradients from ~1 down to float32's tiny ones
+    for axis in ("y", "y2"):
+        labels = tick_labels(page, axis)
+        assert 2 <= len(labels) <= 6, (axis, [t["text"] for t in labels])
+        boxes = sorted(labels, key=lambda t: t["top"])
+        assert all(b["top"] >= a["bottom"] - 1 for a, b in zip(boxes, boxes[1:])), (axis, boxes)   # none overlap
+    # The update ratio is drawn wherever it is finite: lines, and markers for points between gaps.
+    ratios = [t for t in data if t["axis"] == "y2"]
+    assert any(v is not None for t in ratios for v in t["y"])
+    drawn = page.evaluate("""() => [...document.querySelectorAll('#chart-health .subplot.x2y2 .scatterlayer path')]
+        .filter((p) => (p.getAttribute('d') || '').length > 2 && getComputedStyle(p).opacity !== '0').length""")
+    assert drawn > 0
+    # What was left out is said under the chart.
+    note = page.locator('[data-role="health-left-out"]')
+    assert any(v is None for t in data for v in t["y"][1:])
+    assert note.is_visible() and "have no place on a log axis" in note.inner_text() and "= 0 at" in note.inner_text()
+    page.locator("#chart-health").evaluate("(el) => el.closest('.card').scrollIntoView({ block: 'center' })")
+    page.locator("#chart-health").locator("xpath=..").screenshot(path=str(artifacts / "item8-3-health-lr100.png"))
+    assert watch_errors == []
