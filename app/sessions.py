@@ -6,6 +6,7 @@ method that touches the model (the routes do it through ``Session.locked``).
 """
 from __future__ import annotations
 
+import functools
 import secrets
 import threading
 import time
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from engine import optimizers
+from engine.activations import overflow_ignored, overflow_is_ignored
 from engine.compare import build_run
 from engine.errors import Diverged
 from engine.training import BatchSchedule, EpochMeter, evaluate
@@ -25,6 +27,18 @@ from .tensors import finite
 
 ORDER_HELP = "the cycle is forward → backward → update (or /step for all three)"
 CHEAP_WORK = 20_000     # parameters × batch size below which one step takes well under a millisecond
+
+
+def _quiet(method):
+    """Run a phase with NumPy's overflow and invalid-value warnings off: a divergence is reported by
+    the engine's Diverged (step, layer, quantity) and the session's phase, not as console noise."""
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        if overflow_is_ignored():       # nested (step inside play_step): already quiet
+            return method(self, *args, **kwargs)
+        with overflow_ignored():
+            return method(self, *args, **kwargs)
+    return run
 
 
 def _with_updated(layers: list[dict], updated: list[dict]) -> list[dict]:
@@ -184,6 +198,7 @@ class Session:
         self.last_logs = logs
         self.meter.reset()
 
+    @_quiet
     def forward(self, indices=None) -> dict:
         self._require_alive()
         if self.model.phase != "ready":
@@ -198,6 +213,8 @@ class Session:
         return self._forward_frame(trace, rows)
 
     def _check_indices(self, indices) -> None:
+        if not isinstance(indices, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in indices):
+            raise Unprocessable(["body", "indices"], "must be a list of training row numbers (integers)")
         if not indices:
             raise Unprocessable(["body", "indices"], "give at least one training row")
         bad = [i for i in indices if not 0 <= i < self.data.n_train]
@@ -205,6 +222,7 @@ class Session:
             raise Unprocessable(["body", "indices"],
                                 f"rows must lie in 0..{self.data.n_train - 1}, got {bad[:5]}")
 
+    @_quiet
     def backward(self) -> dict:
         self._require_alive()
         if self.model.phase != "forward":
@@ -218,6 +236,7 @@ class Session:
         return {"step": self.model.step, "phase": "backward", "loss": trace.loss,
                 "layers": frames.backward_layers(trace)}
 
+    @_quiet
     def update(self) -> dict:
         self._require_alive()
         if self.model.phase != "backward":
@@ -229,6 +248,7 @@ class Session:
         return {"step": self.model.step, "phase": "ready", "learning_rate": trace.learning_rate,
                 "layers": frames.update_layers(trace, self.model), "state": self.state()}
 
+    @_quiet
     def step(self) -> dict:
         """Finish a half-done cycle, or run forward → backward → update on the next minibatch."""
         self._require_alive()
@@ -249,6 +269,7 @@ class Session:
         return {**forward, "step": self.model.step, "phase": "ready", "learning_rate": trace.learning_rate,
                 "layers": layers, "state": self.state()}
 
+    @_quiet
     def step_quiet(self) -> dict:
         """As ``step`` but builds no frame (the player's steps that nobody will see): the epoch's next
         minibatch, forward → backward → update without ΔW, exactly run_epoch's inner loop (the same
@@ -279,6 +300,7 @@ class Session:
                 "step": self.model.step, "epoch": self.epoch, "batch": self.schedule.batch_index,
                 "steps_per_epoch": self.schedule.steps_per_epoch}
 
+    @_quiet
     def run_epoch(self) -> dict:
         """The rest of the current epoch (a whole one at its start), finishing a half-done cycle first."""
         self._require_alive()

@@ -61,15 +61,22 @@ _OVERFLOW_IGNORED = contextvars.ContextVar("overflow_ignored", default=None)
 
 @contextlib.contextmanager
 def overflow_ignored():
-    """Ignore floating-point overflow (as np.errstate(over="ignore")) for a whole training loop;
-    sigmoid's e^(−z) overflows to inf for very negative z, which gives the right a = 0. Code of
-    the user's that the loop calls (callbacks) runs in ``overflow_as_outside()``."""
+    """Ignore floating-point overflow and invalid values (np.errstate(over="ignore",
+    invalid="ignore")) for a whole training loop: sigmoid's e^(−z) overflows to inf for very
+    negative z, which gives the right a = 0, and a step that does overflow (or makes inf − inf)
+    is reported by ``Diverged`` naming where, not by NumPy's warnings. Code of the user's that the
+    loop calls (callbacks) runs in ``overflow_as_outside()``."""
     token = _OVERFLOW_IGNORED.set(np.geterr())
     try:
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):
             yield
     finally:
         _OVERFLOW_IGNORED.reset(token)
+
+
+def overflow_is_ignored() -> bool:
+    """Whether this code runs inside ``overflow_ignored()`` (NumPy ignores overflow already)."""
+    return _OVERFLOW_IGNORED.get() is not None
 
 
 @contextlib.contextmanager

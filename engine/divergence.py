@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from .activations import overflow_is_ignored
 from .errors import Diverged
 
 _ONES: dict = {}     # dtype → a vector of ones, grown as needed, for _finite's dot product
@@ -23,6 +24,16 @@ def _ones(dt, size: int) -> np.ndarray:
     return ones[:size]
 
 
+def _dot(flat: np.ndarray, ones: np.ndarray) -> float:
+    """Σ flat as one BLAS dot product with ones. Large finite values may overflow it to inf, which
+    only sends the caller to the exact test: NumPy's overflow warning is silenced here (inside a
+    training loop that already ignores overflow, without the ~1.5 µs of setting np.errstate)."""
+    if overflow_is_ignored():
+        return float(np.dot(flat, ones))
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.dot(flat, ones))
+
+
 def finite(arr: np.ndarray, ones: np.ndarray | None = None) -> bool:
     """Whether ``arr`` holds no NaN or ±inf: a BLAS dot product with ones first (any NaN or inf
     makes it non-finite; about twice as fast as arr.sum()), the exact test only if that fails.
@@ -31,7 +42,7 @@ def finite(arr: np.ndarray, ones: np.ndarray | None = None) -> bool:
     dt = flat.dtype
     if ones is None and (dt == np.float32 or dt == np.float64):
         ones = _ones(dt, flat.size)
-    if ones is not None and math.isfinite(np.dot(flat, ones)):
+    if ones is not None and math.isfinite(_dot(flat, ones)):
         return True
     return bool(np.isfinite(flat).all())
 
@@ -48,7 +59,7 @@ def all_finite(arrays) -> bool:
             if not np.isfinite(flat).all():
                 return False
             continue
-        total += float(np.dot(flat, _ones(dt, flat.size)))
+        total += _dot(flat, _ones(dt, flat.size))
     if total - total == 0.0:
         return True
     return all(finite(arr) for arr in arrays)
