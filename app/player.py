@@ -19,6 +19,8 @@ import asyncio
 import threading
 import time
 
+from engine.activations import overflow_ignored
+
 
 class LatestFrame:
     """A one-frame mailbox from a thread to the event loop.
@@ -88,6 +90,10 @@ class Player:
         return self.thread.is_alive()
 
     def _loop(self) -> None:
+        with overflow_ignored():      # once for the whole play, not per step (see Session._quiet)
+            self._play()
+
+    def _play(self) -> None:
         quiet = False       # whether the newest step built no frame
         last = None         # the newest full frame
         try:
