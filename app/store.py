@@ -8,6 +8,7 @@ from collections import OrderedDict
 
 from engine import datasets
 from engine.datasets import MnistNotFoundError
+from engine.errors import ConfigError
 
 from .errors import NotFound, ServerFull, Unprocessable
 from .schemas import SessionCreate, check_limits, optimizer_config
@@ -52,15 +53,11 @@ def engine_config(body: SessionCreate) -> dict:
 
 
 def _build_error(exc: ValueError, config: dict) -> Unprocessable:
-    """422 for an engine ValueError, naming the output layer when its size is the problem."""
-    text = str(exc)
-    if text.startswith("output layer"):
-        return Unprocessable(["body", "layers", len(config["layers"]) - 1, "units"], text)
-    if text.startswith("loss "):
-        return Unprocessable(["body", "loss"], text)
-    if "optimizer" in text.lower() or "learning_rate" in text:
-        return Unprocessable(["body", "optimizer"], text)
-    return Unprocessable(["body"], text)
+    """422 for an engine ValueError: at the parameter a ConfigError names (−1 = the output layer)."""
+    if isinstance(exc, ConfigError):
+        path = [len(config["layers"]) + p if isinstance(p, int) and p < 0 else p for p in exc.param]
+        return Unprocessable(["body", *path], str(exc))
+    return Unprocessable(["body"], str(exc))
 
 
 class SessionStore:

@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 from . import losses
+from .errors import ConfigError
 from .layers import Dense, Dropout
 from .models import Sequential
+
+
+OUTPUT_UNITS = ("layers", -1, "units")     # the parameter an output-size mismatch concerns
 
 
 def default_loss(kind: str, n_classes: int | None) -> str:
@@ -19,7 +23,7 @@ def build_model(input_dim: int, layers: list[dict], loss: str, optimizer, metric
     Every Dense gets the same initializers; a positive ``dropout`` adds a Dropout after it.
     """
     if not layers:
-        raise ValueError("layers must list at least the output layer")
+        raise ConfigError("layers must list at least the output layer", ("layers",))
     model = Sequential(seed=seed, dtype=dtype)
     for i, spec in enumerate(layers):
         extra = {"input_dim": int(input_dim)} if i == 0 else {}
@@ -36,16 +40,18 @@ def check_output(model: Sequential, kind: str, n_classes: int | None, n_targets:
     """ValueError naming the output layer when its width does not fit the data set."""
     out = model.dense_layers[-1]
     if model.loss.targets == "sparse" and kind != "classification":
-        raise ValueError(f"loss {model.loss.name!r} takes class labels; a {kind} data set has real-valued "
-                         "targets (use mean_squared_error or mean_absolute_error)")
+        raise ConfigError(f"loss {model.loss.name!r} takes class labels; a {kind} data set has real-valued "
+                         "targets (use mean_squared_error or mean_absolute_error)", ("loss",))
     want = n_classes if kind == "classification" else n_targets
     if binary_unit(model, kind, n_classes):
         return
     if model.loss.targets == "sparse" or kind == "classification":
         if out.units != want:
-            raise ValueError(f"output layer {out.name!r} has {out.units} units but the data set has {want} classes")
+            raise ConfigError(f"output layer {out.name!r} has {out.units} units but the data set has {want} "
+                              "classes", OUTPUT_UNITS)
     elif out.units != want:
-        raise ValueError(f"output layer {out.name!r} has {out.units} units but the data set has {want} target(s)")
+        raise ConfigError(f"output layer {out.name!r} has {out.units} units but the data set has {want} "
+                          "target(s)", OUTPUT_UNITS)
 
 
 def binary_unit(model: Sequential, kind: str, n_classes: int | None) -> bool:

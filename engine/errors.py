@@ -2,6 +2,16 @@
 from __future__ import annotations
 
 
+class ConfigError(ValueError):
+    """A setting that does not fit, naming the parameter it concerns, so a caller (the server) can
+    point at the field without reading the message: ``param`` is a path into a build config, e.g.
+    ("loss",), ("optimizer", "momentum"), ("layers", -1, "units") (−1: the output layer)."""
+
+    def __init__(self, message: str, param: tuple):
+        super().__init__(message)
+        self.param = tuple(param)
+
+
 class StepOrderError(RuntimeError):
     """forward → backward → apply_gradients was called out of order (e.g. backward first)."""
 

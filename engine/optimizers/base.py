@@ -12,6 +12,7 @@ import operator
 import numpy as np
 
 from .. import packing
+from ..errors import ConfigError
 from ..registry import Registry
 
 
@@ -23,7 +24,7 @@ def _check_float(name: str, value, low: float, high: float, *, open_low=False, o
         if (v > low if open_low else v >= low) and (v < high if open_high else v <= high):
             return v
     bounds = f"{'(' if open_low else '['}{low:g}, {high:g}{')' if open_high else ']'}"
-    raise ValueError(f"{name} must be a finite number in {bounds}; got {value!r}")
+    raise ConfigError(f"{name} must be a finite number in {bounds}; got {value!r}", ("optimizer", name))
 
 
 class Optimizer:
@@ -42,8 +43,8 @@ class Optimizer:
             learning_rate = kwargs.pop("lr")
         if kwargs:
             valid = ", ".join(["learning_rate", "lr", *self._HYPER, "decay", "name"])
-            raise ValueError(f"Unknown argument(s) for {type(self).__name__}: "
-                             f"{', '.join(sorted(kwargs))}. Valid: {valid}")
+            raise ConfigError(f"Unknown argument(s) for {type(self).__name__}: "
+                              f"{', '.join(sorted(kwargs))}. Valid: {valid}", ("optimizer", sorted(kwargs)[0]))
         self.learning_rate = learning_rate
         self.decay = _check_float("decay", decay, 0.0, math.inf)   # Keras 2 time decay of the lr
         self.name = name or type(self).__name__.lower()           # display / config name
