@@ -1,10 +1,14 @@
-"""The server's own errors and how each becomes an HTTP answer (404, 409, 422, 503)."""
+"""The server's own errors and how each becomes an HTTP answer (404, 409, 413, 422, 503).
+
+Every error body is valid, bounded JSON whatever the input was: what it echoes of the request
+goes through ``clean`` (lone surrogates replaced, long strings, long lists and deep nesting cut)."""
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from .tensors import sanitize
 
@@ -36,6 +40,12 @@ class ServerFull(ApiError):
     status = 503
 
 
+class TooLarge(ApiError):
+    """A request body over its limit (413); the message names the limit."""
+
+    status = 413
+
+
 class Unprocessable(ApiError):
     """Bad input (422), in FastAPI's shape: {"detail": [{"loc": [...], "msg": ..., "type": ...}]}."""
 
@@ -50,23 +60,69 @@ class Unprocessable(ApiError):
         return {"detail": [{"loc": self.loc, "msg": self.message, "type": "value_error"}]}
 
 
+MAX_TEXT, MAX_ITEMS, MAX_DEPTH = 2000, 50, 6     # what an error echoes of the input, at most
+
+
+def clean_text(text: str) -> str:
+    """``text`` as valid UTF-8 (a lone surrogate, which JSON allows but UTF-8 cannot hold, becomes
+    U+FFFD), cut to MAX_TEXT characters."""
+    if len(text) > MAX_TEXT:
+        text = text[:MAX_TEXT] + "…"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return text
+
+
+def clean(value, depth: int = 0):
+    """Plain JSON data to echo in an error: strings through ``clean_text``, at most MAX_ITEMS items
+    of a list or object and MAX_DEPTH levels (deeper parts become "…"), other objects as text."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if depth >= MAX_DEPTH:
+        return "…"
+    if isinstance(value, dict):
+        items = list(value.items())
+        out = {clean_text(str(k)): clean(v, depth + 1) for k, v in items[:MAX_ITEMS]}
+        if len(items) > MAX_ITEMS:
+            out["…"] = f"{len(items) - MAX_ITEMS} more"
+        return out
+    if isinstance(value, (list, tuple)):
+        out = [clean(v, depth + 1) for v in value[:MAX_ITEMS]]
+        return out + [f"… {len(value) - MAX_ITEMS} more"] if len(value) > MAX_ITEMS else out
+    return clean_text(str(value))
+
+
 async def _handle(request: Request, exc: ApiError) -> JSONResponse:
-    return JSONResponse(exc.body(), status_code=exc.status)
+    return JSONResponse(clean(exc.body()), status_code=exc.status)
 
 
 async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
     """FastAPI's 422 body, with non-finite numbers echoed from the request (``NaN``, ``Infinity``,
     which Python's JSON parser accepts) sent as null: the answer itself must be valid JSON."""
-    return JSONResponse({"detail": sanitize(jsonable_encoder(exc.errors()))}, status_code=422)
+    errors = [clean(error) for error in exc.errors()]
+    return JSONResponse({"detail": sanitize(jsonable_encoder(errors))}, status_code=422)
+
+
+async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+    """Starlette's and FastAPI's own HTTP errors; a JSON body nested too deeply for the parser (which
+    FastAPI answers 400 "error parsing the body") is a 422 naming the body."""
+    if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
+        return await _handle(request, Unprocessable(["body"], "JSON nested too deeply"))
+    return JSONResponse({"detail": clean(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     """Last resort: a clear 500 (with the exception's type) instead of a bare crash page."""
-    return JSONResponse({"detail": f"internal error: {type(exc).__name__}: {exc}"}, status_code=500)
+    return JSONResponse({"detail": clean_text(f"internal error: {type(exc).__name__}: {exc}")}, status_code=500)
 
 
 def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
     app.add_exception_handler(ApiError, _handle)
     app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(Exception, _unexpected)
