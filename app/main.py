@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 import engine
 
 from . import errors, security
+from .body_limit import BodyLimitMiddleware
 from .compare_jobs import CompareManager
 from .downloads import MnistDownload
 from .routes import compare, datasets, fast_lane, health, options, pages, sessions, ws
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.mnist_download = MnistDownload(settings)
     app.state.compare = CompareManager(settings)
     errors.install(app)
+    app.add_middleware(BodyLimitMiddleware, settings=settings)   # inside the security checks
     app.add_middleware(security.SecurityMiddleware, policy=policy)
     app.router.routes.extend(fast_lane.lane_routes())   # first: matched before the documented routes
     for module in (health, options, sessions, datasets, compare, ws, pages):

@@ -17,7 +17,8 @@ class Settings:
     max_learning_rates: int = 8            # runs of one learning-rate comparison
     max_grid: int = 200                    # predict-grid resolution (points per side)
     max_points: int = 5000                 # points of each split sent by /data
-    max_upload_bytes: int = 50_000_000     # an imported session (JSON or .npz)
+    max_upload_bytes: int = 50_000_000     # an imported session (JSON or .npz), and the arrays of an .npz inflated
+    max_json_bytes: int = 1_000_000        # any other JSON request body (413 past it)
     max_answer_bytes: int = 48_000_000     # a step's answer; past it the largest tensors come as summaries
     max_sessions: int = 32                 # sessions held at once
     max_total_params: int = 20_000_000     # weights summed over all sessions
@@ -34,6 +35,7 @@ class Settings:
     mnist_timeout: float = 30.0            # seconds per network read of that download
     max_csv_bytes: int = 5_000_000         # an uploaded CSV file
     max_csv_rows: int = 100_000            # data rows of an uploaded CSV file
+    max_csv_columns: int = 2000            # columns of an uploaded CSV file
     max_uploads: int = 8                   # uploaded CSV files kept (the oldest is forgotten)
     bind_host: str = "127.0.0.1"           # address served on: a non-loopback one needs a token
     allowed_hosts: tuple[str, ...] = ()    # more names of this server for the Host check (--allow-host)

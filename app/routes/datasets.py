@@ -8,7 +8,6 @@ from starlette.concurrency import run_in_threadpool
 
 from ..responses import json_bytes
 from ..uploads import multipart_file
-from .sessions import _read_limited
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
 
@@ -26,8 +25,7 @@ async def upload_csv(request: Request,
 
     Answers {"upload_id", "columns", "options", "dataset"}; use it with POST /api/sessions and
     {"dataset": {"name": "csv", "upload_id": ...}}. A bad file gets 422 naming its line and column."""
-    settings = request.app.state.settings
-    raw = await _read_limited(request, settings.max_csv_bytes)
+    raw = await request.body()          # at most max_csv_bytes (413 past it: app.body_limit)
     content_type = request.headers.get("content-type", "")
     if content_type.lower().startswith("multipart/form-data"):
         raw, sent_name = multipart_file(raw, content_type)

@@ -19,6 +19,7 @@ from ..schemas import (
     SessionPatched,
     SessionPublic,
     check_hyperparameters,
+    check_indices,
 )
 from ..settings import Settings
 from ..store import SessionStore
@@ -111,8 +112,11 @@ async def delete_session(session_id: str, store: Store) -> Response:
 
 @router.post("/{session_id}/forward")
 async def forward(session_id: str, store: Store, options: Render,
+                  settings: Annotated[Settings, Depends(get_settings)],
                   body: Annotated[ForwardRequest | None, Body()] = None):
-    """Forward pass on the epoch's next minibatch, or on chosen training rows (a one-off batch)."""
+    """Forward pass on the epoch's next minibatch, or on chosen training rows (a one-off batch of at
+    most max_indices rows)."""
+    check_indices(body.indices if body else None, settings)
     session = store.get(session_id)
     return await run_locked(session, session.forward, body.indices if body else None, options=options)
 
@@ -208,15 +212,14 @@ async def export(session_id: str, store: Store, format: Literal["json", "npz"] =
 
 
 @router.put("/{session_id}/export", response_model=SessionPublic)
-async def import_session(session_id: str, request: Request, store: Store,
-                         settings: Annotated[Settings, Depends(get_settings)]):
+async def import_session(session_id: str, request: Request, store: Store):
     """Replace the session by an export (JSON, or .npz with Content-Type application/octet-stream)."""
     store.get(session_id)
-    raw = await _read_limited(request, settings.max_upload_bytes)
+    raw = await request.body()          # at most max_upload_bytes (413 past it: app.body_limit)
     if request.headers.get("content-type", "").startswith("application/json"):
         parsed = session_io.parse_json(_json(raw))
     else:
-        parsed = session_io.parse_npz(raw)
+        parsed = session_io.parse_npz(raw, store.settings.max_upload_bytes)
     session = await run_in_threadpool(_rebuild, store, *parsed, session_id)
     store.replace(session_id, session)
     return json_bytes(session.public())
@@ -226,7 +229,7 @@ def _rebuild(store: SessionStore, config: dict, weights, state: dict, arrays: di
     """The imported session: built from the export's config, with its weights and training state."""
     from pydantic import ValidationError
 
-    from .. import session_state
+    from .. import npz_import, session_state
     from ..sessions import Session
     try:
         body = SessionCreate.model_validate(config)
@@ -234,6 +237,10 @@ def _rebuild(store: SessionStore, config: dict, weights, state: dict, arrays: di
         first = exc.errors()[0]
         raise Unprocessable(["body", "config", *first["loc"]], first["msg"]) from None
     probe = store.build(body)
+    if isinstance(weights, npz_import.NpzMembers):      # .npz: each member read now, its header checked first
+        members = weights
+        weights = npz_import.weights(members, probe.model)
+        arrays = npz_import.state_arrays(members, probe.model, probe.data.n_train)
     session_io.check_weights(weights, probe.model)
     session = Session(probe.config, probe.data, weights=weights, session_id=session_id)
     session_state.restore(session, state, arrays)
@@ -246,17 +253,6 @@ def _json(raw: bytes):
         return json.loads(raw)
     except ValueError as exc:
         raise Unprocessable(["body"], f"not JSON: {exc}") from None
+    except RecursionError:
+        raise Unprocessable(["body"], "not JSON: nested too deeply") from None
 
-
-async def _read_limited(request: Request, limit: int) -> bytes:
-    """The request body, refusing (422) more than ``limit`` bytes without reading it all."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise Unprocessable(["body"], f"upload of {declared} bytes exceeds the limit of {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise Unprocessable(["body"], f"upload exceeds the limit of {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)

@@ -65,7 +65,7 @@ async def test_bad_files_name_the_line_and_column(client):
 @pytest.mark.parametrize("settings", [Settings(max_csv_bytes=200, max_uploads=2)])
 async def test_size_limit_and_only_the_newest_uploads_are_kept(client, settings):
     response = await upload(client, GOOD)
-    assert response.status_code == 422 and "exceeds the limit of 200 bytes" in response.text
+    assert response.status_code == 413 and "exceeds the limit of 200 bytes (max_csv_bytes)" in response.text
     small = b"x,y\n" + b"".join(f"{i},{i % 2}\n".encode() for i in range(8))
     ids = [strict_json(await upload(client, small))["upload_id"] for _ in range(3)]
     first = await client.post("/api/sessions", json={"dataset": {"name": "csv", "upload_id": ids[0]}, "layers": NET})
