@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationInfo, field_validator
 
 from engine import activations, initializers, losses, optimizers
 from engine.datasets import names as dataset_names
@@ -13,6 +13,13 @@ from .errors import Unprocessable
 from .settings import Settings
 
 LR_HELP = "Learning rate in (0, 100]."
+# Static bounds on list lengths: validation stops there, whatever the server's Settings (which
+# check_limits applies after, with their own exact numbers).
+MAX_LAYER_ENTRIES = 64      # entries of "layers" (Settings.max_layers is 8)
+MAX_RATE_ENTRIES = 64       # entries of "learning_rates" (Settings.max_learning_rates is 8)
+MAX_INDEX_ENTRIES = 4096    # entries of "indices" (Settings.max_indices is 1024)
+# Numbers are strict: true/false (and "1") are refused where a number is expected; an integer such
+# as 1 is still a valid float.
 # The one default session: what POST /api/sessions builds from an empty body, what /api/options
 # publishes as "defaults", and what the page starts with (a tiny net on XOR that learns in seconds).
 DEFAULT_SESSION = {
@@ -35,9 +42,9 @@ class LayerSpec(BaseModel):
     """One Dense layer (the last one is the output layer)."""
 
     model_config = ConfigDict(extra="forbid")
-    units: int = Field(ge=1, description="Number of units.")
+    units: StrictInt = Field(ge=1, description="Number of units.")
     activation: str = Field("linear", description="Name of f, e.g. tanh, relu, softmax.")
-    dropout: float = Field(0.0, ge=0.0, lt=1.0, allow_inf_nan=False, description="Dropout rate after it.")
+    dropout: StrictFloat = Field(0.0, ge=0.0, lt=1.0, allow_inf_nan=False, description="Dropout rate after it.")
 
     @field_validator("activation")
     @classmethod
@@ -67,8 +74,8 @@ class OptimizerSpec(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     name: str = "sgd"
-    learning_rate: float | None = Field(None, gt=0, le=100, allow_inf_nan=False,
-                                        description=LR_HELP + " Default: the optimizer's.")
+    learning_rate: StrictFloat | None = Field(None, gt=0, le=100, allow_inf_nan=False,
+                                              description=LR_HELP + " Default: the optimizer's.")
 
     @field_validator("name")
     @classmethod
@@ -83,15 +90,15 @@ class SessionCreate(BaseModel):
     dataset: DatasetSpec = Field(default_factory=lambda: DatasetSpec(**DEFAULT_SESSION["dataset"]),
                                  description="Default: xor (see /api/options defaults).")
     layers: list[LayerSpec] = Field(default_factory=lambda: [LayerSpec(**x) for x in DEFAULT_SESSION["layers"]],
-                                    min_length=1, description="Output layer last. Default: 8 tanh, 8 tanh, "
-                                    "2 softmax.")
+                                    min_length=1, max_length=MAX_LAYER_ENTRIES,
+                                    description="Output layer last. Default: 8 tanh, 8 tanh, 2 softmax.")
     loss: str | None = Field(None, description="Default: categorical_crossentropy for classification, "
                              "mean_squared_error for regression.")
     optimizer: OptimizerSpec = Field(default_factory=lambda: OptimizerSpec(**DEFAULT_SESSION["optimizer"]))
     kernel_initializer: str = DEFAULT_SESSION["kernel_initializer"]
     bias_initializer: str = DEFAULT_SESSION["bias_initializer"]
-    batch_size: int = Field(DEFAULT_SESSION["batch_size"], ge=1)
-    seed: int = Field(DEFAULT_SESSION["seed"], ge=0, le=2**32 - 1)
+    batch_size: StrictInt = Field(DEFAULT_SESSION["batch_size"], ge=1)
+    seed: StrictInt = Field(DEFAULT_SESSION["seed"], ge=0, le=2**32 - 1)
 
     @field_validator("loss")
     @classmethod
@@ -108,12 +115,13 @@ class CompareCreate(SessionCreate):
     """A session config plus the rates to compare (or ``mode: range_test`` and its range)."""
 
     mode: Literal["compare", "range_test"] = "compare"
-    learning_rates: list[StrictFloat] = Field(default_factory=list, description="Rates in (0, 100]; "
-                                              "numbers only (true/false and strings are refused).")
-    epochs: int = Field(5, ge=1)
-    min_lr: float = Field(1e-5, gt=0, le=100, allow_inf_nan=False)
-    max_lr: float = Field(10.0, gt=0, le=100, allow_inf_nan=False)
-    steps: int | None = Field(None, ge=2, description="Range test batches (default: one pass).")
+    learning_rates: list[StrictFloat] = Field(default_factory=list, max_length=MAX_RATE_ENTRIES,
+                                              description="Rates in (0, 100]; numbers only (true/false "
+                                              "and strings are refused).")
+    epochs: StrictInt = Field(5, ge=1)
+    min_lr: StrictFloat = Field(1e-5, gt=0, le=100, allow_inf_nan=False)
+    max_lr: StrictFloat = Field(10.0, gt=0, le=100, allow_inf_nan=False)
+    steps: StrictInt | None = Field(None, ge=2, description="Range test batches (default: one pass).")
 
     @field_validator("learning_rates")
     @classmethod
@@ -126,7 +134,8 @@ class CompareCreate(SessionCreate):
 
 class ForwardRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    indices: list[int] | None = Field(None, description="Training rows to look at (a one-off batch).")
+    indices: list[StrictInt] | None = Field(None, max_length=MAX_INDEX_ENTRIES,
+                                            description="Training rows to look at (a one-off batch).")
 
 
 class OptimizerPatch(BaseModel):
@@ -135,7 +144,7 @@ class OptimizerPatch(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     name: str | None = Field(None, description="Another optimizer (its state starts afresh).")
-    learning_rate: float | None = Field(None, gt=0, le=100, allow_inf_nan=False, description=LR_HELP)
+    learning_rate: StrictFloat | None = Field(None, gt=0, le=100, allow_inf_nan=False, description=LR_HELP)
 
     @field_validator("name")
     @classmethod
@@ -153,7 +162,7 @@ class SessionPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     optimizer: OptimizerPatch | None = None
-    batch_size: int | None = Field(None, ge=1, description="Samples per batch, from the next batch on.")
+    batch_size: StrictInt | None = Field(None, ge=1, description="Samples per batch, from the next batch on.")
 
 
 class SessionPatched(BaseModel):
@@ -168,7 +177,7 @@ class ResetRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     weights: Literal["initial", "new"] = Field("initial", description="initial: the same initial "
                                                "weights again; new: fresh weights from seed (or a new one).")
-    seed: int | None = Field(None, ge=0, le=2**32 - 1, description="Only with weights: new.")
+    seed: StrictInt | None = Field(None, ge=0, le=2**32 - 1, description="Only with weights: new.")
 
     @field_validator("seed")
     @classmethod
@@ -227,6 +236,12 @@ def _in_bounds(value, info: dict) -> bool:
         return False
     low_ok = value > info["min"] if info["min_exclusive"] else value >= info["min"]
     return low_ok and value <= info["max"]
+
+
+def check_indices(indices, settings: Settings) -> None:
+    """422 naming body.indices when a one-off batch has more than ``max_indices`` rows."""
+    if isinstance(indices, list) and len(indices) > settings.max_indices:
+        raise Unprocessable(["body", "indices"], f"at most {settings.max_indices} rows, got {len(indices)}")
 
 
 def check_limits(body: SessionCreate, settings: Settings) -> None:
