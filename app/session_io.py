@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
-import zipfile
 
 import numpy as np
 
@@ -12,7 +10,7 @@ from engine.confusion import model_confusion
 from engine.datasets.playground import make_features
 from engine.saving import model_config
 
-from . import session_state
+from . import npz_import, session_state
 from .errors import Conflict, Unprocessable
 from .tensors import decode, encode
 
@@ -140,23 +138,14 @@ def parse_json(body: dict) -> tuple[dict, list[np.ndarray], dict, dict[str, np.n
     return body["config"], weights, body.get("state") or {}, {str(k): _array(str(k), v) for k, v in arrays.items()}
 
 
-def parse_npz(raw: bytes) -> tuple[dict, list[np.ndarray], dict, dict[str, np.ndarray]]:
-    """(config, weights, state, arrays) from ``export_npz`` bytes, read with allow_pickle=False."""
-    try:
-        loaded = np.load(io.BytesIO(raw), allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise ValueError("a single array, not an .npz archive")
-        with loaded as data:
-            meta = json.loads(str(data["config"]))
-            count = sum(1 for name in data.files if re.fullmatch(r"w\d+", name))
-            weights = [np.array(data[f"w{i}"]) for i in range(count)]
-            arrays = {name: np.array(data[name]) for name in data.files
-                      if name == "schedule_order" or name.startswith("opt_")}
-    except (ValueError, KeyError, OSError, EOFError, TypeError, zipfile.BadZipFile) as exc:
-        raise Unprocessable(["body"], f"not a Backprop Lab .npz export: {exc}") from None
+def parse_npz(raw: bytes, limit: int) -> tuple[dict, npz_import.NpzMembers, dict, dict]:
+    """(config, the archive's members, state, {}) from ``export_npz`` bytes: only the config member
+    is read here; ``npz_import.weights`` and ``state_arrays`` read the others against the model,
+    each after its header (see ``npz_import``). Never pickle."""
+    meta, members = npz_import.read(raw, limit)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT or not isinstance(meta.get("config"), dict):
         raise Unprocessable(["body", "config"], f"expected format {FORMAT!r} with a config")
-    return meta["config"], weights, meta.get("state") or {}, arrays
+    return meta["config"], members, meta.get("state") or {}, {}
 
 
 def check_weights(weights: list[np.ndarray], model) -> None:
