@@ -6,8 +6,6 @@ which read the stored file by path (``worker_spec``).
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import shutil
 import tempfile
@@ -16,6 +14,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from engine.datasets import load_csv
+from engine.datasets.csv_data import header_names
 
 from .errors import Unprocessable
 from .sessions import new_id
@@ -38,11 +37,9 @@ def multipart_file(raw: bytes, content_type: str) -> tuple[bytes, str | None]:
 
 
 def header_of(raw: bytes) -> list[str]:
-    """The column names of the first non-empty line (for the default target: the last column)."""
-    text = raw[:65536].decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
-    first = next((line for line in text.split("\n") if line.strip()), "")
-    delimiter = next((d for d in ",;\t" if d in first), ",")
-    return [c.strip() for c in next(csv.reader(io.StringIO(first), delimiter=delimiter), [])]
+    """The column names of the first non-empty row, however long (for the default target: the last
+    column), read as ``load_csv`` reads them; the file is at most max_csv_bytes."""
+    return header_names(raw.decode("utf-8-sig", errors="replace"))
 
 
 class Uploads:
@@ -59,6 +56,7 @@ class Uploads:
             return load_csv(source, target=options["target"], kind=options.get("kind"),
                             test_fraction=options.get("test_fraction", 0.2), seed=options.get("seed", 0),
                             max_rows=self.settings.max_csv_rows, max_bytes=self.settings.max_csv_bytes,
+                            max_columns=self.settings.max_csv_columns,
                             name=f"csv:{filename}")
         except (ValueError, TypeError) as exc:
             raise Unprocessable(loc, str(exc)) from None
@@ -89,7 +87,8 @@ class Uploads:
         if entry is None:
             raise Unprocessable(["body", "dataset", "upload_id"], "no such uploaded CSV (upload one with "
                                 "POST /api/datasets/csv; old uploads are forgotten)")
-        unknown = set(spec) - {"name", "upload_id", "max_rows", "max_bytes", *OPTION_NAMES}   # limits: Settings
+        limits = {"max_rows", "max_bytes", "max_columns"}                # Settings decide these
+        unknown = set(spec) - {"name", "upload_id", *limits, *OPTION_NAMES}
         if unknown:
             raise Unprocessable(["body", "dataset", sorted(unknown)[0]],
                                 f"not an option of an uploaded CSV; valid: upload_id, {', '.join(OPTION_NAMES)}")
@@ -114,7 +113,8 @@ class Uploads:
         """``spec`` for engine.datasets.load in a worker process: the stored file by path."""
         entry = self._entry(spec)
         return {"name": "csv", "path": str(entry["path"]), **self._options(entry, spec),
-                "max_rows": self.settings.max_csv_rows, "max_bytes": self.settings.max_csv_bytes}
+                "max_rows": self.settings.max_csv_rows, "max_bytes": self.settings.max_csv_bytes,
+                "max_columns": self.settings.max_csv_columns}
 
     def cleanup(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -25,6 +25,7 @@ OPTIONS = {
     "test_fraction": float_option(0.2, 0.05, 0.5, "Share of the rows held out for testing."),
     "seed": seed_option(),
     "max_rows": int_option(100_000, MIN_ROWS, 10_000_000, "Refuse files with more data rows than this."),
+    "max_columns": int_option(10_000, 2, 10_000_000, "Refuse files with more columns than this."),
     "max_bytes": int_option(20_000_000, 1, 2**40, "Refuse files larger than this many bytes."),
 }
 
@@ -58,20 +59,47 @@ def _number(cell: str, line: int, column: str) -> float:
     return value
 
 
-def _parse(text: str, target: str, max_rows: int):
-    """(feature names, feature rows, target cells, line numbers) from the CSV text; checks the layout."""
-    first = text.split("\n", 1)[0]
+def _rows(text: str):
+    """A csv reader over ``text`` (newlines already \\n) with the delimiter of its first line."""
+    end = text.find("\n")
+    first = text if end < 0 else text[:end]
     delimiter = next((d for d in ",;\t" if d in first), ",")
-    rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+    return csv.reader(io.StringIO(text), delimiter=delimiter)
+
+
+def header_names(text: str) -> list[str]:
+    """The column names of the first non-empty row of the CSV ``text`` ([] if none or unreadable)."""
+    try:
+        rows = _rows(text.replace("\r\n", "\n"))
+        return [c.strip() for c in next((r for r in rows if any(c.strip() for c in r)), [])]
+    except csv.Error:
+        return []
+
+
+def _parse(text: str, target: str, max_rows: int, max_columns: int = 10_000):
+    """(feature names, feature rows, target cells, line numbers) from the CSV text; checks the layout.
+    Linear in the size of the text."""
+    rows = _rows(text)
+    try:
+        return _parse_rows(rows, target, max_rows, max_columns)
+    except csv.Error as exc:
+        raise ValueError(f"Line {rows.line_num}: not readable as CSV ({exc})") from None
+
+
+def _parse_rows(rows, target: str, max_rows: int, max_columns: int):
     header = next((r for r in rows if any(c.strip() for c in r)), None)
     if header is None:
         raise ValueError("The CSV file is empty: expected a header row of column names, then data rows")
+    if len(header) > max_columns:
+        raise ValueError(f"The CSV file has {len(header)} columns, more than max_csv_columns = {max_columns}")
     names = [c.strip() for c in header]
+    seen = set()
     for i, name in enumerate(names):
         if not name:
             raise ValueError(f"Column {i + 1} has no name in the header row")
-        if name in names[:i]:
+        if name in seen:
             raise ValueError(f"Column name {name!r} appears twice in the header row")
+        seen.add(name)
     if target not in names:
         raise ValueError(f"Target column {target!r} not found; the columns are: {', '.join(names)}")
     if len(names) < 2:
@@ -126,12 +154,13 @@ def _targets(cells: list[str], lines: list[int], target: str, kind: str | None):
 
 
 def load_csv(path_or_file, target: str, max_rows: int = 100_000, max_bytes: int = 20_000_000,
-             kind: str | None = None, test_fraction: float = 0.2, seed: int = 0, name: str | None = None):
+             kind: str | None = None, test_fraction: float = 0.2, seed: int = 0, name: str | None = None,
+             max_columns: int = 10_000):
     """DataSet from a CSV (path, bytes or file object): every column but ``target`` is an input; rows are
     shuffled with ``seed`` and the last ⌊test_fraction·n⌉ (at least 1) become the test split."""
     opts = validate("csv", {k: v for k, v in OPTIONS.items() if k != "path"},
                     dict(target=target, max_rows=max_rows, max_bytes=max_bytes, kind=kind,
-                         test_fraction=test_fraction, seed=seed))
+                         test_fraction=test_fraction, seed=seed, max_columns=max_columns))
     data, label = _read_bytes(path_or_file, opts["max_bytes"])
     if len(data) > opts["max_bytes"]:
         raise ValueError(f"CSV file {label} is larger than the limit of max_bytes = {opts['max_bytes']} "
@@ -140,7 +169,8 @@ def load_csv(path_or_file, target: str, max_rows: int = 100_000, max_bytes: int 
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValueError(f"CSV file {label} is not UTF-8 text (byte {exc.start})") from None
-    features, x, cells, lines = _parse(text.replace("\r\n", "\n"), opts["target"].strip(), opts["max_rows"])
+    features, x, cells, lines = _parse(text.replace("\r\n", "\n"), opts["target"].strip(), opts["max_rows"],
+                                       opts["max_columns"])
     task, y, class_names = _targets(cells, lines, opts["target"].strip(), opts["kind"])
     n = len(x)
     order = np.random.default_rng(opts["seed"]).permutation(n)
