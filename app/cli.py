@@ -95,20 +95,20 @@ def serve_settings(args):
     --host lets other machines in). ValueError for a host name that is not one."""
     import os
 
-    from . import security
+    from . import hosts
     token = args.token if args.token is not None else os.environ.get("BACKPROP_LAB_TOKEN") or None
-    if token is None and not security.is_loopback(args.host):
-        token = security.new_token()
+    if token is None and not hosts.is_loopback(args.host):
+        token = hosts.new_token()
     return Settings(max_sessions=args.max_sessions, max_total_params=args.max_total_params,
                     idle_expiry_seconds=args.idle_expiry, bind_host=args.host, token=token,
-                    allowed_hosts=tuple(security.allowed_host(h) for h in args.allow_host))
+                    allowed_hosts=tuple(hosts.allowed_host(h) for h in args.allow_host))
 
 
 def cmd_serve(args) -> int:
     """Run the web app with uvicorn."""
     import uvicorn
 
-    from . import security
+    from . import hosts
     from .main import create_app
     try:
         settings = serve_settings(args)
@@ -116,14 +116,14 @@ def cmd_serve(args) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    links = security.links(settings, args.port)
+    links = hosts.links(settings, args.port)
     if settings.token is None:
         print(f"Backprop Lab is running at {links[0][1]}  (Ctrl+C stops it)", flush=True)
     else:
         print("Backprop Lab is running. Open it with this link (it carries the access token):")
         for who, url in links:
             print(f"    {url}    ({who})")
-        if all(who == "this machine" for who, _ in links) and not security.is_loopback(args.host):
+        if all(who == "this machine" for who, _ in links) and not hosts.is_loopback(args.host):
             print("    (other machines: this machine's address instead of 127.0.0.1; --allow-host NAME for a name)")
         print("Pages opened without the token are refused. Ctrl+C stops the server.", flush=True)
     # No permessage-deflate: zlib on every frame cost ~150 ms per MB (a 2.6 MB MNIST frame took 220 ms
