@@ -4,6 +4,8 @@ Every error body is valid, bounded JSON whatever the input was: what it echoes o
 goes through ``clean`` (lone surrogates replaced, long strings, long lists and deep nesting cut)."""
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -61,6 +63,7 @@ class Unprocessable(ApiError):
 
 
 MAX_TEXT, MAX_ITEMS, MAX_DEPTH = 2000, 50, 6     # what an error echoes of the input, at most
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def clean_text(text: str) -> str:
@@ -71,7 +74,7 @@ def clean_text(text: str) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        text = SURROGATE.sub("\ufffd", text)
     return text
 
 

@@ -14,17 +14,22 @@ Connect with ``?hold=1`` to hold the session open as a page does: it is dropped
 {"type": "frame", "seq", "data": <the /step answer with state>} while playing, {"type": "playing"},
 {"type": "paused", "reason", "state"}, or {"type": "error", "command", "status", "detail"}. On "pause"
 the last frame before "paused" is always the session's current step (see ``player``).
+A message that is not a JSON object with a known "command" (a binary frame, bad JSON, JSON nested
+too deeply, a field of the wrong type) gets {"type": "error", "status": 422, ...} naming the field,
+and the connection stays open.
 """
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import math
 import time
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
-from ..errors import ApiError
+from ..errors import ApiError, clean
 from ..frames import render
 from ..player import LatestFrame, Player
 from ..responses import RAW, dumps
@@ -33,6 +38,8 @@ router = APIRouter()
 MANUAL = {"forward": "forward", "backward": "backward", "update": "update", "step": "step",
           "epoch": "run_epoch", "state": "public"}
 MAX_FPS = 20.0      # frames per second while playing, at most (each costs the training a few ms)
+MAX_LIST = 4096     # entries of "layers" or "fields" in "options"
+JSON_HELP = 'send a JSON object like {"command": "step"} as a text frame'
 
 
 class Connection:
@@ -53,7 +60,7 @@ class Connection:
             await self.ws.send_text(dumps(message).decode("utf-8"))
 
     async def error(self, command, status: int, detail) -> None:
-        await self.send({"type": "error", "command": command, "status": status, "detail": detail})
+        await self.send(clean({"type": "error", "command": command, "status": status, "detail": detail}))
 
     def _render(self, message: dict) -> bytes:
         """A play frame as JSON bytes (the player thread calls it, without the session's lock)."""
@@ -111,8 +118,13 @@ class Connection:
             self.store.hold(self.session)
         try:
             while True:
-                text = await self.ws.receive_text()
-                await self.handle(text)
+                message = await self.ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                if message.get("text") is not None:
+                    await self.handle(message["text"])
+                else:
+                    await self.error(None, 422, f"binary frames are not understood: {JSON_HELP}")
         except WebSocketDisconnect:
             pass
         finally:
@@ -125,11 +137,28 @@ class Connection:
                                                       self.store.release_if_unheld, self.session, ticket)
 
     async def handle(self, text: str) -> None:
+        """One command; a failure of its own (not the client's) is a 500 error message, never a
+        dropped connection."""
+        try:
+            await self._handle(text)
+        except (WebSocketDisconnect, asyncio.CancelledError):
+            raise
+        except Exception as exc:        # pragma: no cover - a bug: say so and keep the socket
+            logging.getLogger(__name__).exception("WebSocket command failed")
+            await self.error(None, 500, f"internal error: {type(exc).__name__}: {exc}")
+
+    async def _handle(self, text: str) -> None:
         try:
             message = json.loads(text)
-            command = message["command"]
-        except (ValueError, KeyError, TypeError):
-            return await self.error(None, 422, 'send JSON like {"command": "step"}')
+        except ValueError:
+            return await self.error(None, 422, f"not JSON: {JSON_HELP}")
+        except RecursionError:
+            return await self.error(None, 422, f"JSON nested too deeply: {JSON_HELP}")
+        if not isinstance(message, dict) or "command" not in message:
+            return await self.error(None, 422, JSON_HELP)
+        command = message["command"]
+        if not isinstance(command, str):
+            return await self.error(None, 422, f"command must be a string: {JSON_HELP}")
         if command == "play":
             return await self.play(message.get("speed"))
         if command == "pause":
@@ -151,6 +180,11 @@ class Connection:
     async def manual(self, command: str, message: dict) -> None:
         method = getattr(self.session, MANUAL[command])
         args = (message.get("indices"),) if command == "forward" else ()
+        if args and args[0] is not None:
+            indices = args[0]
+            if isinstance(indices, list) and len(indices) > self.settings.max_indices:
+                return await self.error(command, 422, [{"loc": ["body", "indices"], "type": "value_error", "msg":
+                                        f"at most {self.settings.max_indices} rows, got {len(indices)}"}])
 
         def work():
             with self.session.locked():
@@ -185,23 +219,36 @@ class Connection:
             return await self.error("options", 422, "encoding must be json or b64")
         self.encoding = encoding
         if "layers" in message:
-            self.layers = None if message["layers"] is None else {int(v) for v in message["layers"]}
+            layers = message["layers"]
+            if layers is not None and not _list_of(layers, int):
+                return await self.error("options", 422, "layers must be a list of layer indices (integers) or null")
+            self.layers = None if layers is None else set(layers)
         if "fields" in message:
-            self.fields = None if message["fields"] is None else set(message["fields"])
+            fields = message["fields"]
+            if fields is not None and not _list_of(fields, str):
+                return await self.error("options", 422, "fields must be a list of field names (strings) or null")
+            self.fields = None if fields is None else set(fields)
         if "big" in message:
             big = message["big"]
-            if big is not None and (isinstance(big, bool) or not isinstance(big, int) or big < 0):
+            if big is not None and (isinstance(big, bool) or not isinstance(big, int) or not 0 <= big <= 2**53):
                 return await self.error("options", 422, "big must be a non-negative integer or null")
             self.big = big
         if "max_fps" in message:
             fps = message["max_fps"]
-            if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float)) or fps <= 0):
+            if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float))
+                                    or not 0 < fps < math.inf):
                 return await self.error("options", 422, "max_fps must be a positive number or null")
             self.max_fps = fps
-        await self.send({"type": "options", "encoding": self.encoding,
-                         "layers": sorted(self.layers) if self.layers else None,
-                         "fields": sorted(self.fields) if self.fields else None, "big": self.big,
-                         "max_fps": self.max_fps})
+        await self.send(clean({"type": "options", "encoding": self.encoding,
+                               "layers": sorted(self.layers) if self.layers else None,
+                               "fields": sorted(self.fields) if self.fields else None, "big": self.big,
+                               "max_fps": self.max_fps}))
+
+
+def _list_of(value, kind) -> bool:
+    """``value`` is a list of at most MAX_LIST items of ``kind`` (never a bool for int)."""
+    return isinstance(value, list) and len(value) <= MAX_LIST and all(
+        isinstance(v, kind) and not isinstance(v, bool) and (kind is not int or abs(v) < 2**31) for v in value)
 
 
 @router.websocket("/ws/sessions/{session_id}")
