@@ -4,6 +4,11 @@ Each run is a task for a ``ProcessPoolExecutor`` (spawn context); workers report
 ``multiprocessing.Manager`` queue, which one collector thread folds into the jobs' curves. A job is
 cancelled by setting its shared event (running runs stop at their next batch). A run that diverges
 is marked so; the others go on.
+
+A worker that dies (killed, out of memory) breaks the whole pool: ``concurrent.futures`` fails every
+run it held and stops the other workers. The pool is then replaced by a new one: the run whose
+worker died is an error, the runs that were waiting or that the pool stopped in healthy workers
+start again in the new pool (each at most MAX_RETRIES times), and later comparisons use it.
 """
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import queue as queue_mod
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from . import compare_worker
 from .errors import NotFound, ServerFull
@@ -21,6 +27,7 @@ from .settings import Settings
 from .tensors import sanitize
 
 FINISHED = ("done", "diverged", "cancelled", "error")
+MAX_RETRIES = 1     # times a run stopped by another worker's death starts again
 
 
 class Job:
@@ -29,6 +36,7 @@ class Job:
     def __init__(self, mode: str, config: dict, tasks: list[dict], cancel_event):
         self.id, self.mode, self.config, self.cancel_event = new_id(), mode, config, cancel_event
         self.created, self.cancelled, self.futures = time.time(), False, []
+        self.tasks, self.attempts, self.pids = tasks, [0] * len(tasks), [None] * len(tasks)
         self.runs = [{"learning_rate": t.get("learning_rate"), "status": "queued", "epoch": 0,
                       "initial": None, "diverged": None, "error": None,
                       "history": {"batch_loss": []}} for t in tasks]
@@ -62,16 +70,47 @@ class CompareManager:
         ctx = multiprocessing.get_context("spawn")
         self._manager = ctx.Manager()
         self._queue = self._manager.Queue()
-        n = self.settings.compare_workers
-        with _one_blas_thread():     # the workers' NumPy loads with 1 BLAS thread: n workers, n cores
-            self._pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=compare_worker.init)
-            # Start every worker now (the pool spawns them only on demand): a comparison should not
-            # wait for a process to import NumPy and the engine halfway through.
-            warm = [self._pool.submit(compare_worker.warm, 0.2) for _ in range(n)]
-            for future in warm:
-                future.result(timeout=60)
+        self._pool = self._new_pool()
         self._collector = threading.Thread(target=self._collect, name="compare-collector", daemon=True)
         self._collector.start()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        n = self.settings.compare_workers
+        ctx = multiprocessing.get_context("spawn")
+        with _one_blas_thread():     # the workers' NumPy loads with 1 BLAS thread: n workers, n cores
+            pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=compare_worker.init)
+            # Start every worker now (the pool spawns them only on demand): a comparison should not
+            # wait for a process to import NumPy and the engine halfway through.
+            warm = [pool.submit(compare_worker.warm, 0.2) for _ in range(n)]
+            for future in warm:
+                future.result(timeout=60)
+        return pool
+
+    def _replace_pool(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        """The pool to use now: a new one if ``broken`` is still the current one (call with _lock)."""
+        if self._pool is broken and not self._stop.is_set():
+            broken.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+        return self._pool
+
+    def _submit(self, job: Job, index: int) -> None:
+        """Queue run ``index`` of ``job`` in the current pool (a broken pool is replaced first)."""
+        for _ in range(2):
+            pool = self._pool
+            try:
+                future = pool.submit(compare_worker.run, job.id, index, job.config, job.tasks[index],
+                                     self._queue, job.cancel_event, job.attempts[index])
+                break
+            except BrokenProcessPool:
+                with self._lock:
+                    self._replace_pool(pool)
+        else:       # pragma: no cover - a pool that breaks again at once
+            raise ServerFull("the comparison workers could not be restarted; try again")
+        future.add_done_callback(lambda f, p=pool: self._finished(job, index, f, p))
+        if index < len(job.futures):
+            job.futures[index] = future
+        else:
+            job.futures.append(future)
 
     def start(self, mode: str, config: dict, tasks: list[dict]) -> Job:
         """Queue one run per task; 503 when too many jobs are running."""
@@ -80,11 +119,8 @@ class CompareManager:
             self._make_room()
             job = Job(mode, config, tasks, self._manager.Event())
             self._jobs[job.id] = job
-        for index, task in enumerate(tasks):
-            future = self._pool.submit(compare_worker.run, job.id, index, config, task, self._queue,
-                                       job.cancel_event)
-            future.add_done_callback(lambda f, j=job, i=index: self._finished(j, i, f))
-            job.futures.append(future)
+        for index in range(len(tasks)):
+            self._submit(job, index)
         return job
 
     def _make_room(self) -> None:
@@ -117,26 +153,60 @@ class CompareManager:
                     run["status"] = "cancelled"
             return job.public()
 
-    def _finished(self, job: Job, index: int, future) -> None:
-        """A worker crash (or a cancel before start) still ends the run."""
+    def _finished(self, job: Job, index: int, future, pool: ProcessPoolExecutor) -> None:
+        """A worker crash (or a cancel before start) still ends the run. When the pool broke (this
+        callback runs before it stops its other workers), a run whose own worker is still alive,
+        or that never started, goes to a new pool (see ``_recover``)."""
         if future.cancelled():
             return
         exc = future.exception()
-        if exc is not None:
+        if exc is None:
+            return
+        if isinstance(exc, BrokenProcessPool):
+            dead = _dead_workers(pool)
+            pid = job.pids[index]
+            if pid not in dead and job.attempts[index] < MAX_RETRIES and not job.cancelled:
+                with self._lock:
+                    job.attempts[index] += 1
+                    job.pids[index] = None
+                    job.runs[index].update(status="queued", epoch=0, initial=None, diverged=None,
+                                           history={"batch_loss": []})
+                threading.Thread(target=self._recover, args=(pool, job, index), daemon=True).start()
+                return
+            code = dead.get(pid)
+            why = f"its worker process {pid} died (exit code {code})" if pid in dead else "its worker process died"
             with self._lock:
-                job.runs[index].update(status="error", error=f"worker failed: {type(exc).__name__}: {exc}")
+                job.runs[index].update(status="error", error=f"worker failed: {why}; the other runs go on")
+            threading.Thread(target=self._recover, args=(pool, None, index), daemon=True).start()
+            return
+        with self._lock:
+            job.runs[index].update(status="error", error=f"worker failed: {type(exc).__name__}: {exc}")
+
+    def _recover(self, broken: ProcessPoolExecutor, job: Job | None, index: int) -> None:
+        """Replace the broken pool (once), then start run ``index`` of ``job`` again in the new one."""
+        try:
+            with self._lock:
+                self._replace_pool(broken)
+            if job is not None and not self._stop.is_set():
+                self._submit(job, index)
+        except Exception as exc:        # pragma: no cover - could not start a new pool
+            if job is not None:
+                with self._lock:
+                    job.runs[index].update(status="error", error=f"worker failed: {type(exc).__name__}: {exc}")
 
     def _collect(self) -> None:
         while not self._stop.is_set():
             try:
-                job_id, index, message = self._queue.get(timeout=0.2)
+                job_id, index, attempt, message = self._queue.get(timeout=0.2)
             except queue_mod.Empty:
                 continue
             except (EOFError, OSError, BrokenPipeError):
                 return
             with self._lock:
                 job = self._jobs.get(job_id)
-                if job is not None:
+                if job is not None and attempt == job.attempts[index]:     # not an earlier try's
+                    if message.get("event") == "started":
+                        job.pids[index] = message.get("pid")
                     _apply(job, index, message)
 
     def shutdown(self) -> None:
@@ -153,6 +223,21 @@ class CompareManager:
         self._collector.join(timeout=2)
         self._manager.shutdown()
         self._pool = None
+
+
+def _dead_workers(pool: ProcessPoolExecutor) -> dict[int, int]:
+    """{pid: exit code} of the pool's workers that have exited (concurrent.futures keeps them in
+    ``_processes``, a private attribute: {} if it is not there)."""
+    processes = getattr(pool, "_processes", None) or {}
+    dead = {}
+    for pid, process in list(processes.items()):
+        try:
+            code = process.exitcode
+        except Exception:       # pragma: no cover
+            continue
+        if code is not None:
+            dead[pid] = code
+    return dead
 
 
 class _one_blas_thread:

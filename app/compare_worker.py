@@ -31,15 +31,16 @@ class _Stopper:
         return self.stopped
 
 
-def run(job_id: str, index: int, spec: dict, task: dict, queue, cancel) -> str:
+def run(job_id: str, index: int, spec: dict, task: dict, queue, cancel, attempt: int = 0) -> str:
     """Train one run (task["mode"] compare: one learning rate; range_test: the LR range test).
 
-    Progress messages go to ``queue`` as (job_id, index, message); the last one is the result.
+    Progress messages go to ``queue`` as (job_id, index, attempt, message); the first says which
+    process runs it (its pid), the last one is the result.
     """
     def progress(message: dict) -> None:
-        queue.put((job_id, index, message))
+        queue.put((job_id, index, attempt, message))
     try:
-        progress({"event": "started"})
+        progress({"event": "started", "pid": os.getpid()})
         if task["mode"] == "range_test":
             result = range_test_run(spec, task["min_lr"], task["max_lr"], task.get("steps"),
                                     progress=progress, should_stop=_Stopper(cancel))
