@@ -70,18 +70,28 @@ def step(page) -> int:
     return int(page.evaluate("Number(document.body.dataset.step || 0)"))
 
 
+def wait_until(page, expression: str, timeout: float) -> None:
+    """Poll ``expression`` in the page until it is true; TimeoutError after ``timeout`` seconds. (Not
+    page.wait_for_function, which evaluates a string with eval: the page's CSP forbids that, as it
+    should, and this check runs the page with the CSP a user gets.)"""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:g} s waiting for {expression}")
+        time.sleep(0.05)
+
+
 def play_for(page, seconds: float, what: str) -> int:
     """Press Play, wait for the step counter to move, let it train `seconds` more, press Pause; steps taken."""
     start = step(page)
     page.click(PLAY)
     try:
-        page.wait_for_function(f"Number(document.body.dataset.step || 0) > {start}", timeout=8000)
-    except PlaywrightError:
+        wait_until(page, f"Number(document.body.dataset.step || 0) > {start}", 8)
+    except TimeoutError:
         raise Failed(f"{what}: Play did not train (data-step stayed at {step(page)} for 8 s)") from None
     time.sleep(max(0.0, seconds))
     page.click(PLAY)                                          # the same button now reads ‖ Pause
-    page.wait_for_function(f"document.querySelector('{PLAY}').getAttribute('aria-pressed') !== 'true'",
-                           timeout=5000)
+    wait_until(page, f"document.querySelector('{PLAY}').getAttribute('aria-pressed') !== 'true'", 5)
     page.wait_for_timeout(300)                                # the last frame's redraw
     return step(page) - start
 
@@ -95,15 +105,14 @@ def drive_page(url: str, mnist: bool) -> str:
             page.on("pageerror", lambda e: errors.append(f"page error: {e.name}: {e.message}"))
             page.on("console", lambda m: errors.append(f"console error: {m.text}") if m.type == "error" else None)
             page.goto(url)
-            page.wait_for_function("!!document.body.dataset.session", timeout=15000)
+            wait_until(page, "!!document.body.dataset.session", 15)
             default = page.input_value('#builder select[name="dataset"]')
             steps = play_for(page, 0.5, f"Play on {default}")
             done = f"{default}: {steps} steps"
             if mnist:
                 session = page.evaluate("document.body.dataset.session")
                 page.select_option('#builder select[name="dataset"]', "mnist")
-                page.wait_for_function(f"(document.body.dataset.session || '{session}') !== '{session}'",
-                                       timeout=30000)
+                wait_until(page, f"(document.body.dataset.session || '{session}') !== '{session}'", 30)
                 steps = play_for(page, 5, "Play on mnist")
                 label = page.text_content("#sample-label") or ""
                 if "no batch yet" in label:
@@ -148,7 +157,7 @@ def main() -> int:
         wait_for_health(url, server)
         try:
             done, problem = drive_page(url, mnist), ""
-        except (Failed, PlaywrightError) as e:
+        except (Failed, PlaywrightError, TimeoutError) as e:
             done, problem = "", str(e)
         if NO_WS_LIBRARY in log.read_text(errors="replace"):   # the symptom in the page, then its cause
             problem += (f"{'; ' if problem else ''}the server logged {NO_WS_LIBRARY!r}: uvicorn has no "
@@ -158,7 +167,7 @@ def main() -> int:
         skipped = "" if mnist else f" (mnist skipped: no MNIST files in {data})"
         print(f"fresh install OK in {time.monotonic() - started:.0f} s: {done}{skipped}")
         return 0
-    except (Failed, PlaywrightError, subprocess.SubprocessError) as e:
+    except (Failed, PlaywrightError, TimeoutError, subprocess.SubprocessError) as e:
         print(f"fresh install FAILED after {time.monotonic() - started:.0f} s: {e}", file=sys.stderr)
         if log.exists() and log.stat().st_size:             # each distinct line once
             lines = dict.fromkeys(log.read_text(errors="replace").splitlines())
