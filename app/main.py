@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 import engine
 
 from . import errors, security
+from .api_docs import DESCRIPTION
 from .body_limit import BodyLimitMiddleware
 from .compare_jobs import CompareManager
 from .downloads import MnistDownload
@@ -30,8 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.uploads.cleanup()
 
     app = FastAPI(title="Backprop Lab", version=engine.__version__, docs_url=None, redoc_url=None,
-                  lifespan=lifespan, description="Step a neural network one forward pass, one backward "
-                  "pass and one weight update at a time.")
+                  lifespan=lifespan, description=DESCRIPTION)
     app.state.settings = settings
     app.state.uploads = Uploads(settings)
     app.state.store = SessionStore(settings, app.state.uploads)

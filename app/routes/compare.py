@@ -6,12 +6,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
 
+from ..answer_schemas import COMMON, errors
 from ..compare_jobs import CompareManager
 from ..deps import get_compare, get_store
 from ..schemas import CompareCreate
 from ..store import SessionStore
 
-router = APIRouter(prefix="/api/compare", tags=["compare"])
+router = APIRouter(prefix="/api/compare", tags=["compare"], responses=errors(*COMMON))
 Manager = Annotated[CompareManager, Depends(get_compare)]
 
 
@@ -21,7 +22,7 @@ def _tasks(body: CompareCreate) -> list[dict]:
     return [{"mode": "compare", "learning_rate": rate, "epochs": body.epochs} for rate in body.learning_rates]
 
 
-@router.post("", status_code=202)
+@router.post("", status_code=202, responses=errors(422, 503))
 async def start(body: CompareCreate, manager: Manager, store: Annotated[SessionStore, Depends(get_store)]):
     """Start: one run per learning rate (same initial weights, same batch order), or one range test.
 
@@ -36,12 +37,12 @@ async def start(body: CompareCreate, manager: Manager, store: Annotated[SessionS
     return {**manager.snapshot(job.id), "epochs": body.epochs}
 
 
-@router.get("/{job_id}")
+@router.get("/{job_id}", responses=errors(404))
 async def get(job_id: str, manager: Manager):
     return manager.snapshot(job_id)
 
 
-@router.delete("/{job_id}")
+@router.delete("/{job_id}", responses=errors(404))
 async def cancel(job_id: str, manager: Manager):
     """Cancel: queued runs never start, running ones stop at their next batch."""
     return await run_in_threadpool(manager.cancel, job_id)

@@ -6,13 +6,20 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from ..answer_schemas import COMMON, errors
 from ..responses import json_bytes
 from ..uploads import multipart_file
 
-router = APIRouter(prefix="/api/datasets", tags=["datasets"])
+router = APIRouter(prefix="/api/datasets", tags=["datasets"], responses=errors(*COMMON))
+CSV_BODY = {"requestBody": {"required": True, "description": "The CSV file (at most max_csv_bytes), or a "
+                            "multipart form with it as a file field.",
+                            "content": {"text/csv": {"schema": {"type": "string"}},
+                                        "multipart/form-data": {"schema": {
+                                            "type": "object", "properties": {"file": {"type": "string",
+                                                                                      "format": "binary"}}}}}}}
 
 
-@router.post("/csv", status_code=201)
+@router.post("/csv", status_code=201, responses=errors(422), openapi_extra=CSV_BODY)
 async def upload_csv(request: Request,
                      filename: Annotated[str, Query(max_length=200)] = "upload.csv",
                      target: Annotated[str | None, Query(max_length=200, description="Column to predict "

@@ -7,11 +7,12 @@ from fastapi import APIRouter, Depends
 
 import engine
 
+from ..answer_schemas import COMMON, errors
 from ..deps import get_store
 from ..schemas import HealthPublic
 from ..store import SessionStore
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], responses=errors(*COMMON))
 
 
 @router.get("/api/health", response_model=HealthPublic)

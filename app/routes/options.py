@@ -9,12 +9,13 @@ from starlette.concurrency import run_in_threadpool
 from engine import activations, initializers, losses, optimizers
 from engine.datasets import list_datasets
 
+from ..answer_schemas import COMMON, errors
 from ..deps import get_settings
 from ..schemas import DEFAULT_SESSION
 from ..settings import Settings
 from ..tensors import sanitize
 
-router = APIRouter(tags=["options"])
+router = APIRouter(tags=["options"], responses=errors(*COMMON))
 
 def _optimizers() -> list[dict]:
     out = []

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from .. import session_io
+from ..answer_schemas import COMMON, EpochAnswer, HistoryAnswer, StepAnswer, errors
 from ..clients import client_id, ensure_client
 from ..deps import get_settings, get_store
 from ..errors import Unprocessable
@@ -24,12 +25,13 @@ from ..schemas import (
 from ..settings import Settings
 from ..store import SessionStore
 
-router = APIRouter(prefix="/api/sessions", tags=["sessions"])
+router = APIRouter(prefix="/api/sessions", tags=["sessions"], responses=errors(*COMMON))
+STEPPING = errors(404, 409, 422)      # a phase: no session, out of order or diverged, bad ?layers=
 Store = Annotated[SessionStore, Depends(get_store)]
 Render = Annotated[RenderOptions, Depends(render_options)]
 
 
-@router.post("", status_code=201, response_model=SessionPublic)
+@router.post("", status_code=201, response_model=SessionPublic, responses=errors(422, 503))
 async def create_session(request: Request, response: Response, store: Store,
                          body: Annotated[SessionCreate | None, Body()] = None) -> dict:
     """A new session; the input size comes from the data set. An empty body (or ``{}``) builds the
@@ -51,13 +53,13 @@ async def list_sessions(request: Request, store: Store) -> dict:
                          for s in store.owned_by(client_id(request))]}
 
 
-@router.get("/{session_id}", response_model=SessionPublic)
+@router.get("/{session_id}", response_model=SessionPublic, responses=errors(404))
 async def get_session(session_id: str, store: Store) -> dict:
     session = store.get(session_id)
     return await run_locked(session, session.public)
 
 
-@router.patch("/{session_id}", response_model=SessionPatched)
+@router.patch("/{session_id}", response_model=SessionPatched, responses=errors(404, 422))
 async def patch_session(session_id: str, body: SessionPatch, store: Store,
                         settings: Annotated[Settings, Depends(get_settings)]) -> dict:
     """Change the optimizer (its learning rate, other hyperparameters, or another optimizer) and/or the
@@ -104,13 +106,13 @@ def _patch_message(changes: dict, step: int) -> str:
     return f"The weights were kept, training goes on from step {step}; " + "; ".join(parts) + "."
 
 
-@router.delete("/{session_id}", status_code=204)
+@router.delete("/{session_id}", status_code=204, responses=errors(404))
 async def delete_session(session_id: str, store: Store) -> Response:
     store.delete(session_id)
     return Response(status_code=204)
 
 
-@router.post("/{session_id}/forward")
+@router.post("/{session_id}/forward", response_model=StepAnswer, responses=STEPPING)
 async def forward(session_id: str, store: Store, options: Render,
                   settings: Annotated[Settings, Depends(get_settings)],
                   body: Annotated[ForwardRequest | None, Body()] = None):
@@ -121,45 +123,45 @@ async def forward(session_id: str, store: Store, options: Render,
     return await run_locked(session, session.forward, body.indices if body else None, options=options)
 
 
-@router.post("/{session_id}/backward")
+@router.post("/{session_id}/backward", response_model=StepAnswer, responses=STEPPING)
 async def backward(session_id: str, store: Store, options: Render):
     session = store.get(session_id)
     return await run_locked(session, session.backward, options=options)
 
 
-@router.post("/{session_id}/update")
+@router.post("/{session_id}/update", response_model=StepAnswer, responses=STEPPING)
 async def update(session_id: str, store: Store, options: Render):
     session = store.get(session_id)
     return await run_locked(session, session.update, options=options)
 
 
-@router.post("/{session_id}/step")
+@router.post("/{session_id}/step", response_model=StepAnswer, responses=STEPPING)
 async def step(session_id: str, store: Store, options: Render):
     session = store.get(session_id)
     return await run_locked(session, session.step, options=options)
 
 
-@router.post("/{session_id}/epoch")
+@router.post("/{session_id}/epoch", response_model=EpochAnswer, responses=STEPPING)
 async def epoch(session_id: str, store: Store, options: Render):
     """The rest of the epoch: its metrics, and its last minibatch (batch, z, a, δ, W before and after)."""
     session = store.get(session_id)
     return await run_locked(session, session.run_epoch, options=options, inline=False)
 
 
-@router.get("/{session_id}/progress")
+@router.get("/{session_id}/progress", responses=errors(404))
 async def progress(session_id: str, store: Store) -> dict:
     """Where a running Epoch stands (answered at once, without waiting for it): ``action`` ("epoch"
     or null), ``seconds`` since it began, ``batch`` of ``steps_per_epoch``, ``step`` and ``epoch``."""
     return store.get(session_id).progress()
 
 
-@router.get("/{session_id}/history")
+@router.get("/{session_id}/history", response_model=HistoryAnswer, responses=errors(404))
 async def history(session_id: str, store: Store):
     session = store.get(session_id)
     return await run_locked(session, session.history_public, inline=False)
 
 
-@router.get("/{session_id}/predict-grid")
+@router.get("/{session_id}/predict-grid", responses=errors(404, 409, 422))
 async def predict_grid(session_id: str, store: Store, settings: Annotated[Settings, Depends(get_settings)],
                        resolution: Annotated[int, Query(ge=2)] = 50):
     if resolution > settings.max_grid:
@@ -168,7 +170,7 @@ async def predict_grid(session_id: str, store: Store, settings: Annotated[Settin
     return await run_locked(session, session_io.predict_grid, session, resolution, inline=False)
 
 
-@router.get("/{session_id}/data")
+@router.get("/{session_id}/data", responses=errors(404, 409, 422))
 async def data_points(session_id: str, store: Store, settings: Annotated[Settings, Depends(get_settings)],
                       limit: Annotated[int, Query(ge=1)] = 1000):
     """2-D sets: the train and test points (at most ``limit`` of each, spread evenly) with their labels."""
@@ -178,14 +180,14 @@ async def data_points(session_id: str, store: Store, settings: Annotated[Setting
     return await run_locked(session, session_io.data_points, session, limit, inline=False)
 
 
-@router.get("/{session_id}/confusion")
+@router.get("/{session_id}/confusion", responses=errors(404, 409, 422))
 async def confusion(session_id: str, store: Store, split: Literal["test", "train"] = "test"):
     """Classification: the confusion matrix (rows true class, columns predicted) over a whole split."""
     session = store.get(session_id)
     return await run_locked(session, session_io.confusion, session, split, inline=False)
 
 
-@router.post("/{session_id}/reset", response_model=SessionPublic)
+@router.post("/{session_id}/reset", response_model=SessionPublic, responses=errors(404, 422))
 async def reset(session_id: str, store: Store, body: Annotated[ResetRequest | None, Body()] = None):
     """Start again from the same initial weights, or from new ones (weights: "new", optional seed)."""
     session = store.get(session_id)
@@ -197,7 +199,11 @@ async def reset(session_id: str, store: Store, body: Annotated[ResetRequest | No
     return await run_locked(session, work)
 
 
-@router.get("/{session_id}/export")
+@router.get("/{session_id}/export", responses={
+    200: {"description": "format=json: the export as JSON; format=npz: an .npz file (numpy's savez).",
+          "content": {"application/json": {"schema": {"type": "object"}},
+                      "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+    **errors(404, 409, 422)})
 async def export(session_id: str, store: Store, format: Literal["json", "npz"] = "json"):
     """The session's config and weights (Keras layout) as JSON, or as an .npz file."""
     session = store.get(session_id)
@@ -211,7 +217,11 @@ async def export(session_id: str, store: Store, format: Literal["json", "npz"] =
                     headers={"Content-Disposition": f'attachment; filename="session-{session_id[:8]}.npz"'})
 
 
-@router.put("/{session_id}/export", response_model=SessionPublic)
+@router.put("/{session_id}/export", response_model=SessionPublic, responses=errors(404, 422), openapi_extra={
+    "requestBody": {"required": True, "description": "An export: JSON (GET .../export) or .npz (?format=npz), "
+                    "at most max_upload_bytes.",
+                    "content": {"application/json": {"schema": {"type": "object"}},
+                                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
 async def import_session(session_id: str, request: Request, store: Store):
     """Replace the session by an export (JSON, or .npz with Content-Type application/octet-stream)."""
     store.get(session_id)

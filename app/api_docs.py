@@ -1,0 +1,41 @@
+"""The OpenAPI document's description (markdown): what the API is, its limits, and the WebSocket
+protocol, which OpenAPI cannot list (the protocol itself: app/routes/ws.py's docstring)."""
+
+DESCRIPTION = """
+Step a neural network one forward pass, one backward pass and one weight update at a time.
+
+Create a session (`POST /api/sessions`), then `forward` → `backward` → `update` (or `step` for
+all three, `epoch` for the rest of an epoch). Tensors come as `{shape, label, values}`; add
+`?encoding=b64` for float32 base64, `?layers=1,2` and `?fields=W,a,delta` for less.
+
+**Errors.** Every error is JSON: `{"detail": "..."}`, or for bad input (422)
+`{"detail": [{"loc": [...], "msg": ..., "type": ...}]}` with `loc` naming the field. Each route
+lists the statuses it can answer. Every request body has a size limit checked while it is read:
+past it the answer is **413** naming the limit (`max_json_bytes` for JSON bodies,
+`max_upload_bytes` for an imported session, `max_csv_bytes` for a CSV file; `GET /api/options`
+lists every limit under `limits`).
+
+## WebSocket: `/ws/sessions/{session_id}`
+
+Not listed above (OpenAPI cannot describe WebSockets). Connect with `?hold=1` to hold the session
+as the page does: it is dropped 20 s (`release_after_seconds`) after the last holding socket closed,
+unless one reconnects. Send JSON objects as text frames:
+
+| command | fields | answer |
+| --- | --- | --- |
+| `forward`, `backward`, `update`, `step`, `epoch`, `state` | `forward`: `indices` (optional, training rows) | `{"type": <command>, "data": <the HTTP answer>}` |
+| `play` | `speed`: steps per second (optional, at most `max_play_speed`) | `{"type": "playing", "speed"}`, then frames |
+| `pause` | | the last frame, then `{"type": "paused", "reason", "state"}` |
+| `options` | `encoding`: `json`/`b64`; `layers`: `[l, ...]` or null; `fields`: `[...]` or null; `big`: n or null; `max_fps`: f or null | `{"type": "options", ...}` (the options now) |
+
+While playing the server sends `{"type": "frame", "seq", "data": <a /step answer with state>}`,
+at most `max_fps` a second (default 20); of layers with more than `big` weights (default
+`play_lean_weights`) frames leave out what the page does not draw live unless `fields` asks for
+it, and with `b64` send big tensors as int8 with a scale (`"dtype": "int8q"`). On `pause` the last
+frame before `"paused"` is the session's current step.
+
+Any bad message (a binary frame, bad JSON, an unknown command, a field of the wrong type) gets
+`{"type": "error", "command", "status": 422, "detail"}` naming what is wrong; a command out of
+order gets status 409; the connection stays open. An unknown session gets an error with status
+404 and the socket closes with code 4404.
+"""
