@@ -75,14 +75,16 @@ def new_token() -> str:
 
 
 def _network_address() -> str | None:
-    """This machine's address on its network (where a default route leaves from); None if offline."""
+    """This machine's address on its network, from its own host name (no packet is sent); None if
+    the name resolves to loopback only."""
     try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.connect(("192.0.2.1", 9))       # TEST-NET-1; connecting a UDP socket sends nothing
-            address = probe.getsockname()[0]
+        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET, socket.SOCK_STREAM)
     except OSError:
         return None
-    return None if is_loopback(address) or address in WILDCARDS else address
+    for *_, address in infos:
+        if not is_loopback(address[0]) and address[0] not in WILDCARDS:
+            return address[0]
+    return None
 
 
 def links(settings, port: int) -> list[tuple[str, str]]:
