@@ -1,8 +1,10 @@
 // The lecture's equations for the neuron the user clicked, with this step's numbers in:
-//   z = Σ w·a + b,  a = f(z),  δ = (Wᵀδ′) ⊙ f′(z),  ∂cost/∂w = δ·a.
+//   z = Σ w·a + b,  a = f(z),  δ = (Wᵀδ′) ⊙ f′(z),  ∂cost/∂w = δ·a, and the optimizer's update of w.
 
 import { at, fmt, activationDerivative } from './tensor.js';
 import { activationsOf } from './stepview.js';
+import { updateRule, ruleTitle, hyperparameters, digitsFor, prec, sci } from './rules.js';
+import { app } from './page.js';
 
 const MAX_TERMS = 4;
 const q = (cls, text) => `<span class="q-${cls}">${text}</span>`;
@@ -117,22 +119,39 @@ export class Equations {
         kShow = kBest;
       }
       lines.push('</div>');
-      if (entry.dW_applied && entry.W_fwd) {
-        const k = kShow;
-        const wName = q('w', `w<sub>${J}${k + 1}</sub>(${l - 1})`);
-        const bName = q('b', `b<sub>${J}</sub>(${l - 1})`);
-        const dw = at(entry.dW_applied, j, k);
-        const o = config.optimizer || {};
-        const lr = o.name === 'sgd' && !o.momentum && !o.decay ? o.learning_rate : null;   // plain SGD: Δw = −η·∂cost/∂w
-        lines.push('<div class="eq-block"><h5>update</h5>',
-          `<p>${wName} ← ${num(at(entry.W_fwd, j, k))} + Δ${wName} = ${num(at(entry.W_fwd, j, k))} + ${paren(dw)} = ${num(at(entry.W, j, k))}</p>`,
-          lr ? `<p class="eq-num">plain SGD: Δw = −η·∂cost/∂w = −${num(lr)}·${paren(at(entry.dW, j, k))} = ${num(-lr * at(entry.dW, j, k))}</p>` : '',
-          entry.db_applied && entry.b_fwd ? `<p>${bName} ← ${num(entry.b_fwd.data[j])} + ${paren(entry.db_applied.data[j])} = ${num(entry.b.data[j])}</p>` : '',
-          '</div>');
-      }
+      if (entry.dW_applied && entry.W_fwd) lines.push(updateBlock(entry, j, kShow, l, view, config));
     } else {
       lines.push('<p class="muted">Press <b>Backward</b> to see δ flow back to this unit.</p>');
     }
     this.root.innerHTML = lines.join('');
   }
+}
+
+/** The update of w_JK(l−1) (and b_J): the optimizer's own rule with this step's numbers, then
+ *  w ← w + Δw with as many digits as it takes to see the change. */
+function updateBlock(entry, j, k, l, view, config) {
+  const J = j + 1;
+  const wName = q('w', `w<sub>${J}${k + 1}</sub>(${l - 1})`);
+  const bName = q('b', `b<sub>${J}</sub>(${l - 1})`);
+  const h = hyperparameters(config, app.options);
+  const rule = entry.dW ? updateRule({ entry, j, k, view, config, options: app.options, wName }) : null;
+  const [w0, w1, dw] = [at(entry.W_fwd, j, k), at(entry.W, j, k), at(entry.dW_applied, j, k)];
+  const d = digitsFor(w0, w1, dw);
+  const signed = (html, v) => (v < 0 ? `(${html})` : html);
+  const out = [`<div class="eq-block" data-role="update" data-layer="${l - 1}" data-j="${j}" data-k="${k}" data-optimizer="${h.name}"`
+    + ` data-rule-dw="${rule ? rule.dw : ''}" data-dw="${dw}">`,
+    `<h5>update <span class="muted">(${ruleTitle(h)}, as the engine computes it)</span></h5>`, ...(rule ? rule.lines : []),
+    `<p data-q="w">${wName} ← ${wName} + Δ${wName} = ${prec(w0, d)} + ${signed(sci(dw), dw)} = ${prec(w1, d)}</p>`];
+  if (rule && Number.isFinite(rule.dw) && sci(rule.dw) !== sci(dw)) {      // they differ in the digits shown
+    out.push(`<p class="muted">The engine applied Δw = ${sci(dw)}: w is a float32, so the step it takes is rounded to w's precision.</p>`);
+  }
+  if (dw === 0) out.push('<p class="muted">Δw = 0: this step left w unchanged.</p>');
+  if (entry.db_applied && entry.b_fwd) {
+    const [b0, b1, db] = [entry.b_fwd.data[j], entry.b.data[j], entry.db_applied.data[j]];
+    const e = digitsFor(b0, b1, db);
+    out.push(`<p data-q="b">${bName} ← ${bName} + Δ${bName} = ${prec(b0, e)} + ${signed(sci(db), db)} = ${prec(b1, e)} `
+      + '<span class="muted">(b by the same rule, with ∂cost/∂b)</span></p>');
+  }
+  out.push('</div>');
+  return out.join('');
 }

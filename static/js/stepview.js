@@ -5,7 +5,7 @@
 import { toMat } from './tensor.js';
 
 const FIELDS = ['W', 'b', 'z', 'a', 'delta', 'dW', 'db', 'dW_applied', 'db_applied'];
-const BACKWARD = ['delta', 'dW', 'db', 'dW_applied', 'db_applied'];
+const BACKWARD = ['delta', 'dW', 'db', 'dW_applied', 'db_applied', 'slots'];
 
 export function emptyView() {
   return { step: 0, epoch: 0, phase: 'ready', batch: null, loss: null, layers: [], diverged: null };
@@ -40,6 +40,8 @@ export function merge(view, payload) {
     FIELDS.forEach((f) => {
       if (pl[f]) entry[f] = toMat(pl[f], labelFor(f, pl.index));
     });
+    // The optimizer's slots for W(l) after this update ({m, v} for Adam...), as mats like W(l).
+    if (pl.slots) entry.slots = Object.fromEntries(Object.entries(pl.slots).map(([k, t]) => [k, toMat(t, `${k}(${pl.index})`)]));
     // An update answer's W is the new W, so the forward pass used W − ΔW. A step answer (z and ΔW
     // together) holds the W its forward pass used: the current weights are W + ΔW.
     entry.W_fwd = null;
@@ -58,6 +60,8 @@ export function merge(view, payload) {
     else if (Number.isFinite(state[key])) next[key] = state[key];
   }
   if (Number.isFinite(payload.loss)) next.loss = payload.loss;
+  if (isForward) next.learningRate = null;               // η_t of this batch's update, once the answer says
+  if (Number.isFinite(payload.learning_rate)) next.learningRate = payload.learning_rate;
   const phase = state.phase === 'diverged' ? 'diverged' : (payload.phase || state.phase);
   if (phase) next.phase = phase;
   next.diverged = state.diverged || payload.diverged || (phase === 'diverged' ? next.diverged || {} : null);

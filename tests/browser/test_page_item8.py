@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -182,3 +183,159 @@ def test_gradient_health_stays_readable_at_a_huge_rate(page, server_url, artifac
     page.locator("#chart-health").evaluate("(el) => el.closest('.card').scrollIntoView({ block: 'center' })")
     page.locator("#chart-health").locator("xpath=..").screenshot(path=str(artifacts / "item8-3-health-lr100.png"))
     assert watch_errors == []
+
+
+# ----- 4. and 5. the update: enough digits, and each optimizer's own rule ------------------------
+
+def number(text: str) -> float:
+    return float(text.replace("−", "-"))
+
+
+NUM = r"(\(?−?[\d.]+(?:e−?\d+)?\)?)"
+
+
+def shown_update(line: str) -> tuple[float, float, float]:
+    """(w before, Δw, w after) as a 'w ← w + Δw = a + d = c' line shows them."""
+    match = re.search(rf"= {NUM} \+ {NUM} = {NUM}", line)
+    assert match, line
+    return tuple(number(g.strip("()")) for g in match.groups())
+
+
+def last_digit(text_value: float, shown: str) -> float:
+    """The size of one unit in the last digit of a number as shown."""
+    mantissa = shown.strip("()").replace("−", "-").split("e")[0]
+    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    exponent = int(shown.strip("()").replace("−", "-").split("e")[1]) if "e" in shown else 0
+    return 10.0 ** (exponent - decimals)
+
+
+def step_answers(page, count: int) -> dict:
+    """Press Step `count` times; the last /step answer (JSON)."""
+    answer = None
+    for _ in range(count):
+        before = page.evaluate("document.body.dataset.step")
+        with page.expect_response(lambda r: r.url.endswith("/step") and r.request.method == "POST") as info:
+            page.click('button[data-action="step"]')
+        answer = info.value.json()
+        wait(page, f"document.body.dataset.step !== '{before}'")
+    page.wait_for_timeout(200)
+    page.wait_for_selector('#equations [data-role="update"]', timeout=5000)
+    return answer
+
+
+def open_unit(page, server_url: str, query: str):
+    page.goto(f"{server_url}/?{query}")
+    wait(page, "document.body.dataset.session")
+    page.wait_for_selector("#diagram svg")
+    page.click('circle[data-layer="3"][data-unit="1"]')    # a hidden unit: w_1k(2) and b_1(2)
+
+
+def test_every_update_line_shows_the_change(page, server_url, artifacts):
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    open_unit(page, server_url, "opt=sgd&lr=0.0005")      # tiny updates: Δw ≈ 1e-6 next to w ≈ 0.6
+    step_answers(page, 2)
+    block = page.locator('#equations [data-role="update"]')
+    lines = [t for t in block.locator("p").all_inner_texts() if "←" in t]
+    assert len(lines) == 2, lines                           # w and b
+    for text in lines:
+        w0, dw, w1 = shown_update(text)
+        assert dw != 0 and w0 != w1, text                 # the change is visible
+        shown_w1 = re.search(rf"= {NUM}$", text.split(" (b by")[0]).group(1)
+        assert abs(w0 + dw - w1) <= 1.01 * last_digit(w1, shown_w1) + 1e-12, text   # and adds up
+        assert re.search(r"\+ \(?−?\d\.\d{3}e−\d+\)? =", text), text                # Δ in scientific notation
+    block.screenshot(path=str(artifacts / "item8-4-tiny-update.png"))
+    assert errors == []
+
+
+def keras_rule(name: str, h: dict, g: float, slots: dict, lr: float, t: int) -> float:
+    """Δw by the docstrings of engine/optimizers (Keras 3), from the slots after the update."""
+    eps = h.get("epsilon", 1e-7)
+    if name == "sgd":
+        mu = h.get("momentum", 0.0)
+        if not mu:
+            return -lr * g
+        m = slots["momentum"]
+        return mu * m - lr * g if h.get("nesterov") else m
+    if name == "adam":
+        b1, b2 = h.get("beta_1", 0.9), h.get("beta_2", 0.999)
+        alpha = lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        v = slots["v_hat"] if h.get("amsgrad") else slots["v"]
+        return -alpha * slots["m"] / (math.sqrt(v) + eps)
+    if name == "rmsprop":
+        rho, v = h.get("rho", 0.9), slots["velocity"]
+        denominator = v - slots["average_gradient"] ** 2 + eps if h.get("centered") else v + eps
+        delta = lr * g / math.sqrt(denominator)
+        return -slots["momentum"] if h.get("momentum") else -delta
+    if name == "adagrad":
+        return -lr * g / math.sqrt(slots["accumulator"] + eps)
+    if name == "adadelta":
+        rho, big_g, d_new = h.get("rho", 0.95), slots["accumulated_grad"], slots["accumulated_delta_var"]
+        c = g * g / (big_g + eps)
+        d_old = (d_new - (1 - rho) * eps * c) / (rho + (1 - rho) * c)
+        return lr * -math.sqrt(d_old + eps) * g / math.sqrt(big_g + eps)
+    raise AssertionError(name)
+
+
+RULES = {   # URL → (optimizer, its hyperparameters, what the panel must write)
+    "opt=sgd&lr=0.1": ("sgd", {}, ["plain SGD", "Δw = −η·g"]),
+    "opt=sgd&lr=0.1&o.momentum=0.9": ("sgd", {"momentum": 0.9}, ["m ← μ·m − η·g", "Δw = m ="]),
+    "opt=sgd&lr=0.1&o.momentum=0.9&o.nesterov=true": ("sgd", {"momentum": 0.9, "nesterov": True}, ["m ← μ·m − η·g", "Δw = μ·m − η·g", "Nesterov"]),
+    "opt=rmsprop&lr=0.01": ("rmsprop", {}, ["v ← ρ·v + (1 − ρ)·g²", "D = v + ε", "Δ = η·g/√D", "Δw = −Δ"]),
+    "opt=rmsprop&lr=0.01&o.momentum=0.5&o.centered=true": ("rmsprop", {"momentum": 0.5, "centered": True},
+                                                          ["ḡ ← ρ·ḡ + (1 − ρ)·g", "D = v − ḡ² + ε", "m ← μ·m + Δ", "Δw = −m"]),
+    "opt=adagrad&lr=0.1": ("adagrad", {}, ["A ← A + g²", "Δw = −η·g/√(A + ε)"]),
+    "opt=adadelta&lr=1": ("adadelta", {}, ["G ← ρ·G + (1 − ρ)·g²", "δ = −√(D + ε)·g/√(G + ε)", "D ← ρ·D + (1 − ρ)·δ²", "Δw = η·δ"]),
+    "opt=adam&lr=0.01": ("adam", {}, ["t = 3", "α = η·√(1 − β₂t)/(1 − β₁t)", "m ← m + (g − m)(1 − β₁)",
+                                      "v ← v + (g² − v)(1 − β₂)", "Δw = −α·m/(√v + ε)"]),
+    "opt=adam&lr=0.01&o.amsgrad=true&o.decay=0.1": ("adam", {"amsgrad": True, "decay": 0.1},
+                                                   ["η/(1 + decay·iterations)", "v̂ ← max(v̂, v)", "Δw = −α·m/(√v̂ + ε)"]),
+}
+SLOT_OF = {"m": {"adam": "m", "sgd": "momentum", "rmsprop": "momentum"}, "v": {"adam": "v", "rmsprop": "velocity"},
+           "v_hat": {"adam": "v_hat"}, "A": {"adagrad": "accumulator"}, "G": {"adadelta": "accumulated_grad"},
+           "g_avg": {"rmsprop": "average_gradient"}}
+
+
+@pytest.mark.parametrize("query", list(RULES))
+def test_the_update_is_the_optimizers_own_rule_with_this_steps_numbers(page, server_url, artifacts, query):
+    name, hyper, texts = RULES[query]
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    open_unit(page, server_url, query)
+    answer = step_answers(page, 3)
+    block = page.locator('#equations [data-role="update"]')
+    text = block.inner_text()
+    for piece in texts:
+        assert piece in text, (piece, text)
+    info = block.evaluate("(el) => ({ ...el.dataset })")
+    layer = next(e for e in answer["layers"] if e["index"] == int(info["layer"]))
+    j, k = int(info["j"]), int(info["k"])
+    slots = {s: t["values"][j][k] for s, t in layer.get("slots", {}).items()}
+    g, dw = layer["dW"]["values"][j][k], layer["dW_applied"]["values"][j][k]
+    # The rule as the docstrings write it gives the engine's Δw (to float32 rounding of w) ...
+    expected = keras_rule(name, hyper, g, slots, answer["learning_rate"], 3)
+    assert expected == pytest.approx(dw, rel=2e-3, abs=1e-9)
+    # ... and the page computes that rule, from the numbers the engine sent.
+    assert float(info["ruleDw"]) == pytest.approx(expected, rel=1e-5)
+    assert np.float32(float(info["dw"])) == np.float32(dw)
+    for q, value in page.evaluate("""() => [...document.querySelectorAll('#equations [data-role=update] [data-q]')]
+            .map((p) => [p.dataset.q, p.dataset.value])"""):
+        if q in SLOT_OF and name in SLOT_OF[q]:
+            assert np.float32(float(value)) == np.float32(slots[SLOT_OF[q][name]]), q     # the slot the engine sent
+        if q == "g":
+            assert np.float32(float(value)) == np.float32(g)
+    assert "still" not in text and "no optimizer slots" not in text
+    block.screenshot(path=str(artifacts / f"item8-5-{query.replace('&', '_').replace('=', '-')}.png"))
+    assert errors == []
+
+
+def test_adam_after_a_switch_counts_its_own_updates(page, server_url):
+    open_unit(page, server_url, "opt=sgd&lr=0.1")
+    step_answers(page, 3)
+    page.select_option('#builder [name="optimizer"]', "adam")   # another optimizer: fresh state, t from 0
+    wait(page, "location.search.includes('opt=adam')")
+    page.wait_for_timeout(500)
+    answer = step_answers(page, 2)
+    assert answer["step"] == 5
+    text = page.locator('#equations [data-role="update"]').inner_text()
+    assert "t = 2" in text, text
