@@ -68,6 +68,7 @@ class CompareManager:
         if self._pool is not None:
             return
         ctx = multiprocessing.get_context("spawn")
+        self._stop.clear()          # started again after a shutdown (an app whose lifespan restarted)
         self._manager = ctx.Manager()
         self._queue = self._manager.Queue()
         self._pool = self._new_pool()
@@ -146,7 +147,10 @@ class CompareManager:
     def cancel(self, job_id: str) -> dict:
         job = self.get(job_id)
         job.cancelled = True
-        job.cancel_event.set()
+        try:
+            job.cancel_event.set()
+        except (OSError, EOFError):     # its manager is gone (after shutdown): nothing runs any more
+            pass
         with self._lock:
             for run, future in zip(job.runs, job.futures):
                 if future.cancel():
@@ -223,6 +227,12 @@ class CompareManager:
         self._collector.join(timeout=2)
         self._manager.shutdown()
         self._pool = None
+        with self._lock:            # nothing runs now: what had not finished never will
+            for job in self._jobs.values():
+                job.cancelled = True
+                for run in job.runs:
+                    if run["status"] not in FINISHED:
+                        run["status"] = "cancelled"
 
 
 def _dead_workers(pool: ProcessPoolExecutor) -> dict[int, int]:

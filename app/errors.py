@@ -111,10 +111,18 @@ async def _invalid(request: Request, exc: RequestValidationError) -> JSONRespons
 
 
 async def _http(request: Request, exc: HTTPException) -> JSONResponse:
-    """Starlette's and FastAPI's own HTTP errors; a JSON body nested too deeply for the parser (which
-    FastAPI answers 400 "error parsing the body") is a 422 naming the body."""
-    if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
-        return await _handle(request, Unprocessable(["body"], "JSON nested too deeply"))
+    """Starlette's and FastAPI's own HTTP errors. A body FastAPI could not parse (its 400 "There was
+    an error parsing the body": not UTF-8, or JSON nested too deeply for the parser) is a 422
+    naming the body, like any other bad JSON."""
+    cause = exc.__cause__
+    if exc.status_code == 400 and cause is not None:
+        if isinstance(cause, RecursionError):
+            why = "JSON nested too deeply"
+        elif isinstance(cause, UnicodeDecodeError):
+            why = f"not UTF-8 text (byte {cause.start})"
+        else:
+            why = f"not readable as JSON ({type(cause).__name__})"
+        return await _handle(request, Unprocessable(["body"], why))
     return JSONResponse({"detail": clean(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
 
 

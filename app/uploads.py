@@ -69,6 +69,7 @@ class Uploads:
         data = self._load(raw, options, filename, ["body"])
         upload_id = new_id()
         path = self.dir / f"{upload_id}.csv"
+        self.dir.mkdir(parents=True, exist_ok=True)     # again, if cleanup removed it (a restarted lifespan)
         path.write_bytes(raw)
         entry = {"id": upload_id, "filename": filename, "path": path, "columns": columns,
                  "options": options, "data": {json.dumps(options, sort_keys=True): data}}
@@ -118,3 +119,5 @@ class Uploads:
 
     def cleanup(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
+        with self._lock:
+            self._items.clear()
