@@ -134,3 +134,10 @@ async def test_booleans_are_refused_in_patch_reset_compare_and_forward(client):
     await _unchanged(client, sid, before)
     r = await client.post(f"/api/sessions/{sid}/forward", json={"indices": [0, 1]})
     assert r.status_code == 200 and strict_json(r)["batch"]["indices"] == [0, 1]
+
+
+async def test_a_body_that_is_not_utf8_is_a_422(client):
+    """Found by the fuzzer: FastAPI answered its own 400 "error parsing the body" (undocumented)."""
+    for path in ("/api/sessions", "/api/compare"):
+        r = await client.post(path, content=b"\xff\xfe{", headers=JSON)
+        assert _loc(r) == ["body"] and "UTF-8" in r.text
