@@ -43,6 +43,7 @@ export class Compare {
 
   async start(mode) {
     await this.cancel();
+    this.suggested = null;
     const body = { ...this.getConfig(), mode };
     if (mode === 'compare') {
       body.learning_rates = this.rates();
@@ -58,8 +59,17 @@ export class Compare {
       this.poll();
     } catch (err) {
       this.status.textContent = err.message;
+      this.mode = mode;
+      this.finished({ status: 'failed', error: err.message });
       this.onError(err);
     }
+  }
+
+  /** Hook: a "compare-done" event on the root when a run ends, with {mode, status, suggested, error}
+   *  (suggested: the range test's rate, as offered in the "use rate" list). */
+  finished(detail) {
+    const suggested = this.mode === 'range_test' ? this.suggested : undefined;
+    this.root.dispatchEvent(new CustomEvent('compare-done', { detail: { mode: this.mode, suggested, ...detail } }));
   }
 
   async poll() {
@@ -70,10 +80,11 @@ export class Compare {
       try {
         const res = await api.getCompare(id);
         this.show(res);
-        if (DONE.has(res.status)) { this.runId = null; return; }
+        if (DONE.has(res.status)) { this.runId = null; this.finished({ status: res.status }); return; }
       } catch (err) {
         this.status.textContent = err.message;
         this.runId = null;
+        this.finished({ status: 'failed', error: err.message });
         return;
       }
     }
@@ -141,6 +152,7 @@ export class Compare {
     const losses = r.losses || r.loss || run.losses || run.history?.batch_loss || run.history?.loss || [];
     const raw = r.suggested_learning_rate ?? r.suggested_lr ?? res.suggested_learning_rate ?? run.suggested_learning_rate;
     const suggested = Number.isFinite(raw) ? Number(raw.toPrecision(2)) : raw;   // 0.109 → 0.11: a rate to type
+    this.suggested = Number.isFinite(suggested) ? suggested : null;
     const traces = [{ x: lrs, y: losses, mode: 'lines', name: 'loss', line: { color: '#c0392b', width: 2 },
       hovertemplate: 'η = %{x:.3g}: loss %{y:.4g}<extra></extra>' }];
     const shapes = [];

@@ -339,3 +339,48 @@ def test_adam_after_a_switch_counts_its_own_updates(page, server_url):
     assert answer["step"] == 5
     text = page.locator('#equations [data-role="update"]').inner_text()
     assert "t = 2" in text, text
+
+
+# ----- 6. the divergence banner: a tenth is a guess; the LR range test measures -------------------
+
+def in_view(page, selector: str) -> bool:
+    return page.evaluate("""(sel) => { const r = document.querySelector(sel).getBoundingClientRect();
+        return r.bottom > 0 && r.top < innerHeight; }""", selector)
+
+
+def test_the_divergence_banner_says_a_tenth_is_a_guess_and_runs_the_range_test(page, server_url, artifacts):
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server_url + "/?data=plane&layers=8:linear,1:linear&loss=mean_squared_error&opt=sgd&lr=100")
+    wait(page, "document.body.dataset.session")
+    sid = page.evaluate("document.body.dataset.session")
+    page.click('button[data-action="epoch"]')
+    banner = page.locator("#diverged-banner")
+    banner.wait_for(state="visible", timeout=15000)
+    text = banner.inner_text()
+    assert "diverged" in text and "only a guess" in text and "may diverge too" in text, text
+    assert banner.locator("[data-fix]").inner_text() == "Try η = 10 and reset"
+    run = banner.locator("[data-range-test]")
+    assert run.inner_text() == "Run the LR range test"
+    with page.expect_request(lambda r: r.url.endswith("/api/compare") and r.method == "POST") as request:
+        run.click()
+    assert request.value.post_data_json["mode"] == "range_test"
+    assert "range test is running" in banner.inner_text()
+    page.wait_for_timeout(1200)                                   # the smooth scroll
+    assert in_view(page, "#compare")                             # the test runs where its curve is drawn
+    offer = banner.locator("[data-use-suggested]")
+    offer.wait_for(timeout=60000)
+    status = page.locator('#compare [data-role="compare-status"]').inner_text()
+    suggested = float(re.search(r"suggested rate ([\d.e−-]+)", status).group(1).replace("−", "-"))
+    assert float(offer.get_attribute("data-rate")) == suggested
+    assert offer.inner_text() == f"Use η = {offer.get_attribute('data-rate')} and reset"
+    assert "range test suggests η" in banner.inner_text()
+    page.wait_for_timeout(1200)
+    assert in_view(page, "#diverged-banner")                     # back at the offer
+    page.screenshot(path=str(artifacts / "item8-6-range-test-offer.png"))
+    offer.click()                                                # the rate, and a reset (the weights are NaN)
+    banner.wait_for(state="hidden")
+    wait(page, f"location.search.includes('lr={suggested:g}&')")
+    assert page.evaluate("document.body.dataset.session") == sid and page.evaluate("document.body.dataset.step") == "0"
+    assert page.request.get(f"{server_url}/api/sessions/{sid}").json()["config"]["optimizer"]["learning_rate"] == suggested
+    assert errors == []
