@@ -108,7 +108,7 @@ export function updateRule({ entry, j, k, view, config, options, wName }) {
       const ga = slot('average_gradient');
       const ga0 = (ga - (1 - rho) * g) / rho;
       D = v - ga * ga + h.epsilon;
-      lines.push(line(`centered: ḡ ← ρ·ḡ + (1 − ρ)·g = ${num(rho)}·${n(ga0)} + ${num(1 - rho)}·${n(g)} = ${num(ga)}; D = v − ḡ² + ε = ${num(D)}`, 'g_avg', ga));
+      lines.push(line(`centered: ḡ ← ρ·ḡ + (1 − ρ)·g = ${num(rho)}·${n(ga0)} + ${num(1 - rho)}·${n(g)} = ${num(ga)}; D = v − ḡ² + ε = ${num(v)} − ${n(ga)}² + ${num(h.epsilon)} = ${num(D)}`, 'g_avg', ga));
     } else lines.push(line(`D = v + ε = ${num(v)} + ${num(h.epsilon)} = ${num(D)}`, 'D', D));
     const step = (eta * g) / Math.sqrt(D);
     lines.push(line(`Δ = ${e}·g/√D = ${num(eta)}·${n(g)}/√(${num(D)}) = ${sci(step)}`, 'delta', step));
