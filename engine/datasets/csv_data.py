@@ -183,4 +183,6 @@ def load_csv(path_or_file, target: str, max_rows: int = 100_000, max_bytes: int 
         y_test=y[test], n_classes=len(class_names) if class_names else None, feature_names=features,
         class_names=class_names, options=opts,
         description=f"{n} rows of {label}: predict {opts['target']!r} from {len(features)} columns.",
+        # two input columns are points of a plane, drawn with the decision boundary like the 2-D sets
+        coords_train=x[train] if x.shape[1] == 2 else None, coords_test=x[test] if x.shape[1] == 2 else None,
     )

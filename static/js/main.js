@@ -170,8 +170,14 @@ async function resume() {
   if (!id) return false;
   try {
     const res = await api.getSession(id);
-    if (needsReset(pageConfig(res.config), app.config)) return false;
+    const wanted = app.config;
+    if (needsReset(pageConfig(res.config), wanted)) return false;
     adopt(res);
+    const patch = trainingPatch(app.config, wanted);     // the URL's optimizer or batch size, kept weights
+    if (patch) {
+      await onConfigChange({ ...app.config, optimizer: wanted.optimizer, batch_size: wanted.batch_size });
+      ui.builder.set(app.config);
+    }
     ui.notify.say(`Back to your session at step ${res.state.step}.`);
     return true;
   } catch (err) {
@@ -305,7 +311,10 @@ async function init() {
     onDataset: (spec, info) => ui.builder.useDataset(spec, info) });
   importButton($('#import'), { getId: () => app.id, onImported: imported, onError: handleError });
   ui.compare = new Compare($('#compare'), { getConfig: () => clone(app.config), onError: handleError,
-    onUseRate: async (lr) => { try { await setLearningRate(lr); ui.notify.say(`Training goes on with η = ${lr} (weights kept).`); } catch (err) { handleError(err); } } });
+    onUseRate: async (lr) => {
+      if (app.view.phase === 'diverged') { await fixDivergence(lr); return; }     // NaN weights: reset too
+      try { await setLearningRate(lr); ui.notify.say(`Training goes on with η = ${lr} (weights kept).`); } catch (err) { handleError(err); }
+    } });
   ui.compare.drawEmpty();
   $('#scale-mode').addEventListener('change', (ev) => ui.layers.setMode(ev.target.value));
   $('#export').addEventListener('click', exportSession);

@@ -58,3 +58,21 @@ async def test_confusion_matrix_after_an_epoch_matches_val_acc(client):
     train = strict_json(await client.get(f"/api/sessions/{sid}/confusion?split=train"))
     assert np.array(train["matrix"]).sum() == 200
     assert (await client.get(f"/api/sessions/{sid}/confusion?split=valid")).status_code == 422
+
+
+async def test_a_two_column_csv_is_a_plane_with_points_and_a_decision_boundary(client):
+    import numpy as np
+    rng = np.random.default_rng(0)
+    pts = rng.normal(size=(60, 2))
+    body = "u,v,label\n" + "".join(f"{a:.4f},{b:.4f},{int(a * b > 0)}\n" for a, b in pts)
+    up = (await client.post("/api/datasets/csv?filename=q.csv", content=body.encode())).json()
+    made = await client.post("/api/sessions", json={"dataset": {"name": "csv", "upload_id": up["upload_id"]},
+                                                    "layers": [{"units": 4, "activation": "tanh"},
+                                                               {"units": 2, "activation": "softmax"}]})
+    sid = made.json()["id"]
+    points = (await client.get(f"/api/sessions/{sid}/data")).json()
+    assert points["train"]["n"] + points["test"]["n"] == 60
+    xs = np.array(points["train"]["x"]["values"])
+    assert np.isin(np.round(xs, 4), np.round(pts, 4)).all()          # the file's own numbers
+    grid = await client.get(f"/api/sessions/{sid}/predict-grid?resolution=5")
+    assert grid.status_code == 200 and grid.json()["value"]["shape"] == [5, 5]

@@ -88,3 +88,17 @@ def test_a_reload_returns_to_the_same_session_and_a_new_tab_offers_it(lab, serve
     assert ids == [sid]                                       # the tab's own new session was given back
     second.close()
     assert not watch.errors, watch.errors
+
+
+def test_a_reload_with_another_learning_rate_keeps_the_session_and_applies_the_rate(lab, server_url):
+    page, watch = lab
+    sid = wait_session(page)
+    page.click('button[data-action="step"]')
+    page.wait_for_function("document.body.dataset.step === '1'")
+    page.goto(page.url.replace("lr=0.1", "lr=0.03"))
+    page.wait_for_function("document.body.dataset.step === '1'", timeout=15000)
+    assert page.evaluate("document.body.dataset.session") == sid
+    page.wait_for_function(f"""async () => (await (await fetch('/api/sessions/{sid}')).json())
+                               .config.optimizer.learning_rate === 0.03""", timeout=10000)
+    assert page.locator('#builder input[name="learning_rate"]').input_value() == "0.03"
+    assert not watch.errors, watch.errors
