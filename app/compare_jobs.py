@@ -166,6 +166,13 @@ class CompareManager:
         exc = future.exception()
         if exc is None:
             return
+        try:
+            self._failed(job, index, exc, pool)
+        except Exception as err:        # pragma: no cover - never leave a run "running" forever
+            with self._lock:
+                job.runs[index].update(status="error", error=f"worker failed: {type(err).__name__}: {err}")
+
+    def _failed(self, job: Job, index: int, exc: BaseException, pool: ProcessPoolExecutor) -> None:
         if isinstance(exc, BrokenProcessPool):
             dead = _dead_workers(pool)
             pid = job.pids[index]
@@ -235,18 +242,30 @@ class CompareManager:
                         run["status"] = "cancelled"
 
 
-def _dead_workers(pool: ProcessPoolExecutor) -> dict[int, int]:
-    """{pid: exit code} of the pool's workers that have exited (concurrent.futures keeps them in
-    ``_processes``, a private attribute: {} if it is not there)."""
-    processes = getattr(pool, "_processes", None) or {}
-    dead = {}
-    for pid, process in list(processes.items()):
-        try:
-            code = process.exitcode
-        except Exception:       # pragma: no cover
-            continue
-        if code is not None:
-            dead[pid] = code
+def _dead_workers(pool: ProcessPoolExecutor, wait: float = 2.0) -> dict[int, int]:
+    """{pid: exit code} of the pool's workers that died, as seen when the pool broke (worked out
+    once per pool: its other workers are stopped right after). A worker's death is seen by the pool
+    (its pipe closes) a moment before the process can be reaped, so this waits up to ``wait``
+    seconds for the first exit code. concurrent.futures keeps the workers in ``_processes``, a
+    private attribute: {} if it is not there."""
+    known = getattr(pool, "_dead_workers", None)
+    if known is not None:
+        return known
+    processes = dict(getattr(pool, "_processes", None) or {})
+    dead: dict[int, int] = {}
+    deadline = time.monotonic() + wait
+    while True:
+        for pid, process in processes.items():
+            try:
+                code = process.exitcode
+            except (ValueError, OSError):       # pragma: no cover - closed or already reaped
+                continue
+            if code is not None:
+                dead[pid] = code
+        if dead or time.monotonic() >= deadline:
+            break
+        time.sleep(0.01)
+    pool._dead_workers = dead
     return dead
 
 
