@@ -13,7 +13,6 @@ start again in the new pool (each at most MAX_RETRIES times), and later comparis
 from __future__ import annotations
 
 import multiprocessing
-import os
 import queue as queue_mod
 import threading
 import time
@@ -25,6 +24,7 @@ from .errors import NotFound, ServerFull
 from .sessions import new_id
 from .settings import Settings
 from .tensors import sanitize
+from .worker_pool import dead_workers, one_blas_thread
 
 FINISHED = ("done", "diverged", "cancelled", "error")
 MAX_RETRIES = 1     # times a run stopped by another worker's death starts again
@@ -78,7 +78,7 @@ class CompareManager:
     def _new_pool(self) -> ProcessPoolExecutor:
         n = self.settings.compare_workers
         ctx = multiprocessing.get_context("spawn")
-        with _one_blas_thread():     # the workers' NumPy loads with 1 BLAS thread: n workers, n cores
+        with one_blas_thread():     # the workers' NumPy loads with 1 BLAS thread: n workers, n cores
             pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=compare_worker.init)
             # Start every worker now (the pool spawns them only on demand): a comparison should not
             # wait for a process to import NumPy and the engine halfway through.
@@ -174,7 +174,7 @@ class CompareManager:
 
     def _failed(self, job: Job, index: int, exc: BaseException, pool: ProcessPoolExecutor) -> None:
         if isinstance(exc, BrokenProcessPool):
-            dead = _dead_workers(pool)
+            dead = dead_workers(pool)
             pid = job.pids[index]
             if pid not in dead and job.attempts[index] < MAX_RETRIES and not job.cancelled:
                 with self._lock:
@@ -240,49 +240,6 @@ class CompareManager:
                 for run in job.runs:
                     if run["status"] not in FINISHED:
                         run["status"] = "cancelled"
-
-
-def _dead_workers(pool: ProcessPoolExecutor, wait: float = 2.0) -> dict[int, int]:
-    """{pid: exit code} of the pool's workers that died, as seen when the pool broke (worked out
-    once per pool: its other workers are stopped right after). A worker's death is seen by the pool
-    (its pipe closes) a moment before the process can be reaped, so this waits up to ``wait``
-    seconds for the first exit code. concurrent.futures keeps the workers in ``_processes``, a
-    private attribute: {} if it is not there."""
-    known = getattr(pool, "_dead_workers", None)
-    if known is not None:
-        return known
-    processes = dict(getattr(pool, "_processes", None) or {})
-    dead: dict[int, int] = {}
-    deadline = time.monotonic() + wait
-    while True:
-        for pid, process in processes.items():
-            try:
-                code = process.exitcode
-            except (ValueError, OSError):       # pragma: no cover - closed or already reaped
-                continue
-            if code is not None:
-                dead[pid] = code
-        if dead or time.monotonic() >= deadline:
-            break
-        time.sleep(0.01)
-    pool._dead_workers = dead
-    return dead
-
-
-class _one_blas_thread:
-    """Set OPENBLAS/OMP/MKL_NUM_THREADS=1 while the workers spawn (they inherit the environment)."""
-    VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-
-    def __enter__(self):
-        self.saved = {v: os.environ.get(v) for v in self.VARS}
-        os.environ.update({v: "1" for v in self.VARS})
-
-    def __exit__(self, *exc):
-        for var, value in self.saved.items():
-            if value is None:
-                os.environ.pop(var, None)
-            else:
-                os.environ[var] = value
 
 
 def _apply(job: Job, index: int, message: dict) -> None:
