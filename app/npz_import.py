@@ -4,7 +4,8 @@ An .npz is a zip of .npy files. Before any member is inflated, the archive's end
 most MAX_MEMBERS members and the zip's directory must declare at most ``max_upload_bytes`` inflated
 in all; a member is read only after its .npy header (a few hundred bytes) has been checked against
 what the model expects (shape and dtype) and against the member's declared size. Every refusal is
-a 422 naming the member. Never pickle (object dtypes are refused from the header).
+a 422 naming the member (loc body.weights.<i> for w<i>.npy, as for a JSON import, else body.<member>;
+the message starts with the member's name). Never pickle (object dtypes are refused from the header).
 """
 from __future__ import annotations
 
@@ -21,6 +22,11 @@ from .errors import Unprocessable
 MAX_MEMBERS = 256       # an export holds 2 per layer, 2 per optimizer slot and layer, config, schedule
 MAX_HEADER = 10_000     # bytes of an .npy header (numpy's own limit)
 EOCD = b"PK\x05\x06"
+
+
+def _loc(filename: str) -> list:
+    stem = filename[:-4] if filename.endswith(".npy") else filename
+    return ["body", "weights", int(stem[1:])] if re.fullmatch(r"w\d+", stem) else ["body", filename]
 
 
 def _member_count(raw: bytes) -> int:
@@ -49,8 +55,9 @@ class NpzMembers:
         total = sum(i.file_size for i in infos)
         if total > limit:
             biggest = max(infos, key=lambda i: i.file_size)
-            raise Unprocessable(["body", biggest.filename], f"declares {biggest.file_size} bytes inflated (the "
-                                f"archive {total}); an import may hold at most max_upload_bytes = {limit}")
+            raise Unprocessable(_loc(biggest.filename), f"{biggest.filename} declares {biggest.file_size} bytes "
+                                f"inflated (the archive {total}); an import may hold at most max_upload_bytes = "
+                                f"{limit}")
         self.infos = {i.filename[:-4]: i for i in infos if i.filename.endswith(".npy")}
 
     def names(self) -> list[str]:
@@ -70,29 +77,30 @@ class NpzMembers:
                     raise ValueError(f".npy format version {version} is not supported")
                 return tuple(shape), dtype, fortran, stream.tell()
         except (ValueError, OSError, EOFError, zipfile.BadZipFile, SyntaxError) as exc:
-            raise Unprocessable(["body", info.filename], f"not an .npy array: {exc}") from None
+            raise Unprocessable(_loc(info.filename), f"{info.filename}: not an .npy array: {exc}") from None
 
-    def load(self, name: str, shape: tuple | None, kinds: str, what: str) -> np.ndarray:
+    def load(self, name: str, shape: tuple | None, kinds: str) -> np.ndarray:
         """Member ``name`` as an array, after its header said it has ``shape`` (None: any of at most
         ``limit`` bytes, already checked) and a dtype of one of the numpy ``kinds``."""
         info = self.infos[name]
-        loc = ["body", info.filename]
+        loc, member = _loc(info.filename), info.filename
         found, dtype, fortran, offset = self.header(name)
         if dtype.hasobject or dtype.kind not in kinds:
-            raise Unprocessable(loc, f"{what} must hold {_KINDS.get(kinds, kinds)}, got dtype {dtype}")
+            raise Unprocessable(loc, f"{member}: must hold {_KINDS.get(kinds, kinds)}, got dtype {dtype}")
         if shape is not None and found != tuple(shape):
-            raise Unprocessable(loc, f"shape {list(found)} does not match {list(shape)}")
+            raise Unprocessable(loc, f"{member}: shape {list(found)} does not match {list(shape)}")
         nbytes = int(np.prod(found, dtype=np.int64)) * dtype.itemsize
         if offset + nbytes != info.file_size:
-            raise Unprocessable(loc, f"its header says {nbytes} bytes of data, the archive {info.file_size - offset}")
+            raise Unprocessable(loc, f"{member}: its header says {nbytes} bytes of data, the archive "
+                                f"{info.file_size - offset}")
         try:
             with self.zip.open(info) as stream:
                 stream.read(offset)
                 data = stream.read(nbytes)
         except (OSError, EOFError, zipfile.BadZipFile, ValueError) as exc:
-            raise Unprocessable(loc, f"cannot be read: {exc}") from None
+            raise Unprocessable(loc, f"{member}: cannot be read: {exc}") from None
         if len(data) != nbytes:
-            raise Unprocessable(loc, f"holds {len(data)} bytes of data, its header says {nbytes}")
+            raise Unprocessable(loc, f"{member}: holds {len(data)} bytes of data, its header says {nbytes}")
         return np.frombuffer(data, dtype=dtype).reshape(found, order="F" if fortran else "C").copy()
 
 
@@ -104,7 +112,7 @@ def read(raw: bytes, limit: int) -> tuple[dict, NpzMembers]:
     members = NpzMembers(raw, limit)
     if "config" not in members.infos:
         raise Unprocessable(["body"], "not a Backprop Lab .npz export: no config entry")
-    text = members.load("config", (), "U", "config")
+    text = members.load("config", (), "U")
     try:
         meta = json.loads(str(text))
     except RecursionError:
@@ -121,7 +129,7 @@ def weights(members: NpzMembers, model) -> list[np.ndarray]:
     if found != list(range(len(expected))):
         raise Unprocessable(["body", "weights"], f"expected {len(expected)} arrays w0.npy.."
                             f"w{len(expected) - 1}.npy, got {len(found)}")
-    return [members.load(f"w{i}", shape, "iuf", f"w{i}") for i, shape in enumerate(expected)]
+    return [members.load(f"w{i}", shape, "iuf") for i, shape in enumerate(expected)]
 
 
 def state_arrays(members: NpzMembers, model, n_train: int) -> dict[str, np.ndarray]:
@@ -130,10 +138,10 @@ def state_arrays(members: NpzMembers, model, n_train: int) -> dict[str, np.ndarr
     out = {}
     for name in members.names():
         if name == "schedule_order":
-            out[name] = members.load(name, (n_train,), "iu", name)
+            out[name] = members.load(name, (n_train,), "iu")
         elif name.startswith("opt_"):
             index = name.rsplit("_", 1)[-1]
             if not index.isdigit() or int(index) >= len(shapes):
                 raise Unprocessable(["body", f"{name}.npy"], f"not an optimizer slot of the {len(shapes)} parameters")
-            out[name] = members.load(name, shapes[int(index)], "iuf", name)
+            out[name] = members.load(name, shapes[int(index)], "iuf")
     return out
