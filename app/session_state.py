@@ -45,7 +45,8 @@ def capture(session) -> tuple[dict, dict[str, np.ndarray]]:
         "last_logs": {k: finite(v) for k, v in session.last_logs.items()},
         "meter": {"count": session.meter.count, "sums": dict(session.meter.sums)},
         "schedule": {"position": position, "batches": batches},
-        "optimizer": {"iterations": optimizer["iterations"], "slots": sorted(optimizer["slots"])},
+        "optimizer": {"iterations": optimizer["iterations"],
+                      "slots": sorted(name for name, values in optimizer["slots"].items() if values)},
         "rng": {"shuffle": rng_state(model.shuffle_rng),
                 "dropout": dropout if dropout is not None else rng_state(model.dropout_rng)},
     }
@@ -118,7 +119,8 @@ def _checked(session, state: dict, arrays: dict[str, np.ndarray]) -> dict:
     for name in (opt.get("slots") or []) if isinstance(opt, dict) else []:
         keys = sorted((k for k in arrays if k.startswith(f"opt_{name}_") and k.rsplit("_", 1)[1].isdigit()),
                       key=lambda k: int(k.rsplit("_", 1)[1]))
-        slots[str(name)] = [arrays[k] for k in keys]
+        if keys:                # a slot not made yet (before the first update) is made on the next one
+            slots[str(name)] = [arrays[k] for k in keys]
     out["optimizer"] = {"iterations": _int(opt.get("iterations", 0), ["optimizer", "iterations"]) if opt else 0,
                         "slots": slots}
     return out

@@ -138,11 +138,24 @@ class SessionStore:
         return session
 
     def replace(self, session_id: str, session: Session) -> None:
+        """Put an imported ``session`` in the place of the one stored under ``session_id`` (its owner
+        kept); 503 if its network would take the server past max_total_params."""
+        limit = self.settings.max_total_params
         with self._lock:
             old = self._sessions.get(session_id)
-            if old is not None:
-                session.owner = old.owner
+            if old is None:
+                raise NotFound(f"no session {session_id!r} (it may have expired)")
+            others = sum(s.n_params for sid, s in self._sessions.items() if sid != session_id)
+            if session.n_params > limit:
+                raise Unprocessable(["body", "config", "layers"], f"the network has {session.n_params:,} "
+                                    f"parameters; the limit is {limit:,}")
+            if others + session.n_params > limit:
+                raise ServerFull(f"the server's sessions would exceed {limit:,} weights in total. Close "
+                                 "Backprop Lab tabs you no longer use, or import a smaller network; a teacher "
+                                 "can raise the cap: backprop-lab serve --max-total-params N.")
+            session.owner = old.owner
             self._sessions[session_id] = session
+        old.deleted.set()
 
     def delete(self, session_id: str) -> None:
         """Drop a session; an epoch it is running stops at its next batch, a player at its next step."""

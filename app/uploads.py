@@ -28,7 +28,8 @@ def multipart_file(raw: bytes, content_type: str) -> tuple[bytes, str | None]:
     parsed with the standard library's email parser; 422 if the form holds no file."""
     from email.parser import BytesParser
     from email.policy import HTTP
-    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw)
+    head = b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n"
+    message = BytesParser(policy=HTTP).parsebytes(head + raw)
     for part in message.iter_parts() if message.is_multipart() else []:
         if part.get_filename():
             return part.get_payload(decode=True) or b"", part.get_filename()

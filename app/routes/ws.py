@@ -189,7 +189,8 @@ class Connection:
         def work():
             with self.session.locked():
                 frame = method(*args)
-            data = render(frame, self.encoding, self.layers, self.fields, raw=RAW, budget=self.settings.max_answer_bytes)
+            data = render(frame, self.encoding, self.layers, self.fields, raw=RAW,
+                          budget=self.settings.max_answer_bytes)
             return dumps({"type": command, "data": data})
         try:
             text = await run_in_threadpool(work)

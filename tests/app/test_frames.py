@@ -9,9 +9,9 @@ import pytest
 from app_helpers import SMALL_NET
 
 from app.frames import LEAN_DROP, render
-from app.settings import Settings
 from app.responses import dumps
 from app.schemas import SessionCreate
+from app.settings import Settings
 from app.tensors import decode
 
 

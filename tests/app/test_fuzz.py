@@ -14,7 +14,6 @@ import json
 import os
 
 import httpx
-
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from app_helpers import SMALL_NET
 
+from app.settings import Settings
+
 pytestmark = pytest.mark.anyio
 
 NET = {**SMALL_NET, "dataset": {"name": "spiral", "n_samples": 90, "seed": 1}, "batch_size": 7,
@@ -81,3 +83,32 @@ async def test_a_bad_state_is_a_422_naming_the_field(client):
     r = await client.put(f"/api/sessions/{a}/export", json=order)
     assert r.status_code == 422 and "permutation" in r.text
     assert (await client.get(f"/api/sessions/{a}")).json()["state"]["step"] == 3     # nothing was lost
+
+
+@pytest.mark.parametrize("settings", [Settings(max_total_params=300)])
+async def test_an_import_keeps_to_the_servers_total_parameter_cap(client):
+    tiny = {**NET, "layers": [{"units": 2, "activation": "softmax"}]}                       # 6 weights
+    big = {**NET, "layers": [{"units": 12, "activation": "tanh"}, {"units": 12, "activation": "tanh"},
+                             {"units": 2, "activation": "softmax"}]}                        # 218 weights
+    made = (await client.post("/api/sessions", json=big)).json()["id"]
+    exported = (await client.get(f"/api/sessions/{made}/export")).json()
+    a, _ = [(await client.post("/api/sessions", json=tiny)).json()["id"] for _ in range(2)]
+    r = await client.put(f"/api/sessions/{a}/export", json=exported)        # 218 + 6 + 218 > 300
+    assert r.status_code == 503 and "--max-total-params" in r.json()["detail"]
+    assert (await client.get(f"/api/sessions/{a}")).json()["config"]["layers"][0]["units"] == 2   # unchanged
+    await client.delete(f"/api/sessions/{made}")
+    r = await client.put(f"/api/sessions/{a}/export", json=exported)        # 6 + 218: it fits
+    assert r.status_code == 200 and r.json()["config"]["layers"][0]["units"] == 12
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop", "adagrad", "adadelta", "sgd"])
+async def test_an_export_before_the_first_step_imports(client, optimizer):
+    net = {**NET, "optimizer": {"name": optimizer}}
+    a = (await client.post("/api/sessions", json=net)).json()["id"]
+    b = (await client.post("/api/sessions", json=net)).json()["id"]
+    r = await client.put(f"/api/sessions/{b}/export", json=(await client.get(f"/api/sessions/{a}/export")).json())
+    assert r.status_code == 200, r.text
+    await _steps(client, a, 5)
+    await _steps(client, b, 5)
+    for wa, wb in zip(await _weights(client, a), await _weights(client, b)):
+        np.testing.assert_array_equal(wa, wb)
