@@ -144,7 +144,7 @@ def _bare_epoch(x, y1h, batch, act, rng):
             else:
                 np.maximum(z, 0.0, dtype=z.dtype, out=out)
             a = out
-        stored[pos:pos + n] = a                              # as engine.meters.LabelMeter.add
+        stored[pos:pos + n] = a                              # as engine.fast.meters.LabelMeter.add
         stored_rows[pos:pos + n] = rows
         pos += n
         delta = np.subtract(a, yb, dtype=a.dtype)            # softmax + cross-entropy: ŷ − y
@@ -173,9 +173,10 @@ def _bare_epoch(x, y1h, batch, act, rng):
 
 def trace_recording_s(model, x, y1h, batch, steps):
     """What recording the trace costs in an epoch of ``steps`` steps: the trace's own work in one
-    step (engine.cycle: a LayerTrace per layer holding references to W, b, a, z, then δ, ∂cost/∂W,
-    ∂cost/∂b; the Trace around them; no copies), done ``steps`` times on the model's real arrays."""
-    from engine.trace import LayerTrace, Trace
+    step (engine.fast.FastStep, as engine.step.ReferenceStep: a LayerTrace per layer holding
+    references to W, b, a, z, then δ, ∂cost/∂W, ∂cost/∂b; the Trace around them; no copies), done
+    ``steps`` times on the model's real arrays."""
+    from engine.trace import LayerTrace, Phase, Trace
     trace = model.forward(x[:batch], y1h[:batch])
     model.backward()
     model.apply_gradients(return_deltas=False)
@@ -184,17 +185,17 @@ def trace_recording_s(model, x, y1h, batch, steps):
     for _ in range(steps):
         entries = []
         a_in = trace.x
-        for number, dense in enumerate(dense_layers, start=1):               # as Sequential._forward
-            entry = LayerTrace(number, dense.name, dense.activation.name, dense.W, dense.bias, a_in)
+        for number, dense in enumerate(dense_layers, start=1):               # as FastStep.forward
+            entry = LayerTrace.start(number, dense, a_in)
             entry.z = dense.z
             entry.a = a_in = dense.a
             entries.append(entry)
         t = Trace(x=trace.x, layers=entries, y_pred=a_in, training=True, step=model.step)
-        for entry, dense in zip(t.layers, dense_layers):                    # as Sequential.backward
+        for entry, dense in zip(t.layers, dense_layers):                    # as FastStep.backward
             entry.delta, entry.dW, entry.db = dense.delta, dense.dW, dense.d_bias
-        t.phase = "backward"
+        t.phase = Phase.BACKWARD
         t.learning_rate = model.optimizer.current_learning_rate()          # as apply_gradients
-        t.phase = "updated"
+        t.phase = Phase.UPDATED
     return time.perf_counter() - start
 
 

@@ -6,7 +6,6 @@ from .errors import ConfigError
 from .layers import Dense, Dropout
 from .models import Sequential
 
-
 OUTPUT_UNITS = ("layers", -1, "units")     # the parameter an output-size mismatch concerns
 
 

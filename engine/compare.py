@@ -8,7 +8,8 @@ A *spec* is plain data (the server's session config):
 
 Every run of a comparison is built from the same spec and seed, so all runs start from the same
 initial weights and visit the batches in the same order; only the learning rate differs. Training
-steps through ``BatchSchedule`` → forward → backward → apply_gradients, exactly as ``fit`` does.
+steps through ``BatchSchedule`` → forward → backward → apply_gradients, exactly as ``fit`` does
+(engine/fast/epoch.py's run_epoch on the model's FastStep).
 """
 from __future__ import annotations
 
@@ -17,10 +18,10 @@ import math
 import time
 from typing import Callable
 
-from . import datasets
-from .activations import overflow_ignored
+from . import datasets, fast
 from .builder import binary_unit, build_model, check_output, default_loss
 from .errors import Diverged
+from .fast.epoch import run_epoch
 from .training import BatchSchedule, EpochMeter, class_labels, evaluate
 
 
@@ -71,6 +72,7 @@ def build_run(spec: dict, data=None, cache: bool = False):
                         bias_initializer=spec.get("bias_initializer", "zeros"), seed=spec.get("seed", 0))
     n_targets = 1 if data.kind == "classification" else data.y_train.shape[1]
     check_output(model, data.kind, data.n_classes, n_targets)
+    fast.use_fast_step(model)        # the server's steps and comparison runs: engine.fast's numbers are the reference's
     if binary_unit(model, data.kind, data.n_classes):     # 0/1 column targets for one sigmoid unit
         return data, model, *(data.targets(split, one_hot=False).astype(model.dtype).reshape(-1, 1)
                               for split in ("train", "test"))
@@ -131,40 +133,41 @@ def train_run(spec: dict, learning_rate: float, epochs: int, progress: Callable[
     labels = class_labels(model, y_fit)
     history: dict[str, list] = {"batch_loss": []}
     result = {"status": "done", "history": history, "initial": initial, "diverged": None}
-    first, mean, n = None, 0.0, 0
-    fold_rate = model.fold_rate                      # plain SGD with lr_t ≤ 1: lr_t, else None
+    smooth = {"first": None, "mean": 0.0, "n": 0}
+    step = fast.step_of(model)
+
+    def cancelled() -> bool:
+        if should_stop is not None and should_stop():
+            result["status"] = "cancelled"
+            return True
+        return False
+
+    def after_batch(trace, batch) -> bool:
+        """Record the batch loss; True (stop) once the smoothed loss has exploded."""
+        loss = float(trace.loss)
+        history["batch_loss"].append(trace.loss)
+        flusher.add(trace.loss)
+        first = smooth["first"] = loss if smooth["first"] is None else smooth["first"]
+        smooth["n"] += 1
+        smooth["mean"] = DIVERGE_BETA * smooth["mean"] + (1.0 - DIVERGE_BETA) * loss
+        smoothed = smooth["mean"] / (1.0 - DIVERGE_BETA ** smooth["n"])
+        if not math.isfinite(smoothed) or smoothed > DIVERGE_FACTOR * first:
+            result.update(status="diverged", diverged={
+                "step": model.step, "epoch": model.epoch, "layer": None, "quantity": "loss",
+                "reason": f"loss exploded: smoothed batch loss {smoothed:.4g} > {DIVERGE_FACTOR:g} × "
+                          f"the first batch loss {first:.4g}"})
+            return True
+        return False
+
     try:
         for epoch in range(epochs):
             model.epoch = epoch
             meter.reset()
-            last = False
-            with overflow_ignored():            # as fit: sigmoid's e^(−z) → inf is right
-                while not last:
-                    if should_stop is not None and should_stop():
-                        result["status"] = "cancelled"
-                        return result
-                    rows, last = schedule.next_batch()
-                    trace = model._forward(x_train.take(rows, axis=0), training=True)   # fit's steps, exactly
-                    batch_labels = None if labels is None else labels[rows]
-                    model._fill_loss(trace, y_fit.take(rows, axis=0), batch_labels)
-                    rate = None if last else fold_rate()         # plain SGD folded as fit folds it
-                    model.backward(check=False, grad_scale=rate)  # a non-finite value is named by the
-                    model.apply_gradients(return_deltas=False, check=False, scaled=rate is not None)  # next forward
-                    meter.update(trace, batch_labels)
-                    history["batch_loss"].append(trace.loss)
-                    flusher.add(trace.loss)
-                    loss = float(trace.loss)
-                    first = loss if first is None else first
-                    n += 1
-                    mean = DIVERGE_BETA * mean + (1.0 - DIVERGE_BETA) * loss
-                    smoothed = mean / (1.0 - DIVERGE_BETA ** n)
-                    if not math.isfinite(smoothed) or smoothed > DIVERGE_FACTOR * first:
-                        result.update(status="diverged", diverged={
-                            "step": model.step, "epoch": epoch, "layer": None, "quantity": "loss",
-                            "reason": f"loss exploded: smoothed batch loss {smoothed:.4g} > {DIVERGE_FACTOR:g} × "
-                                      f"the first batch loss {first:.4g}"})
-                        return result
-            model.verify_weights()      # the epoch's last update, which no forward has tested
+            run_epoch(step, x_train, y_fit, schedule, meter, labels, after_batch=after_batch,
+                      before_batch=cancelled)                # fit's steps, plain SGD folded as fit folds it
+            if result["status"] != "done":
+                return result
+            step.verify_weights()       # the epoch's last update, which no forward has tested
             logs = meter.result()
             logs.update({f"val_{k}": v for k, v in evaluate(model, data.x_test, y_test).items()})
             for key, value in logs.items():

@@ -1,8 +1,10 @@
 """Where training diverged: cheap finiteness tests, and the search for the first non-finite value.
 
-The hot path tests only a few arrays (each z, ŷ, and the weights after an update); when one
-of them fails, these functions look through the step in the order it computed things and
-raise ``Diverged`` naming the first quantity that went NaN or ±inf.
+``finite`` and ``all_finite`` test arrays (a BLAS dot product with ones first); the ``check_*``
+functions look through one phase of a step in the order it computed things and raise
+``Diverged`` naming the first quantity that went NaN or ±inf, with its layer and step.
+engine/step.py tests each quantity as it is made; engine/fast tests a few arrays per step and
+calls these only when one of them fails.
 """
 from __future__ import annotations
 
@@ -65,60 +67,33 @@ def all_finite(arrays) -> bool:
     return all(finite(arr) for arr in arrays)
 
 
-def verify_weights(model) -> None:
-    """Raise Diverged if an update left a weight non-finite, naming the gradient or weight
-    where the non-finite value first appeared (no-op when the last update was checked)."""
-    if not model.__dict__.get("_unchecked_update"):
-        return
-    dense_layers = model._plan()[2]
-    if _all_finite_packed(model._weight_lists[0]):
-        model._unchecked_update = False
-        return
-    raise_gradient_divergence(model, model.step - 1)
-    for number, dense in enumerate(dense_layers, start=1):
-        if not finite(dense.kernel):
-            raise Diverged(f"W({number})", number, model.step, model.epoch)
-        if dense.bias is not None and not finite(dense.bias):
-            raise Diverged(f"b({number})", number, model.step, model.epoch)
+def check(arr: np.ndarray | None, quantity: str, layer: int | None, step: int, epoch: int | None) -> None:
+    """Raise Diverged naming ``quantity`` (of lecture layer ``layer``) if ``arr`` holds NaN or ±inf."""
+    if arr is not None and not finite(arr):
+        raise Diverged(quantity, layer, step, epoch)
 
 
-def _all_finite_packed(views) -> bool:
-    """Whether the model's weight (or gradient) views are all finite: one test of the flat vector
-    behind them (engine.packing.pack_weights), or one test per view if they tile none."""
-    flat = views[0].base if views else None
-    if flat is not None and flat.ndim == 1 and flat.size == sum(v.size for v in views):
-        return finite(flat)
-    return all(finite(v) for v in views)
-
-
-def raise_gradient_divergence(model, step: int) -> None:
-    """Raise Diverged for the first non-finite δ, ∂cost/∂W or ∂cost/∂b, output layer first
-    (the order backward computes them)."""
-    dense_layers = model._plan()[2]
-    if _all_finite_packed(model._weight_lists[1]) and all_finite([d.delta for d in dense_layers
-                                                                   if d.delta is not None]):
-        return
+def check_gradients(dense_layers, step: int, epoch: int | None) -> None:
+    """Raise Diverged for the first non-finite δ, ∂cost/∂W or ∂cost/∂b of ``dense_layers`` (the
+    i-th, from 1, holds W(i)), output layer first: the order backward computes them."""
     for number in range(len(dense_layers), 0, -1):
         dense = dense_layers[number - 1]
-        if dense.delta is not None and not finite(dense.delta):
-            raise Diverged(f"δ({number + 1})", number, step, model.epoch)
-        if dense.d_kernel is not None and not finite(dense.d_kernel):
-            raise Diverged(f"∂cost/∂W({number})", number, step, model.epoch)
-        if dense.use_bias and dense.d_bias is not None and not finite(dense.d_bias):
-            raise Diverged(f"∂cost/∂b({number})", number, step, model.epoch)
+        check(dense.delta, f"δ({number + 1})", number, step, epoch)
+        check(dense.d_kernel, f"∂cost/∂W({number})", number, step, epoch)
+        if dense.use_bias:
+            check(dense.d_bias, f"∂cost/∂b({number})", number, step, epoch)
 
 
-def raise_forward_divergence(model, entries) -> None:
-    """A z or ŷ is non-finite: blame an unchecked update's gradients or weights if they are
-    not finite, else the first non-finite z(l) or a(l) of this forward."""
-    verify_weights(model)
+def check_weights(dense_layers, step: int, epoch: int | None) -> None:
+    """Raise Diverged for the first non-finite W(l) or b(l), input side first."""
+    for number, dense in enumerate(dense_layers, start=1):
+        check(dense.kernel, f"W({number})", number, step, epoch)
+        if dense.use_bias:
+            check(dense.bias, f"b({number})", number, step, epoch)
+
+
+def check_forward(entries, step: int, epoch: int | None) -> None:
+    """Raise Diverged for the first non-finite z(l+1) or a(l+1) of a forward's trace entries."""
     for entry in entries:
-        check(model, entry.z, f"z({entry.index + 1})", entry.index)
-        check(model, entry.a, f"a({entry.index + 1})", entry.index)
-    raise Diverged("ŷ", len(entries), model.step, model.epoch)   # not reached: ŷ is the last a
-
-
-def check(model, arr: np.ndarray, quantity: str, layer: int | None) -> None:
-    """Raise Diverged if ``arr`` holds NaN or ±inf."""
-    if arr is not None and not finite(arr):
-        raise Diverged(quantity, layer, model.step, model.epoch)
+        check(entry.z, f"z({entry.index + 1})", entry.index, step, epoch)
+        check(entry.a, f"a({entry.index + 1})", entry.index, step, epoch)

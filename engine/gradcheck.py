@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .trace import Phase
+
 FLOOR = 1e-4
 
 
@@ -54,6 +56,5 @@ def gradient_check(model, x, y, h: float = 1e-5, max_checks_per_param: int | Non
             worst = max(worst, abs(exact - numeric) / max(abs(exact) + abs(numeric), FLOOR))
         report[label] = float(worst)
     report["worst"] = max(report.values())
-    model.phase = "ready"
-    model.trace = None
+    model.phase, model.trace = Phase.READY, None
     return report

@@ -1,28 +1,29 @@
 """Sequential: Keras' model API on top of an inspectable forward → backward → update cycle.
 
-``forward``, ``backward`` and ``apply_gradients`` (engine.cycle, mixed in) are the two phases
-of the lecture's training loop (propagation, then weight update); ``fit`` is built from exactly
-these three calls, so what the web app shows step by step is what training does.
+``forward``, ``backward`` and ``apply_gradients`` are the two phases of the lecture's training
+loop (propagation, then weight update). The model checks their order and calls its step object,
+``model.stepper``: engine/step.py's ``ReferenceStep``, where the lecture's equations are, or
+engine/fast's ``FastStep`` (the same numbers, faster), which ``fit`` trains with.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from . import losses, optimizers, packing
+from . import losses, optimizers
 from . import metrics as metrics_mod
 from .backend import as_float, floatx
-from .cycle import StepCycle
 from .errors import StepOrderError
 from .layers import Activation, Dense, Dropout, Flatten, Layer
 from .layers.dense import copy_into
 from .saving import load_model  # noqa: F401  (Keras: ``from keras.models import Sequential, load_model``)
-from .trace import Trace
+from .step import ReferenceStep
+from .trace import Phase, Trace
 from .utils import default_seed
 
 
-class Sequential(StepCycle):
+class Sequential:
     """A linear stack of layers (``add``), trained with ``compile`` + ``fit``; the step itself
-    (forward, backward, apply_gradients) is in engine.cycle."""
+    (forward, backward, apply_gradients) is computed by ``self.stepper`` (engine/step.py)."""
 
     def __init__(self, layers=None, name: str | None = None, seed: int | None = None, dtype: str | None = None):
         self.name = name or "sequential"
@@ -36,13 +37,13 @@ class Sequential(StepCycle):
         self.loss = self.optimizer = None
         self.metrics: dict[str, metrics_mod.Metric] = {}       # history key → metric
         self.trace: Trace | None = None     # the newest step's numbers
-        self.phase = "ready"                # "ready" → "forward" → "backward" → "ready"
+        self.phase = Phase.READY            # READY → FORWARD → BACKWARD → READY
         self.step = 0                       # weight updates applied so far
-        self.grad_scale = None              # r when the newest backward's gradients are r·∂cost/∂W
         self.epoch: int | None = None       # set by fit while it runs (for Diverged)
         self.stop_training = False          # a callback may set it to end fit early
         self.built = False
-        self._blocks: dict = {}   # batch size → packing.batch_block's (block, ŷ, z views, ones)
+        self.stepper = ReferenceStep(self)  # computes forward, backward, apply_gradients
+        self.fast_step = None               # the engine.fast.FastStep fit trains with (made on first use)
         for layer in layers or []:
             self.add(layer)
 
@@ -59,7 +60,6 @@ class Sequential(StepCycle):
         self.layers.append(layer)
         if self.built:
             self._width = self._build_layer(layer, self._width)
-            self._pack_weights()
         elif self.layers[0].input_dim is not None and isinstance(layer, Dense):
             self.build(self.layers[0].input_dim)
 
@@ -73,12 +73,6 @@ class Sequential(StepCycle):
         for layer in self.layers:
             width = self._build_layer(layer, width)
         self.input_dim, self._width, self.built = int(input_dim), width, True
-        self._pack_weights()
-
-    def _pack_weights(self) -> None:
-        """Every kernel and bias a view of one flat vector, every gradient of another (engine.packing)."""
-        self._weight_lists = packing.pack_weights(self.dense_layers, self.dtype)   # for apply_gradients
-        self._blocks.clear()                    # the output layer may have changed
 
     def _build_layer(self, layer: Layer, width: int) -> int:
         rng = self.dropout_rng if isinstance(layer, Dropout) else self.init_rng
@@ -93,15 +87,38 @@ class Sequential(StepCycle):
     def output_units(self) -> int:
         return self.dense_layers[-1].units
 
-    def _groups(self) -> list[tuple[Dense, list[Layer]]]:
+    def leading_layers(self) -> list[Layer]:
+        """The layers before the first Dense (Flatten)."""
+        return self.layers[:self._first_dense()]
+
+    def groups(self) -> list[tuple[Dense, list[Layer]]]:
         """Each Dense with the Activation/Dropout layers that follow it (one lecture layer)."""
         groups = []
-        for layer in self.layers:
+        for layer in self.trained_layers():
             if isinstance(layer, Dense):
                 groups.append((layer, []))
-            elif groups:
+            else:
                 groups[-1][1].append(layer)
         return groups
+
+    def trained_layers(self) -> list[Layer]:
+        """The layers from the first Dense to the output: those backward goes through."""
+        return self.layers[self._first_dense():]
+
+    def _first_dense(self) -> int:
+        return next(i for i, layer in enumerate(self.layers) if isinstance(layer, Dense))
+
+    def fused(self) -> bool:
+        """True when the output activation cancels against the loss, so that δ(L) = ŷ − y
+        (the loss's ``fused_delta``): softmax with cross-entropy, sigmoid with binary cross-entropy."""
+        last = self.layers[-1]
+        act = last.activation.name if isinstance(last, (Dense, Activation)) else None
+        return act is not None and act == self.loss.fused_activation
+
+    def penalty(self) -> float:
+        """Σ of the regularisers' penalties (0 without regularisers)."""
+        return sum(dense.penalty() for dense in self.dense_layers
+                   if dense.kernel_regularizer is not None or dense.bias_regularizer is not None)
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None) -> None:
         """Choose the loss, the optimizer (name, dict or instance) and the reported metrics."""
@@ -111,7 +128,7 @@ class Sequential(StepCycle):
         self.optimizer = optimizers.get(optimizer)
         self._metric_ids = list(metrics or [])
         self._resolve_metrics()
-        self.phase, self.trace = "ready", None
+        self.phase, self.trace = Phase.READY, None
 
     def _resolve_metrics(self) -> None:
         units = self.output_units if self.dense_layers else None
@@ -157,6 +174,48 @@ class Sequential(StepCycle):
                 f" for {n} samples" + (" (one-hot encode class labels with to_categorical)" if arr.ndim == 1 else "")
             )
         return arr
+
+    # ----- the step, one phase at a time (computed by self.stepper) -----------------------
+    def forward(self, x, y=None, training: bool = True) -> Trace:
+        """Propagate a batch: z(l+1) = W(l)·a(l) + b(l), a(l+1) = f(z(l+1)); the loss too if ``y``."""
+        x = self.prepare_x(x)
+        trace = self.stepper.forward(x, training)
+        if y is not None:
+            self.stepper.fill_loss(trace, self.prepare_y(y, x.shape[0]))
+        return trace
+
+    def backward(self, y=None) -> Trace:
+        """Send the error back: δ(L) from the loss, δ(l) = (W(l)ᵀ·δ(l+1)) ⊙ f′(z(l)), and every
+        ∂cost/∂W(l), ∂cost/∂b(l). ``y``: the targets, if forward was given none."""
+        self._require_compiled()
+        if self.trace is None or self.phase != Phase.FORWARD:
+            raise StepOrderError("backward() needs a forward pass first (forward → backward → update)")
+        if y is not None:
+            self.stepper.fill_loss(self.trace, self.prepare_y(y, self.trace.batch_size))
+        if self.trace.y is None:
+            raise StepOrderError("backward() needs targets: pass y to forward() or backward()")
+        return self.stepper.backward()
+
+    def apply_gradients(self, return_deltas: bool = True) -> Trace:
+        """One optimizer update of every W and b (SGD: W ← W − η·∂cost/∂W); with
+        ``return_deltas`` the trace gets ΔW, Δb and the optimizer's state."""
+        self._require_compiled()
+        if self.phase != Phase.BACKWARD:
+            raise StepOrderError("apply_gradients() needs gradients from backward() first; "
+                                 "each backward pass can be applied only once")
+        return self.stepper.apply_gradients(return_deltas=return_deltas)
+
+    def train_on_batch(self, x, y) -> float:
+        """forward + backward + apply_gradients on one batch; returns the batch's loss."""
+        trace = self.forward(x, y, training=True)
+        self.backward()
+        self.apply_gradients(return_deltas=False)
+        return trace.loss
+
+    def verify_weights(self) -> None:
+        """Raise Diverged if an update whose test was deferred (engine.fast) left a weight non-finite."""
+        for stepper in {id(s): s for s in (self.stepper, self.fast_step) if s is not None}.values():
+            stepper.verify_weights()
 
     # ----- Keras' training API (the loop itself is in training.py) ------------------------
     def fit(self, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validation_split=0.0,

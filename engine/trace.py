@@ -15,8 +15,25 @@ before the model takes its next step (the server sends each step's frame before 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 
 import numpy as np
+
+
+class Phase(str, Enum):
+    """Where a model is in its cycle: READY → FORWARD → BACKWARD → READY; a trace ends UPDATED.
+
+    A str, so ``model.phase == "ready"`` holds, and it prints (and goes into JSON) as "ready"."""
+
+    READY = "ready"
+    FORWARD = "forward"
+    BACKWARD = "backward"
+    UPDATED = "updated"      # a trace's phase once its update is applied (the model is READY again)
+
+    def __str__(self) -> str:
+        return self.value
+
+    __format__ = str.__format__
 
 
 @dataclass
@@ -39,6 +56,21 @@ class LayerTrace:
     db_applied: np.ndarray | None = None  # Δb(l)
     slots: dict = field(default_factory=dict)  # optimizer state for W and b (velocity, m, v ...)
 
+    @classmethod
+    def start(cls, index: int, dense, a_in: np.ndarray) -> "LayerTrace":
+        """The entry of Dense layer ``index`` = l before its forward: W(l), b(l) and a(l)."""
+        return cls(index, dense.name, dense.activation.name, dense.W, dense.bias, a_in)
+
+    def note(self, layer) -> None:
+        """Record a layer that follows the Dense one: a Dropout's mask, an Activation's f (g∘f)."""
+        from .layers import Activation, Dropout
+        if isinstance(layer, Dropout):
+            self.mask = layer.mask                  # None at inference
+        elif isinstance(layer, Activation):
+            outer = layer.activation.name
+            if outer != "linear":                   # linear∘f = f: an identity Activation changes nothing
+                self.activation = outer if self.activation == "linear" else f"{outer}∘{self.activation}"
+
     def label(self, quantity: str) -> str:
         """The lecture's label of a quantity of this entry: "W(1)", "z(2)", "δ(2)" ..."""
         shifted = {"z", "a", "delta", "mask"}
@@ -59,10 +91,21 @@ class Trace:
     loss: float | None = None              # the batch's mean loss (+ regularisation penalty)
     per_sample_loss: np.ndarray | None = None  # loss_i for each row
     training: bool = True                  # whether dropout was active
-    phase: str = "forward"                 # "forward" → "backward" → "updated"
+    phase: Phase = Phase.FORWARD           # FORWARD → BACKWARD → UPDATED
     step: int = 0                          # weight updates applied before this forward
     learning_rate: float | None = None     # the rate of the update, once applied
 
     @property
     def batch_size(self) -> int:
         return int(self.x.shape[0])
+
+    def fill_updates(self, dense_layers, deltas: list[np.ndarray], slots: dict[str, list[np.ndarray]]) -> None:
+        """ΔW(l), Δb(l) (``deltas``, in get_weights() order) and the optimizer's slots per entry,
+        in the lecture's layout (W's shape: the kernel-shaped arrays transposed, no copies)."""
+        position = 0
+        for entry, dense in zip(self.layers, dense_layers):
+            entry.dW_applied = deltas[position].T
+            entry.slots = {name: values[position].T for name, values in slots.items() if len(values) > position}
+            if dense.use_bias:
+                entry.db_applied = deltas[position + 1]
+            position += len(dense.params())

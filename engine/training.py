@@ -1,15 +1,21 @@
 """The training loop: batch order, per-epoch metric averages, ``fit`` and ``evaluate``.
 
-Shared by ``Sequential.fit`` and by the web server, which steps the same schedule one
-phase at a time; both call model.forward → model.backward → model.apply_gradients.
+``BatchSchedule`` is shared by ``Sequential.fit`` and by the web server, which steps the same
+schedule one phase at a time. fit trains on the model's engine.fast.FastStep (engine/fast/epoch.py
+has its loop over an epoch's batches): the numbers of model.forward → model.backward →
+model.apply_gradients on engine/step.py's ReferenceStep, faster.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .activations import overflow_as_outside, overflow_ignored
+from . import fast
+from .activations import overflow_as_outside
 from .callbacks import Callback, History, ProgbarLogger
-from .meters import EpochMeter, LabelMeter, class_labels
+from .fast.epoch import run_epoch
+from .fast.meters import LabelMeter
+from .meters import EpochMeter, class_labels
+from .step import mean_loss
 
 __all__ = ["BatchSchedule", "EpochMeter", "class_labels", "evaluate", "fit", "split_validation"]
 
@@ -82,11 +88,13 @@ def split_validation(model, x, y, validation_split, validation_data):
 
 def fit(model, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
         validation_data=None, shuffle=True, initial_epoch=0) -> History:
-    """Keras' fit: for each epoch, for each batch, forward → backward → apply_gradients.
+    """Keras' fit: for each epoch, for each batch, forward → backward → apply_gradients (on the
+    model's FastStep, engine/fast/epoch.py).
 
     For cross-entropy with accuracy metrics only (and no callback that looks at every batch), the
-    batch losses are worked out a block at a time (engine.meters.LabelMeter): the trace of a step
-    then gets its ``loss`` at the end of the epoch (the last step's), not during it."""
+    batch losses are worked out a block at a time (engine.fast.meters.LabelMeter): the trace of a
+    step then gets its ``loss`` at the end of the epoch (the last step's), not during it. Callbacks
+    other than the progress bar run with the caller's floating-point error state."""
     model._require_compiled()
     x = model.prepare_x(x)
     y = model.prepare_y(y, x.shape[0])
@@ -106,6 +114,15 @@ def fit(model, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validat
     watched = not all(isinstance(h, ProgbarLogger) for h in batch_hooks)
     stored = LabelMeter.usable(model, labels) and not watched   # loss and accuracy a block at a time
     meter = LabelMeter(model, labels, x.shape[0]) if stored else EpochMeter(model)
+    step = fast.step_of(model)
+
+    def after_batch(trace, batch):
+        if watched:                     # Keras 3 passes the epoch's running means
+            with overflow_as_outside():
+                _call(batch_hooks, "on_batch_end", batch, meter.result())
+        elif batch_hooks:               # the progress bar: the running means, if it draws
+            _call(batch_hooks, "on_batch_end", batch, meter.running_logs() if stored else meter.result())
+
     model.stop_training = False
     _call(hooks, "on_train_begin")
     try:
@@ -113,13 +130,13 @@ def fit(model, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validat
             model.epoch = epoch
             _call(hooks, "on_epoch_begin", epoch)
             meter.reset()
-            with overflow_ignored():    # sigmoid's e^(−z) → inf is right; divergence raises Diverged
-                trace = _run_epoch(model, x, y, schedule, meter, labels, batch_hooks, stored, watched)
-            model.verify_weights()      # the epoch's last update, which no forward has tested
+            trace = run_epoch(step, x, y, schedule, meter, labels, stored, fold=not watched,
+                              after_batch=after_batch if batch_hooks else None)
+            step.verify_weights()       # the epoch's last update, which no forward has tested
             logs = meter.result()
             if stored:                  # the newest trace's loss, as the step-by-step path sets it
                 trace.per_sample_loss = meter.last_losses
-                trace.loss = float(np.add.reduce(meter.last_losses) / meter.last_losses.size)
+                trace.loss = mean_loss(meter.last_losses)
             if x_val is not None:
                 logs.update({f"val_{k}": v for k, v in evaluate(model, x_val, y_val).items()})
             _call(hooks, "on_epoch_end", epoch, logs)
@@ -130,55 +147,6 @@ def fit(model, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validat
     _call(hooks, "on_train_end")
     model.history = history
     return history
-
-
-def _run_epoch(model, x, y, schedule, meter, labels, batch_hooks, stored, watched):
-    """fit's steps over one epoch (forward → backward → apply_gradients per batch); the last trace.
-
-    Unless ``watched`` (a user's callback looks at every batch), with plain SGD and lr_t ≤ 1
-    (``model.fold_rate()``) every step but the epoch's last computes r·∂cost/∂W and r·∂cost/∂b
-    with r = lr_t folded into δ/batch, and the update is W ← W − r·∂cost/∂W in one pass. The
-    weights agree with step-by-step training to float rounding (the product of r and a sum is
-    rounded differently); the last step is computed as the step-by-step path does, so the trace
-    (and every layer's gradient arrays) ends the epoch holding the exact ∂cost/∂W of that step, and
-    an epoch that ends early (Diverged, an interrupt) divides the gradients by r again.
-    Callbacks other than the progress bar run with the caller's floating-point error state."""
-    try:
-        return _steps(model, x, y, schedule, meter, labels, batch_hooks, stored, watched)
-    except BaseException:
-        model.unfold_gradients()
-        raise
-
-
-def _steps(model, x, y, schedule, meter, labels, batch_hooks, stored, watched):
-    """_run_epoch's loop over the epoch's batches."""
-    fold_rate = model.fold_rate
-    last, batch = False, 0
-    while not last:
-        rows, last = schedule.next_batch()
-        # x was checked once by fit; x.take(rows, axis=0) is x[rows], about 15 % faster
-        trace = model._forward(x.take(rows, axis=0), training=True)
-        if stored:
-            trace.y = y.take(rows, axis=0)
-            meter.add(rows, trace.y_pred)
-        else:
-            batch_labels = None if labels is None else labels[rows]
-            model._fill_loss(trace, y.take(rows, axis=0), batch_labels)
-        rate = None if watched or last else fold_rate()
-        model.backward(check=False, grad_scale=rate)             # tested by the next forward
-        model.apply_gradients(return_deltas=False, check=False, scaled=rate is not None)  # (or verify_weights)
-        if stored:
-            if batch_hooks:              # the progress bar: the running means, if it draws
-                _call(batch_hooks, "on_batch_end", batch, meter.running_logs())
-        else:
-            meter.update(trace, batch_labels)
-            if watched:                  # Keras 3 passes the epoch's running means
-                with overflow_as_outside():
-                    _call(batch_hooks, "on_batch_end", batch, meter.result())
-            elif batch_hooks:
-                _call(batch_hooks, "on_batch_end", batch, meter.result())
-        batch += 1
-    return trace
 
 
 def _call(hooks, name, *args):

@@ -22,10 +22,10 @@ class Layer:
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         raise NotImplementedError
 
-    def backward(self, grad: np.ndarray, need_input_grad: bool = True, delta=None,
-                 grad_scale: float | None = None) -> np.ndarray | None:
-        """∂loss/∂input from ∂loss/∂output; a layer with weights also computes their gradients
-        (multiplied by ``grad_scale`` when given: fit folds plain SGD's rate into them)."""
+    def backward(self, grad: np.ndarray, need_input_grad: bool = True, delta=None) -> np.ndarray | None:
+        """∂loss/∂input from ∂loss/∂output; a layer with weights also computes their gradients.
+        ``delta`` (the fused δ(L) = ∂loss/∂z of the output layer, from the loss) replaces the chain
+        rule through the layer's activation."""
         raise NotImplementedError
 
     def get_config(self) -> dict:

@@ -19,7 +19,7 @@ class Activation(Layer):
         self.x, self.a = x, self.activation.forward(x)
         return self.a
 
-    def backward(self, grad, need_input_grad=True, delta=None, grad_scale=None):
+    def backward(self, grad, need_input_grad=True, delta=None):
         return delta if delta is not None else self.activation.backward(self.x, self.a, grad)
 
     def get_config(self):
@@ -52,7 +52,7 @@ class Dropout(Layer):
         self.mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - self.rate))
         return x * self.mask
 
-    def backward(self, grad, need_input_grad=True, delta=None, grad_scale=None):
+    def backward(self, grad, need_input_grad=True, delta=None):
         return grad if self.mask is None else grad * self.mask
 
     def get_config(self):
@@ -68,5 +68,5 @@ class Flatten(Layer):
     def forward(self, x, training=False):
         return x.reshape(x.shape[0], -1)
 
-    def backward(self, grad, need_input_grad=True, delta=None, grad_scale=None):
+    def backward(self, grad, need_input_grad=True, delta=None):
         return grad

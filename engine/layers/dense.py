@@ -31,27 +31,52 @@ class Dense(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer) if kernel_regularizer else None
         self.bias_regularizer = regularizers.get(bias_regularizer) if bias_regularizer else None
         self._kernel = self._bias = None    # K (inputs, units) and b (units,): see the properties
-        self._bound = False                 # whether K and b are views of a model's flat vector
-        self._bound_grads = None            # where ∂cost/∂K and ∂cost/∂b go once bound
-        self._fwd_bufs = None               # the work arrays of the last forward's batch
+        self.a_in = self.z = self.a = None  # a(l), z(l+1), a(l+1) of the last forward
+        self.delta = None                   # δ(l+1) = ∂loss_i/∂z(l+1) of the last backward, one row per sample
         self.d_kernel = self.d_bias = None  # ∂cost/∂K and ∂cost/∂b of the last backward
-        self.a_in = self.z = self.a = None  # what the last forward saw and made
-        self.delta = None                   # δ = ∂loss_i/∂z, one row per sample
-        self._bufs: dict[int, dict] = {}    # batch size → work arrays (see _buffers)
 
     def build(self, input_dim, rng, dtype):
         kernel = self.kernel_initializer((input_dim, self.units), dtype=dtype, rng=rng)
-        self.kernel = np.ascontiguousarray(kernel, dtype=dtype)
+        self._kernel = np.ascontiguousarray(kernel, dtype=dtype)
         if self.use_bias:
-            self.bias = np.ascontiguousarray(self.bias_initializer((self.units,), dtype=dtype, rng=rng), dtype=dtype)
+            self._bias = np.ascontiguousarray(self.bias_initializer((self.units,), dtype=dtype, rng=rng), dtype=dtype)
         self.input_dim = input_dim
         self.built = True
         return self.units
 
+    # ----- the step: forward, then backward ------------------------------------------------
+    def forward(self, a, training=False):
+        """z = a·K + b, then a′ = f(z); keeps a, z and a′ for backward (and the trace)."""
+        if a.shape[-1] != self._kernel.shape[0]:
+            raise ValueError(f"Layer {self.name!r} expects inputs of shape (batch, {self._kernel.shape[0]}), "
+                             f"got {tuple(a.shape)}")
+        self.a_in = a
+        self.z = a @ self.kernel + self.bias if self.use_bias else a @ self.kernel   # z = a·K + b
+        self.a = self.activation.forward(self.z)                                       # a′ = f(z)
+        return self.a
+
+    def backward(self, g, need_input_grad=True, delta=None):
+        """δ, ∂cost/∂K, ∂cost/∂b from g = ∂loss/∂a′ (or from δ itself: the fused δ(L) = ŷ − y);
+        returns the gradient passed down, δ·Kᵀ (None when ``need_input_grad`` is False)."""
+        if delta is None:
+            delta = self.activation.backward(self.z, self.a, g)        # δ = g ⊙ f′(z)  (softmax: g·Jacobian)
+        self.delta = delta
+        delta_mean = delta / delta.shape[0]                            # δ / batch: the cost is the batch mean
+        self.d_kernel = self.a_in.T @ delta_mean                       # ∂cost/∂K = aᵀ·δ / batch
+        if self.kernel_regularizer is not None:
+            self.d_kernel += self.kernel_regularizer.gradient(self.kernel)   # + ∂penalty/∂K
+        if self.use_bias:
+            self.d_bias = delta_mean.sum(axis=0)                       # ∂cost/∂b = mean of δ over rows
+            if self.bias_regularizer is not None:
+                self.d_bias += self.bias_regularizer.gradient(self.bias)     # + ∂penalty/∂b
+        return delta @ self.kernel.T if need_input_grad else None      # g passed down = δ·Kᵀ
+
+    # ----- the weights -----------------------------------------------------------------------
     @property
     def kernel(self) -> np.ndarray | None:
-        """K = W(l)ᵀ, shape (inputs, units). Assigning copies the values into the array the model
-        trains (a view of its flat weight vector), so ``layer.kernel = K`` keeps training it."""
+        """K = W(l)ᵀ, shape (inputs, units). Assigning copies the values into this array (its
+        shape and dtype stay), so whatever holds it — the optimizer, engine.fast's packed vector —
+        goes on training the new values."""
         return self._kernel
 
     @kernel.setter
@@ -68,11 +93,20 @@ class Dense(Layer):
         self._bias = self._assign("bias", self._bias, value)
 
     def _assign(self, name: str, current, value):
-        """``value`` copied into ``current`` when bound to the model's vector, else ``value`` itself."""
-        if not self._bound or current is None:
+        """``value`` copied into ``current`` (shape checked), or ``value`` itself before the build."""
+        if current is None:
             return value
         copy_into(current, value, self.name, name)
         return current
+
+    def place(self, kernel: np.ndarray, bias: np.ndarray | None = None) -> None:
+        """Keep K (and b) in the given arrays from now on (same shapes and dtype; the current values
+        are copied in): engine.fast puts every layer's weights into one flat vector this way."""
+        kernel[...] = self._kernel
+        self._kernel = kernel
+        if self.use_bias:
+            bias[...] = self._bias
+            self._bias = bias
 
     @property
     def W(self) -> np.ndarray:
@@ -84,130 +118,11 @@ class Dense(Layer):
         """∂cost/∂W(l) = δ(l+1)ᵀ·a(l) / batch, shape (units, inputs): a view, no copy."""
         return None if self.d_kernel is None else self.d_kernel.T
 
-    def bind(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
-        """Keep K (and b) in the arrays ``params`` from now on and write ∂cost/∂K (and ∂cost/∂b)
-        into ``grads``: views of the model's flat vectors (engine.packing), same shapes and dtype.
-        The current weights (and gradients, if computed) are copied in first."""
-        for old, new in zip(self.params(), params):
-            new[...] = old
-        if self.d_kernel is not None:
-            for old, new in zip(self.grads(), grads):
-                new[...] = old
-            self.d_kernel, self.d_bias = grads[0], grads[1] if self.use_bias else None
-        self._kernel, self._bias = params[0], params[1] if self.use_bias else None
-        self._bound, self._bound_grads = True, grads
-
-    def _grad_arrays(self) -> tuple[np.ndarray, np.ndarray | None]:
-        """Where ∂cost/∂K and ∂cost/∂b go: the bound views, or new arrays."""
-        bound = self._bound_grads
-        if bound is not None and bound[0].shape == self.kernel.shape and bound[0].dtype == self.kernel.dtype:
-            return bound[0], bound[1] if self.use_bias else None
-        return np.empty_like(self.kernel), np.empty_like(self.bias) if self.use_bias else None
-
     def params(self) -> list[np.ndarray]:
         return [self._kernel, self._bias] if self.use_bias else [self._kernel]
 
     def grads(self) -> list[np.ndarray]:
         return [self.d_kernel, self.d_bias] if self.use_bias else [self.d_kernel]
-
-    def forward(self, x, training=False):
-        if x.shape[-1] != self._kernel.shape[0]:
-            raise ValueError(
-                f"Layer {self.name!r} expects inputs of shape (batch, {self._kernel.shape[0]}), "
-                f"got {tuple(x.shape)}"
-            )
-        self.a_in = x
-        bufs = self._fwd_bufs = self._buffers(x)      # backward uses the same work arrays
-        if bufs is None:                       # an unusual input (not 2-D, another dtype): plain arrays
-            z = x @ self._kernel
-            if self.use_bias:
-                z += self._bias
-            self.z = z
-            self.a = self.activation.forward(z)
-            return self.a
-        z = np.matmul(x, self._kernel, out=bufs["z"])
-        if self.use_bias:
-            z += self._bias
-        self.z = z
-        act = self.activation
-        self.a = act.forward(z, out=bufs["a"]) if act.supports_out else act.forward(z)
-        return self.a
-
-    def _buffers(self, x):
-        """This layer's work arrays for batches of ``x.shape[0]`` rows (made once, then reused).
-
-        z, a, δ, δ/batch and ∂loss/∂input are written into them at every step, so the arrays a
-        trace references hold the newest step's numbers (see engine.trace). None for inputs that
-        are not 2-D rows of the kernel's dtype, which take the allocating path.
-        """
-        if x.ndim != 2 or x.dtype != self._kernel.dtype:
-            return None
-        n = x.shape[0]
-        cache = self._bufs
-        bufs = cache.get(n)
-        if bufs is None:
-            if len(cache) >= 4:                # batch sizes come and go (partial last batches): keep a few
-                cache.clear()
-            bufs = cache[n] = self.make_buffers(n, x.shape[1])
-        return bufs
-
-    def make_buffers(self, n: int, inputs: int, z=None, a=None) -> dict[str, np.ndarray]:
-        """Work arrays for batches of ``n`` rows; ``z``/``a`` given (views of a model's block) are used."""
-        shape, dt = (n, self.units), self._kernel.dtype
-        return {"z": np.empty(shape, dt) if z is None else z, "a": np.empty(shape, dt) if a is None else a,
-                "delta": np.empty(shape, dt), "delta_mean": np.empty(shape, dt), "grad_in": np.empty((n, inputs), dt),
-                "inv_n": dt.type(1.0 / n)}
-
-    def use_buffers(self, n: int, inputs: int, z: np.ndarray, a: np.ndarray | None = None) -> None:
-        """Write z (and a) of batches of ``n`` rows into the given arrays (a model's block) from now on."""
-        self._bufs[n] = self.make_buffers(n, inputs, z=z, a=a)
-
-    def forget_buffers(self) -> None:
-        """Drop the work arrays of every batch size (they are made again when needed)."""
-        self._bufs.clear()
-
-    def backward(self, grad, need_input_grad=True, delta=None, grad_scale=None):
-        """Chain rule through f and the product; ``delta`` given directly skips f (fused loss).
-
-        ∂cost/∂K = a_inᵀ·(δ/batch) and ∂cost/∂b = Σ_rows δ/batch, as Keras' autodiff of the
-        batch-mean cost computes them (the 1/batch enters before the products). With
-        ``grad_scale`` r the two come out as r·∂cost/∂K and r·∂cost/∂b (δ/batch is scaled by r
-        first): fit passes plain SGD's learning rate, so the update is one subtraction.
-        """
-        bufs = self._fwd_bufs
-        act = self.activation
-        if delta is not None:
-            self.delta = delta
-        elif bufs is not None and act.supports_out:
-            self.delta = act.backward(self.z, self.a, grad, out=bufs["delta"])
-        else:
-            self.delta = act.backward(self.z, self.a, grad)
-        delta = self.delta
-        dt = self._kernel.dtype
-        if bufs is not None and delta.dtype == dt:
-            factor = bufs["inv_n"] if grad_scale is None else dt.type(grad_scale / delta.shape[0])
-            scaled = np.multiply(delta, factor, out=bufs["delta_mean"])
-        else:
-            scaled = np.multiply(delta, dt.type((1.0 if grad_scale is None else grad_scale) / delta.shape[0]))
-        if self.d_kernel is None:                   # the kernel's shape and dtype never change
-            self.d_kernel, self.d_bias = self._grad_arrays()
-        if scaled.dtype == dt:
-            np.matmul(self.a_in.T, scaled, out=self.d_kernel)
-        else:
-            self.d_kernel[...] = self.a_in.T @ scaled
-        if self.kernel_regularizer is not None:
-            penalty = self.kernel_regularizer.gradient(self._kernel)
-            self.d_kernel += penalty if grad_scale is None else penalty * grad_scale
-        if self.use_bias:
-            np.add.reduce(scaled, axis=0, dtype=dt, out=self.d_bias)
-            if self.bias_regularizer is not None:
-                penalty = self.bias_regularizer.gradient(self._bias)
-                self.d_bias += penalty if grad_scale is None else penalty * grad_scale
-        if not need_input_grad:
-            return None
-        if bufs is not None and delta.dtype == dt:
-            return np.matmul(delta, self._kernel.T, out=bufs["grad_in"])
-        return delta @ self._kernel.T
 
     def penalty(self) -> float:
         """The regularisers' contribution to the cost, e.g. λ·Σ K²."""

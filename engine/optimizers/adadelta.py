@@ -28,18 +28,12 @@ class Adadelta(Optimizer):
     def _slot_init(self):
         return {"accumulated_grad": 0.0, "accumulated_delta_var": 0.0}
 
-    def _coefficients(self, lr, dt):
-        return lr, self.rho, 1 - self.rho, self.epsilon
-
-    def _update(self, p, g, row, c):
-        lr, rho, one_rho, eps = c
-        acc_g, acc_d = row["accumulated_grad"], row["accumulated_delta_var"]
-        buf, buf1 = row["_buf0"], row["_buf1"]
-        np.multiply(acc_g, rho, out=acc_g)
-        np.add(acc_g, np.multiply(np.multiply(g, g, out=buf), one_rho, out=buf), out=acc_g)
-        np.multiply(np.sqrt(np.add(acc_d, eps, out=buf), out=buf), g, out=buf)
-        np.sqrt(np.add(acc_g, eps, out=buf1), out=buf1)
-        delta = np.negative(np.divide(buf, buf1, out=buf), out=buf)
-        np.multiply(acc_d, rho, out=acc_d)
-        np.add(acc_d, np.multiply(np.multiply(delta, delta, out=buf1), one_rho, out=buf1), out=acc_d)
-        np.add(p, np.multiply(delta, lr, out=delta), out=p)
+    def update(self, w, g, s, lr):
+        rho, eps = self.rho, self.epsilon
+        G, D = s.accumulated_grad, s.accumulated_delta_var
+        G *= rho
+        G += (1 - rho) * (g * g)                                 # G ← ρ·G + (1 − ρ)·g²
+        delta = -(np.sqrt(D + eps) * g / np.sqrt(G + eps))       # δ = −√(D + ε)·g / √(G + ε)
+        D *= rho
+        D += (1 - rho) * (delta * delta)                         # D ← ρ·D + (1 − ρ)·δ²
+        w += lr * delta                                          # W ← W + lr·δ

@@ -30,13 +30,6 @@ class Adagrad(Optimizer):
     def _slot_init(self):
         return {"accumulator": self.initial_accumulator_value}
 
-    def _coefficients(self, lr, dt):
-        return lr, self.epsilon
-
-    def _update(self, p, g, row, c):
-        lr, eps = c
-        acc, buf, buf1 = row["accumulator"], row["_buf0"], row["_buf1"]
-        np.add(acc, np.multiply(g, g, out=buf), out=acc)
-        np.sqrt(np.add(acc, eps, out=buf), out=buf)
-        np.divide(np.multiply(g, lr, out=buf1), buf, out=buf1)
-        np.subtract(p, buf1, out=p)
+    def update(self, w, g, s, lr):
+        s.accumulator += g * g                                       # A ← A + g²
+        w -= lr * g / np.sqrt(s.accumulator + self.epsilon)          # W ← W − lr·g / √(A + ε)

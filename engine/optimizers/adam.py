@@ -36,20 +36,13 @@ class Adam(Optimizer):
     def _slot_init(self):
         return dict.fromkeys(("m", "v", "v_hat") if self.amsgrad else ("m", "v"), 0.0)
 
-    def _coefficients(self, lr, dt):
+    def update(self, w, g, s, lr):
+        dt = w.dtype.type                                # Keras casts t, β₁, β₂ and lr to the weight's dtype
         t = dt(self.iterations + 1)
         alpha = dt(lr) * np.sqrt(1 - dt(self.beta_2) ** t) / (1 - dt(self.beta_1) ** t)
-        return 1 - self.beta_1, 1 - self.beta_2, alpha, self.epsilon
-
-    def _update(self, p, g, row, c):
-        one_b1, one_b2, alpha, eps = c
-        m, v, buf, buf1 = row["m"], row["v"], row["_buf0"], row["_buf1"]
-        np.subtract(g, m, out=buf)
-        np.add(m, np.multiply(buf, one_b1, out=buf), out=m)
-        np.subtract(np.multiply(g, g, out=buf), v, out=buf)
-        np.add(v, np.multiply(buf, one_b2, out=buf), out=v)
+        s.m += (g - s.m) * (1 - self.beta_1)             # m ← m + (g − m)(1 − β₁)
+        s.v += (g * g - s.v) * (1 - self.beta_2)         # v ← v + (g² − v)(1 − β₂)
+        v = s.v
         if self.amsgrad:
-            v = np.maximum(row["v_hat"], v, out=row["v_hat"])
-        np.add(np.sqrt(v, out=buf), eps, out=buf)
-        np.divide(np.multiply(m, alpha, out=buf1), buf, out=buf1)
-        np.subtract(p, buf1, out=p)
+            v = np.maximum(s.v_hat, s.v, out=s.v_hat)    # v̂ ← max(v̂, v)
+        w -= s.m * alpha / (np.sqrt(v) + self.epsilon)   # W ← W − α·m / (√v + ε)

@@ -1,17 +1,17 @@
-"""The optimizer base class: learning-rate decay, slot variables, flat updates, state.
+"""The optimizer base class: learning-rate decay, slot variables, state.
 
-Subclasses (one module each, as in Keras) write their update rule in ``_update``; see
-engine/optimizers/__init__.py for the registry and ``get``.
+Subclasses (one module each, as in Keras) write their update rule in ``update``, one weight array
+at a time, as Keras 3's ``update_step`` writes it; see engine/optimizers/__init__.py for the
+registry and ``get``.
 """
 from __future__ import annotations
 
 import inspect
 import math
-import operator
+from types import SimpleNamespace
 
 import numpy as np
 
-from .. import packing
 from ..errors import ConfigError
 from ..registry import Registry
 
@@ -30,13 +30,15 @@ def _check_float(name: str, value, low: float, high: float, *, open_low=False, o
 class Optimizer:
     """Base class: lr_t = learning_rate / (1 + decay · iterations), then the subclass's rule.
 
-    Slot variables (momenta, averages) are created on the first ``apply``, one per weight position,
-    in the weight's dtype. ``learning_rate`` may be changed between updates (state is kept); the
-    other hyperparameters are fixed at construction (call ``reset()`` after changing them).
+    ``apply(params, grads)`` is one update of every weight array: ``update(w, g, s, lr_t)`` — the
+    rule as written in each subclass's docstring — once per array, in place. ``s`` holds that
+    array's slot variables (momenta, running averages: ``s.m``, ``s.v`` ...), created on the first
+    ``apply`` in the weight's dtype (``prepare``). ``learning_rate`` may be changed between updates
+    (state is kept); the other hyperparameters are fixed at construction (call ``reset()`` after
+    changing them).
     """
 
     _HYPER: dict[str, tuple] = {}   # hyperparameter → (min, max, "float"|"bool", one-line help[, min excluded])
-    _SCRATCH = 2                    # work buffers kept per weight, reused by every update
 
     def __init__(self, learning_rate, decay=0.0, name=None, **kwargs):
         if "lr" in kwargs:                     # Keras 2 spelling, as in SGD(lr=0.01)
@@ -49,8 +51,9 @@ class Optimizer:
         self.decay = _check_float("decay", decay, 0.0, math.inf)   # Keras 2 time decay of the lr
         self.name = name or type(self).__name__.lower()           # display / config name
         self.iterations = 0                                        # updates applied so far
-        self._rows: list[dict[str, np.ndarray]] = []               # per weight: slots + scratch
-        self._flat = None      # (params, grads, (flat weights, flat grads, flat slots)) when packed
+        self.weight_slots: list[SimpleNamespace] = []              # per weight position: its slot arrays
+        self._weights: list[tuple] = []                             # (shape, dtype) of each weight position
+        self._restored = False                                      # slots from set_state, not yet cast
 
     @property
     def learning_rate(self) -> float:
@@ -67,109 +70,58 @@ class Optimizer:
             return self._learning_rate / (1.0 + self.decay * self.iterations)
         return self._learning_rate
 
-    def _start_update(self, params, grads) -> None:
-        """Check that ``grads`` and this optimizer's state fit ``params``; make the state on first use."""
-        if len(params) != len(grads):
-            raise ValueError(f"Got {len(params)} parameters but {len(grads)} gradients")
-        if not self._rows:
-            self._build(params)
-        elif len(self._rows) != len(params):
-            raise ValueError(f"{type(self).__name__} holds state for {len(self._rows)} parameters, "
-                             f"got {len(params)}; call reset() before using it on other weights")
+    def update(self, w: np.ndarray, g: np.ndarray, s: SimpleNamespace, lr: float) -> None:
+        """The rule: one weight array ``w`` (in place) from its gradient ``g`` and slots ``s``."""
+        raise NotImplementedError
 
     def apply(self, params, grads, return_deltas: bool = False):
-        """Update every array of ``params`` in place from ``grads``; return the ΔW if asked."""
-        self._start_update(params, grads)
+        """One update of every array of ``params`` in place from ``grads``; the ΔW if asked."""
+        self.prepare(params, grads)
         lr = self.current_learning_rate()
-        flat = self._flat_state(params, grads)
-        if flat is not None:                   # all weights in one vector: one update for all
-            p, g, row = flat
-            before = p.copy() if return_deltas else None
-            self._update(p, g, row, self._coefficients(lr, p.dtype.type))
-            self.iterations += 1
-            if return_deltas:
-                return packing.views_of(np.subtract(p, before, out=before), [q.shape for q in params])
-            return None
-        coeffs: dict = {}                      # dtype → this update's scalars
         deltas = [] if return_deltas else None
-        for p, g, row in zip(params, grads, self._rows):
-            c = coeffs.get(p.dtype)
-            if c is None:
-                c = coeffs[p.dtype] = self._coefficients(lr, p.dtype.type)
-            if type(g) is not np.ndarray or g.dtype != p.dtype:
-                g = np.asarray(g, dtype=p.dtype)
-            if g.shape != p.shape:
-                raise ValueError(f"Gradient shape {g.shape} does not match parameter shape {p.shape}")
-            before = p.copy() if return_deltas else None
-            self._update(p, g, row, c)
+        for w, g, s in zip(params, grads, self.weight_slots):
+            if type(g) is not np.ndarray or g.dtype != w.dtype:
+                g = np.asarray(g, dtype=w.dtype)
+            if g.shape != w.shape:
+                raise ValueError(f"Gradient shape {g.shape} does not match parameter shape {w.shape}")
+            before = w.copy() if return_deltas else None
+            self.update(w, g, s, lr)
             if return_deltas:
-                deltas.append(np.subtract(p, before, out=before))
+                deltas.append(np.subtract(w, before, out=before))
         self.iterations += 1
         return deltas
 
-    def plain_rate(self) -> float | None:
-        """r when the next update is exactly W ← W − r·g (plain SGD), else None; fit then computes
-        the gradients as r·g directly (Dense.backward's grad_scale) and calls ``apply_scaled``."""
-        return None
+    def prepare(self, params, grads) -> None:
+        """Check that ``grads`` and this optimizer's state fit ``params``; make the slots on first use."""
+        if len(params) != len(grads):
+            raise ValueError(f"Got {len(params)} parameters but {len(grads)} gradients")
+        if not self.weight_slots:
+            self._weights = [(w.shape, w.dtype) for w in params]
+            self.weight_slots = self._new_slots(self._slot_init())
+        elif len(self.weight_slots) != len(params):
+            raise ValueError(f"{type(self).__name__} holds state for {len(self.weight_slots)} parameters, "
+                             f"got {len(params)}; call reset() before using it on other weights")
+        elif self._restored:            # set_state's arrays (float64 from JSON ...) in each weight's dtype
+            for s, w in zip(self.weight_slots, params):
+                for name, value in vars(s).items():
+                    setattr(s, name, value.astype(w.dtype, copy=False))
+            self._weights, self._restored = [(w.shape, w.dtype) for w in params], False
 
-    def apply_scaled(self, params, grads) -> None:
-        """W ← W − G for gradients G that already hold r·g (r = ``plain_rate()``): the update of
-        ``apply`` in one pass over the weights instead of two (lr·g, then W − lr·g)."""
-        self._start_update(params, grads)
-        flat = self._flat_state(params, grads)
-        for p, g in ((flat[0], flat[1]),) if flat is not None else zip(params, grads):
-            if g.shape != p.shape:
-                raise ValueError(f"Gradient shape {g.shape} does not match parameter shape {p.shape}")
-            np.subtract(p, g, out=p)
-        self.iterations += 1
-
-    def _flat_state(self, params, grads):
-        """(flat weights, flat gradients, flat slots) when ``params`` and ``grads`` tile two flat
-        vectors (engine.packing) in the same layout, else None. The per-weight slots become views
-        of the flat ones (made on the first such update and kept while the same arrays come)."""
-        cached = self._flat
-        if cached is not None and ((cached[0] is params and cached[1] is grads) or (   # a model's tuples
-                len(cached[0]) == len(params) and all(map(operator.is_, cached[0], params))
-                and all(map(operator.is_, cached[1], grads)))):
-            return cached[2]
-        self._flat = None
-        p, g = packing.base_of(params), packing.base_of(grads)
-        if p is None or g is None or g.dtype != p.dtype or g.size != p.size or \
-                any(a.shape != b.shape for a, b in zip(params, grads)) or \
-                any(row[name].shape != a.shape for row, a in zip(self._rows, params) for name in row):
-            return None
-        shapes = [a.shape for a in params]
-        row = {}
-        for name in self._rows[0]:         # the slots' values are kept; scratch buffers start empty
-            row[name] = np.concatenate([r[name].ravel() for r in self._rows]).astype(p.dtype, copy=False) \
-                if not name.startswith("_buf") else np.empty(p.size, p.dtype)
-            for r, view in zip(self._rows, packing.views_of(row[name], shapes)):
-                r[name] = view
-        self._flat = (params if type(params) is tuple else tuple(params),
-                      grads if type(grads) is tuple else tuple(grads), (p, g, row))
-        return self._flat[2]
-
-    def _build(self, params) -> None:
-        """Create the slot variables and work buffers, one row per weight position."""
-        init = self._slot_init()
-        self._rows = [{**{name: np.full_like(p, value) for name, value in init.items()},
-                       **{f"_buf{k}": np.empty_like(p) for k in range(self._SCRATCH)}} for p in params]
+    def _new_slots(self, init: dict[str, float], old: list[SimpleNamespace] = ()) -> list[SimpleNamespace]:
+        """Slot arrays for every weight position: a copy of ``old``'s where it has the name, else
+        ``init``'s starting value, in the weight's shape and dtype."""
+        old = list(old) or [SimpleNamespace()] * len(self._weights)
+        return [SimpleNamespace(**{name: getattr(o, name).copy() if hasattr(o, name) else np.full(shape, value, dtype)
+                                   for name, value in init.items()})
+                for o, (shape, dtype) in zip(old, self._weights)]
 
     def _slot_init(self) -> dict[str, float]:
         """This optimizer's state arrays (one of each per weight) and the value each starts at."""
         return {}
 
-    def _coefficients(self, lr: float, dt: type) -> tuple:
-        """Scalars shared by every weight of dtype ``dt`` in this update."""
-        raise NotImplementedError
-
-    def _update(self, p: np.ndarray, g: np.ndarray, row: dict, c: tuple) -> None:
-        """Apply this optimizer's rule to one weight ``p`` in place."""
-        raise NotImplementedError
-
     def slots(self) -> dict[str, list[np.ndarray]]:
         """The optimizer state by name, one (live) array per weight position."""
-        return {name: [row[name] for row in self._rows] for name in self._slot_init()}
+        return {name: [getattr(s, name) for s in self.weight_slots] for name in self._slot_init()}
 
     def get_state(self) -> dict:
         """The training state as plain data: {"iterations": int, "slots": {name: [array per weight]}}.
@@ -192,7 +144,7 @@ class Optimizer:
         if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 0:
             raise ValueError(f"iterations must be a non-negative integer; got {iterations!r}")
         slots = state.get("slots") or {}
-        rows: list[dict[str, np.ndarray]] = []
+        rows: list[SimpleNamespace] = []
         if slots:
             expected = set(self._slot_init())
             if set(slots) != expected:
@@ -210,11 +162,11 @@ class Optimizer:
                     want = f"shape {tuple(shapes[i])}" if i < len(shapes) else f"only {len(shapes)} weights"
                     raise ValueError(f"optimizer state for weight {i} has shape {ref.shape}, but the model has "
                                      f"{want} (was the state saved from another model?)")
-                row.update({f"_buf{k}": np.empty_like(ref) for k in range(self._SCRATCH)})
-                rows.append(row)
+                rows.append(SimpleNamespace(**row))
             if shapes is not None and len(rows) != len(shapes):
                 raise ValueError(f"optimizer state for {len(rows)} weights, but the model has {len(shapes)}")
-        self._rows, self._flat = rows, None
+        self.weight_slots, self._restored = rows, bool(rows)
+        self._weights = [(a.shape, a.dtype) for a in (next(iter(vars(r).values())) for r in rows)]
         self.iterations = int(iterations)
 
     def carry_state_from(self, old: "Optimizer") -> tuple[list[str], list[str]]:
@@ -224,21 +176,17 @@ class Optimizer:
         if type(old) is not type(self):
             raise ValueError(f"cannot carry {type(old).__name__} state into {type(self).__name__}")
         self.iterations = old.iterations
-        self._flat = None
-        if not old._rows:
-            self._rows = []
+        self._weights, self._restored = list(old._weights), old._restored
+        if not old.weight_slots:
+            self.weight_slots = []
             return [], []
         before, init = set(old._slot_init()), self._slot_init()
-        kept = [n for n in init if n in before]
-        started = [n for n in init if n not in before]
-        self._rows = [{**{f"_buf{k}": np.empty_like(row["_buf0"]) for k in range(self._SCRATCH)},
-                       **{n: row[n].copy() for n in kept},
-                       **{n: np.full_like(row["_buf0"], init[n]) for n in started}} for row in old._rows]
-        return kept, started
+        self.weight_slots = self._new_slots(init, old.weight_slots)
+        return [n for n in init if n in before], [n for n in init if n not in before]
 
     def reset(self) -> None:
         """Forget all state: slot variables and the iteration count."""
-        self._rows, self._flat = [], None
+        self.weight_slots, self._weights, self._restored = [], [], False
         self.iterations = 0
 
     def get_config(self) -> dict:

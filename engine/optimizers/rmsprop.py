@@ -37,25 +37,22 @@ class RMSprop(Optimizer):
         names = ["velocity"] + ["momentum"] * bool(self.momentum) + ["average_gradient"] * self.centered
         return dict.fromkeys(names, 0.0)
 
-    def _coefficients(self, lr, dt):
-        return lr, self.rho, 1 - self.rho, self.momentum, self.epsilon
-
-    def _update(self, p, g, row, c):
-        lr, rho, one_rho, mu, eps = c
-        v, buf, buf1 = row["velocity"], row["_buf0"], row["_buf1"]
-        np.multiply(v, rho, out=v)
-        np.add(v, np.multiply(np.multiply(g, g, out=buf), one_rho, out=buf), out=v)
+    def update(self, w, g, s, lr):
+        rho, v = self.rho, s.velocity
+        v *= rho
+        v += (1 - rho) * (g * g)                         # v ← ρ·v + (1 − ρ)·g²
         if self.centered:
-            ag = row["average_gradient"]
-            np.multiply(ag, rho, out=ag)
-            np.add(ag, np.multiply(g, one_rho, out=buf), out=ag)
-            np.subtract(v, np.multiply(ag, ag, out=buf), out=buf)
-            np.add(buf, eps, out=buf)
+            mean_g = s.average_gradient
+            mean_g *= rho
+            mean_g += (1 - rho) * g                      # ḡ ← ρ·ḡ + (1 − ρ)·g
+            denominator = v - mean_g * mean_g + self.epsilon     # D = v − ḡ² + ε
         else:
-            np.add(v, eps, out=buf)
-        np.sqrt(buf, out=buf)
-        step = np.divide(np.multiply(g, lr, out=buf1), buf, out=buf1)
-        if mu:
-            m = row["momentum"]
-            step = np.add(np.multiply(m, mu, out=m), step, out=m)
-        np.subtract(p, step, out=p)
+            denominator = v + self.epsilon               # D = v + ε
+        increment = lr * g / np.sqrt(denominator)        # Δ = lr·g / √D
+        if self.momentum:
+            m = s.momentum
+            m *= self.momentum
+            m += increment                               # m ← μ·m + Δ
+            w -= m                                       # W ← W − m
+        else:
+            w -= increment                               # W ← W − Δ

@@ -1,5 +1,5 @@
-"""fit's plain-SGD shortcut: the rate folded into the gradient products, one pass per update;
-and the overflow context that lets sigmoid skip np.errstate inside fit's loop."""
+"""fit's plain-SGD shortcut (engine.fast): the rate folded into the gradient products, one pass per
+update; and the overflow context that lets sigmoid skip np.errstate inside fit's loop."""
 import warnings
 
 import numpy as np
@@ -8,7 +8,7 @@ import pytest
 from engine import SGD, Adam, Dense, Sequential
 from engine.activations import Sigmoid, overflow_ignored
 from engine.callbacks import Callback
-from engine.optimizers.base import Optimizer
+from engine.fast import FastStep, plain_rate, step_of, use_fast_step
 
 
 def _model(optimizer=None, seed=4, regularizer=None):
@@ -33,69 +33,72 @@ class Watch(Callback):
 
 
 def test_plain_rate_only_for_sgd_without_momentum():
-    assert SGD(0.2).plain_rate() == 0.2
+    assert plain_rate(SGD(0.2)) == 0.2
     decayed = SGD(0.2, decay=0.5)
     decayed.iterations = 2
-    assert decayed.plain_rate() == pytest.approx(0.2 / 2.0)
-    assert SGD(0.2, momentum=0.9).plain_rate() is None
-    assert Adam(0.01).plain_rate() is None
+    assert plain_rate(decayed) == pytest.approx(0.2 / 2.0)
+    assert plain_rate(SGD(0.2, momentum=0.9)) is None
+    assert plain_rate(Adam(0.01)) is None
 
 
 def test_dense_backward_with_grad_scale_gives_scaled_gradients():
     x, y = _data()
-    m = _model(regularizer="l2")
+    m = use_fast_step(_model(regularizer="l2"))
+    fast = m.stepper
     m.forward(x[:8], y[:8])
     m.backward()
-    exact = [g.copy() for g in m._weight_lists[1]]
+    exact = [g.copy() for g in fast.packed.grads]
     m.phase = "forward"
-    m.backward(grad_scale=0.3)
-    for g, e in zip(m._weight_lists[1], exact):
+    fast.backward(grad_scale=0.3)
+    for g, e in zip(fast.packed.grads, exact):
         np.testing.assert_allclose(g, 0.3 * e, rtol=2e-6, atol=1e-9)
 
 
 def test_apply_scaled_subtracts_the_gradients_exactly():
-    m = _model()
+    m = use_fast_step(_model())
+    fast = m.stepper
     x, y = _data()
     m.forward(x[:8], y[:8])
-    m.backward(grad_scale=m.fold_rate())
-    before = [p.copy() for p in m._weight_lists[0]]
-    grads = [g.copy() for g in m._weight_lists[1]]
-    m.apply_gradients(return_deltas=False, scaled=True)
-    for p, b, g in zip(m._weight_lists[0], before, grads):
+    fast.backward(grad_scale=fast.fold_rate())
+    before = [p.copy() for p in fast.packed.params]
+    grads = [g.copy() for g in fast.packed.grads]
+    fast.apply_gradients(return_deltas=False, scaled=True)
+    for p, b, g in zip(fast.packed.params, before, grads):
         np.testing.assert_array_equal(p, b - g)
     assert m.optimizer.iterations == 1 and m.step == 1
 
 
 def test_apply_gradients_must_match_the_backward():
-    m = _model()
+    m = use_fast_step(_model())
+    fast = m.stepper
     x, y = _data()
     m.forward(x[:8], y[:8])
-    m.backward(grad_scale=0.3)
+    fast.backward(grad_scale=0.3)
     with pytest.raises(ValueError, match="return_deltas"):
-        m.apply_gradients(scaled=True)
+        fast.apply_gradients(scaled=True)
     with pytest.raises(ValueError, match=r"scaled=False.*grad_scale=0.3"):
-        m.apply_gradients(return_deltas=False)
+        fast.apply_gradients(return_deltas=False)
     m.forward(x[:8], y[:8])
     m.backward()
     before = m.get_weights()
     with pytest.raises(ValueError, match=r"scaled=True.*grad_scale=None"):
-        m.apply_gradients(return_deltas=False, scaled=True)
+        fast.apply_gradients(return_deltas=False, scaled=True)
     for a, b in zip(m.get_weights(), before):              # nothing was changed
         np.testing.assert_array_equal(a, b)
     assert m.optimizer.iterations == 0 and m.phase == "backward"
 
 
 def test_fold_rate_is_at_most_one():
-    assert _model(SGD(1.0)).fold_rate() == 1.0
-    assert _model(SGD(1.5)).fold_rate() is None            # r·∂W could overflow where ∂W does not
+    assert step_of(_model(SGD(1.0))).fold_rate() == 1.0
+    assert step_of(_model(SGD(1.5))).fold_rate() is None            # r·∂W could overflow where ∂W does not
 
 
 def test_sgd_subclass_with_its_own_rule_is_not_folded():
     class ClipSGD(SGD):
-        def _update(self, p, g, row, c):
-            super()._update(p, np.clip(g, -1e-3, 1e-3), row, c)
+        def update(self, w, g, s, lr):
+            super().update(w, np.clip(g, -1e-3, 1e-3), s, lr)
 
-    assert ClipSGD(0.1).plain_rate() is None
+    assert plain_rate(ClipSGD(0.1)) is None
     x, y = _data()
     m = _model(ClipSGD(0.1))
     before = m.get_weights()
@@ -122,7 +125,7 @@ def test_an_epoch_that_diverges_leaves_unscaled_gradients():
         m2.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False, callbacks=[Watch()])
     assert folded.value.step == plain.value.step < 7          # mid-epoch: a folded step came before
     assert folded.value.quantity == plain.value.quantity
-    assert m1.grad_scale is None
+    assert step_of(m1).grad_scale is None
     for ours, theirs in zip(m1.trace.layers, m2.trace.layers):
         np.testing.assert_allclose(ours.dW, theirs.dW, rtol=1e-4)
 
@@ -137,10 +140,21 @@ def test_fit_with_decay_folds_the_decayed_rate():
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+def _count_scaled_updates(monkeypatch, calls):
+    """Record every folded update (FastStep.apply_gradients with scaled=True) in ``calls``."""
+    original = FastStep.apply_gradients
+
+    def counting(self, return_deltas=True, check=True, scaled=False):
+        if scaled:
+            calls.append(1)
+        return original(self, return_deltas=return_deltas, check=check, scaled=scaled)
+
+    monkeypatch.setattr(FastStep, "apply_gradients", counting)
+
+
 def test_fit_folds_every_step_but_each_epochs_last(monkeypatch):
     calls = []
-    original = Optimizer.apply_scaled
-    monkeypatch.setattr(Optimizer, "apply_scaled", lambda self, p, g: (calls.append(1), original(self, p, g)))
+    _count_scaled_updates(monkeypatch, calls)
     x, y = _data()
     folded, plain = _model(), _model()
     h1 = folded.fit(x, y, batch_size=8, epochs=3, verbose=0, shuffle=False).history
@@ -157,10 +171,12 @@ def test_fit_folds_every_step_but_each_epochs_last(monkeypatch):
 
 
 def test_fit_does_not_fold_other_optimizers(monkeypatch):
-    monkeypatch.setattr(Optimizer, "apply_scaled", lambda *a: pytest.fail("folded"))
+    calls = []
+    _count_scaled_updates(monkeypatch, calls)
     x, y = _data()
     _model(SGD(0.1, momentum=0.5)).fit(x, y, batch_size=8, verbose=0)
     _model(Adam(0.01)).fit(x, y, batch_size=8, verbose=0)
+    assert calls == [], "folded"
 
 
 def test_sigmoid_inside_and_outside_the_overflow_context():

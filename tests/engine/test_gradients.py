@@ -56,7 +56,7 @@ def test_activation_layers_and_deep_net():
     m.add(Activation("softmax"))
     m.compile(loss="categorical_crossentropy", optimizer="sgd")
     x, y = _data("categorical_crossentropy")
-    assert m._fused()
+    assert m.fused()
     assert gradient_check(m, x, y)["worst"] < 1e-6
 
 

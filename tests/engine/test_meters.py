@@ -4,8 +4,9 @@ import pytest
 
 import engine.training as training
 from engine.callbacks import Callback, LambdaCallback
+from engine.fast.meters import LabelMeter
 from engine.layers import Dense
-from engine.meters import EpochMeter, LabelMeter, class_labels
+from engine.meters import EpochMeter, class_labels
 from engine.models import Sequential
 from engine.optimizers import SGD
 

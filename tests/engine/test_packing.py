@@ -1,8 +1,9 @@
-"""All weights in one flat vector: views, and optimizer updates equal to one update per array."""
+"""All weights in one flat vector (engine.fast): views, and optimizer updates equal to one update per array."""
 import numpy as np
 import pytest
 
-from engine import optimizers, packing
+from engine import optimizers
+from engine.fast import packing, use_fast_step
 from engine.layers import Dense
 from engine.models import Sequential
 
@@ -21,16 +22,17 @@ def test_pack_views_and_base_of():
 
 
 def _model(optimizer, seed=0):
+    """A model whose steps run on engine.fast's FastStep (``m.stepper``)."""
     m = Sequential(seed=seed)
     m.add(Dense(6, activation="tanh", input_dim=4))
     m.add(Dense(3, activation="softmax"))
     m.compile(loss="categorical_crossentropy", optimizer=optimizer)
-    return m
+    return use_fast_step(m)
 
 
 def test_model_weights_and_gradients_live_in_flat_vectors():
     m = _model("sgd")
-    flat = packing.base_of(m._weight_lists[0])
+    flat = packing.base_of(m.stepper.packed.params)
     assert flat is not None and flat.size == m.count_params()
     w = [np.full(p.shape, i + 1.0) for i, p in enumerate(m.get_weights())]
     m.set_weights(w)
@@ -39,7 +41,7 @@ def test_model_weights_and_gradients_live_in_flat_vectors():
     y = np.eye(3, dtype=np.float32)[[0, 1, 2, 0, 1]]
     m.forward(x, y)
     m.backward()
-    grads = packing.base_of(m._weight_lists[1])
+    grads = packing.base_of(m.stepper.packed.grads)
     np.testing.assert_array_equal(grads, np.concatenate([g.ravel() for d in m.dense_layers for g in d.grads()]))
 
 
@@ -64,7 +66,10 @@ def test_flat_update_equals_update_per_array(opt):
         grads = [g.copy() for d in m.dense_layers for g in d.grads()]
         m.apply_gradients()
         separate.apply(params, grads)                    # arrays that are not views: one update each
-    assert m.optimizer._flat is not None and separate._flat is None
+    packed = m.stepper.packed_slots                      # the model's slots: views of one vector each
+    assert packed is not None and packed.holds(m.optimizer)
+    assert all(packing.base_of(arrays) is not None for arrays in m.optimizer.slots().values())
+    assert all(packing.base_of(arrays) is None for arrays in separate.slots().values())
     for a, b in zip(m.get_weights(), params):
         np.testing.assert_array_equal(a, b)
     for name, arrays in separate.slots().items():
@@ -94,8 +99,10 @@ def test_adding_a_layer_after_building_repacks():
     m = _model("sgd")
     before = m.get_weights()
     m.add(Dense(2, activation="softmax"))
-    params = m._weight_lists[0]
+    m.forward(np.ones((2, 4), np.float32))               # the next step packs the new layer list
+    params = m.stepper.packed.params
     assert packing.base_of(params) is not None and len(params) == 6
+    assert all(a is b for a, b in zip(params, [p for d in m.dense_layers for p in d.params()]))
     for a, b in zip(before, m.get_weights()):
         np.testing.assert_array_equal(a, b)
 
@@ -106,7 +113,7 @@ def test_assigning_a_kernel_keeps_it_trained():
     dense = m.dense_layers[0]
     dense.kernel = np.ones((4, 6), np.float32)
     dense.bias = np.full(6, 0.5)
-    assert packing.base_of(m._weight_lists[0]) is not None and dense.kernel.base is not None
+    assert packing.base_of(m.stepper.packed.params) is not None and dense.kernel.base is not None
     np.testing.assert_array_equal(m.get_weights()[1], 0.5)
     x = np.linspace(-1, 1, 20, dtype=np.float32).reshape(5, 4)
     y = np.eye(3, dtype=np.float32)[[0, 1, 2, 0, 1]]

@@ -1,0 +1,250 @@
+"""FastStep: ReferenceStep's numbers (engine/step.py), faster; engine/fast/__init__.py lists the tricks."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import divergence
+from ..errors import Diverged
+from ..layers import Dense, Layer
+from ..optimizers import SGD, Optimizer
+from ..step import mean_loss
+from ..trace import LayerTrace, Phase, Trace
+from .buffers import WorkArrays
+from .packing import PackedSlots, PackedWeights, pack_slots, pack_weights, views_of
+
+
+@dataclass
+class Plan:
+    """What FastStep works out once per layer list: the layers in the roles a step gives them."""
+
+    layer_count: int                               # len(model.layers) it was made for
+    leading: list[Layer]                           # before the first Dense (Flatten)
+    groups: list[tuple[Dense, list[Layer]]]        # each Dense with the Activation/Dropout after it
+    trained: list[Layer]                           # from the first Dense to the output
+    dense_layers: list[Dense]
+    work: WorkArrays                               # their work arrays, per batch size
+
+
+class FastStep:
+    """forward → backward → apply_gradients with ReferenceStep's numbers (bit for bit unless the
+    learning rate is folded in), for fit, the server and comparison runs.
+
+    ``backward(check=False)`` and ``apply_gradients(check=False)`` defer the finiteness tests: a
+    non-finite δ or gradient makes the updated weights non-finite, and those make the next z
+    non-finite, so the next forward's test of z and ŷ (or ``verify_weights``) finds it and only then
+    looks for where it first appeared. ``backward(grad_scale=r)`` (``fold_rate()``) computes r·∂cost/∂W,
+    which ``apply_gradients(scaled=True)`` subtracts: plain SGD's W ← W − η·∂cost/∂W in one pass.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.plan: Plan | None = None
+        self.packed: PackedWeights | None = None
+        self.packed_slots: PackedSlots | None = None
+        self.grad_scale: float | None = None     # r when the gradients hold r·∂cost/∂W (a folded backward)
+        self.unchecked = False              # an update no finiteness test has seen yet
+        if model.built:
+            self._packed(self._plan().dense_layers)
+
+    # ----- what is worked out once -------------------------------------------------------------
+    def _plan(self) -> Plan:
+        model, plan = self.model, self.plan
+        if plan is None or plan.layer_count != len(model.layers):
+            dense_layers = model.dense_layers
+            plan = self.plan = Plan(len(model.layers), model.leading_layers(), model.groups(),
+                                    model.trained_layers(), dense_layers, WorkArrays(dense_layers))
+        return plan
+
+    def _packed(self, dense_layers) -> PackedWeights:
+        """The weights in one flat vector (packed on first use, and again after a layer was added)."""
+        packed = self.packed
+        if packed is None or not packed.holds(dense_layers):
+            packed = self.packed = pack_weights(dense_layers, self.model.dtype)
+        return packed
+
+    # ----- forward ---------------------------------------------------------------------------------
+    def forward(self, x: np.ndarray, training: bool = True) -> Trace:
+        """ReferenceStep.forward into the work arrays; one finiteness test of every z and ŷ."""
+        model, plan = self.model, self._plan()
+        self._packed(plan.dense_layers)                 # (packed again if a layer was placed elsewhere)
+        a = x
+        for layer in plan.leading:
+            a = layer.forward(a, training)
+        bufs = plan.work.get(a.shape[0])
+        entries, tested = [], []
+        for number, (dense, rest), buf in zip(range(1, len(bufs) + 1), plan.groups, bufs):
+            entry = LayerTrace.start(number, dense, a)
+            dense.a_in = a
+            z = dense.z = np.matmul(a, dense.kernel, out=buf.z)                   # z = a·K
+            if dense.use_bias:
+                z += dense.bias                                                   #   + b
+            act = dense.activation
+            a = dense.a = act.forward(z, out=buf.a) if act.supports_out else act.forward(z)   # a = f(z)
+            for layer in rest:
+                a = layer.forward(a, training)
+                entry.note(layer)
+            entry.z, entry.a = z, a
+            entries.append(entry)
+            tested.append(z)
+        # A non-finite a(l) makes z(l+1) non-finite, and so do non-finite weights: every z and ŷ suffice.
+        tested.append(a)
+        if not divergence.all_finite(tested):
+            if self.unchecked:
+                self.verify_weights()
+            divergence.check_forward(entries, model.step, model.epoch)
+        elif a.shape[0]:
+            self.unchecked = False                      # finite z: the last update's weights are finite
+        trace = Trace(x=x, layers=entries, y_pred=a, training=training, step=model.step)
+        model.trace, model.phase = trace, Phase.FORWARD
+        return trace
+
+    def fill_loss(self, trace: Trace, y: np.ndarray, labels: np.ndarray | None = None) -> None:
+        """ReferenceStep.fill_loss; ``labels`` (each one-hot row's class, from fit, for cross-entropy)
+        takes the loss's cheaper per_sample_labels, with the same numbers."""
+        model = self.model
+        trace.y = y
+        if labels is None:
+            trace.per_sample_loss = model.loss.per_sample(y, trace.y_pred)
+        else:
+            trace.per_sample_loss = model.loss.per_sample_labels(labels, trace.y_pred)
+        trace.loss = mean_loss(trace.per_sample_loss) + model.penalty()
+        if not np.isfinite(trace.loss):
+            raise Diverged("loss", None, model.step, model.epoch)
+
+    # ----- backward --------------------------------------------------------------------------------
+    def backward(self, check: bool = True, grad_scale: float | None = None) -> Trace:
+        """ReferenceStep.backward into the work arrays and the flat gradient vector; with
+        ``grad_scale`` r the gradients come out as r·∂cost/∂W and r·∂cost/∂b (δ/batch is scaled
+        by r first)."""
+        model, plan = self.model, self._plan()
+        trace, packed = model.trace, self.packed or self._packed(plan.dense_layers)
+        bufs = plan.work.get(trace.batch_size)
+        if model.fused():
+            delta, g = model.loss.fused_delta(trace.y, trace.y_pred), None
+        else:
+            delta, g = None, model.loss.gradient(trace.y, trace.y_pred)
+        position = len(packed.grads)
+        dense_index = len(plan.dense_layers)
+        for i in range(len(plan.trained) - 1, -1, -1):
+            layer = plan.trained[i]
+            if isinstance(layer, Dense):
+                dense_index -= 1
+                position -= len(layer.params())
+                g = self._dense_backward(layer, g, delta, bufs[dense_index], packed.grads[position:], i > 0,
+                                         grad_scale)
+            else:
+                g = layer.backward(g, need_input_grad=i > 0, delta=delta)
+            delta = None
+        for entry, dense in zip(trace.layers, plan.dense_layers):
+            entry.delta, entry.dW, entry.db = dense.delta, dense.dW, dense.d_bias
+        self.grad_scale = grad_scale
+        if check and not (divergence.finite(packed.gradients)
+                          and divergence.all_finite([d.delta for d in plan.dense_layers])):
+            divergence.check_gradients(plan.dense_layers, model.step, model.epoch)
+        trace.phase = model.phase = Phase.BACKWARD
+        return trace
+
+    @staticmethod
+    def _dense_backward(dense, g, delta, buf, grads, need_input_grad, scale):
+        """Dense.backward into ``buf`` and the gradient views ``grads`` (∂cost/∂K, ∂cost/∂b first)."""
+        act = dense.activation
+        if delta is None:
+            delta = act.backward(dense.z, dense.a, g, out=buf.delta) if act.supports_out else \
+                act.backward(dense.z, dense.a, g)                                 # δ = g ⊙ f′(z)
+        dense.delta = delta
+        n = delta.shape[0]
+        if scale is None:
+            mean = np.divide(delta, n, out=buf.delta_mean)                        # δ / batch
+        else:
+            mean = np.multiply(delta, delta.dtype.type(scale / n), out=buf.delta_mean)   # r·δ / batch
+        d_kernel = dense.d_kernel = np.matmul(dense.a_in.T, mean, out=grads[0])  # ∂cost/∂K = aᵀ·δ / batch
+        if dense.kernel_regularizer is not None:
+            penalty = dense.kernel_regularizer.gradient(dense.kernel)
+            d_kernel += penalty if scale is None else penalty * scale
+        if dense.use_bias:
+            d_bias = dense.d_bias = np.add.reduce(mean, axis=0, out=grads[1])     # ∂cost/∂b = mean of δ
+            if dense.bias_regularizer is not None:
+                penalty = dense.bias_regularizer.gradient(dense.bias)
+                d_bias += penalty if scale is None else penalty * scale
+        if not need_input_grad:
+            return None
+        return np.matmul(delta, dense.kernel.T, out=buf.grad_in)                  # g passed down = δ·Kᵀ
+
+    # ----- the update ------------------------------------------------------------------------------
+    def fold_rate(self) -> float | None:
+        """r for a folded step (backward(grad_scale=r), then apply_gradients(scaled=True)): the learning
+        rate of plain SGD (whose rule is exactly W ← W − η·g) when it is at most 1, else None.
+        With r ≤ 1, r·∂cost/∂W is finite exactly when ∂cost/∂W is, so a divergence is named as without."""
+        rate = plain_rate(self.model.optimizer)
+        return rate if rate is not None and rate <= 1.0 else None
+
+    def apply_gradients(self, return_deltas: bool = True, check: bool = True, scaled: bool = False) -> Trace:
+        """ReferenceStep.apply_gradients as one update of the flat vectors; ``scaled=True`` (after
+        backward(grad_scale=r)): W ← W − (the gradients), which hold η·∂cost/∂W."""
+        model, plan = self.model, self._plan()
+        if scaled != (self.grad_scale is not None):
+            raise ValueError(f"apply_gradients(scaled={scaled}) does not fit the gradients: backward ran with "
+                             f"grad_scale={self.grad_scale!r}")
+        if scaled and return_deltas:
+            raise ValueError("apply_gradients(scaled=True) does not return ΔW; pass return_deltas=False")
+        trace, packed, optimizer = model.trace, self.packed or self._packed(plan.dense_layers), model.optimizer
+        trace.learning_rate = optimizer.current_learning_rate()
+        optimizer.prepare(packed.params, packed.grads)
+        if scaled:
+            np.subtract(packed.weights, packed.gradients, out=packed.weights)     # W ← W − η·∂cost/∂W
+            optimizer.iterations += 1
+            deltas = None
+        elif type(optimizer).apply is not Optimizer.apply:       # an apply of its own: let it run
+            deltas = optimizer.apply(packed.params, packed.grads, return_deltas=return_deltas)
+        else:
+            deltas = self._update_flat(optimizer, packed, return_deltas)
+        model.step += 1
+        model.phase, trace.phase = Phase.READY, Phase.UPDATED
+        if return_deltas:
+            trace.fill_updates(plan.dense_layers, deltas, optimizer.slots())
+        self.unchecked = True
+        if check:
+            self.verify_weights()
+        return trace
+
+    def _update_flat(self, optimizer, packed: PackedWeights, return_deltas: bool):
+        """The optimizer's ``update`` once, on the flat weights, gradients and slots."""
+        slots = self.packed_slots
+        if slots is None or not slots.holds(optimizer):
+            slots = self.packed_slots = pack_slots(optimizer, [p.shape for p in packed.params])
+        before = packed.weights.copy() if return_deltas else None
+        optimizer.update(packed.weights, packed.gradients, slots.flat, optimizer.current_learning_rate())
+        optimizer.iterations += 1
+        if not return_deltas:
+            return None
+        return views_of(np.subtract(packed.weights, before, out=before), [p.shape for p in packed.params])
+
+    def verify_weights(self) -> None:
+        """Raise Diverged if the last update left a weight non-finite, naming the gradient or weight
+        where the non-finite value first appeared (nothing to do when it was tested)."""
+        if not self.unchecked:
+            return
+        model, dense_layers = self.model, self._plan().dense_layers
+        if self.packed is None or divergence.finite(self.packed.weights):
+            self.unchecked = False
+            return
+        divergence.check_gradients(dense_layers, model.step - 1, model.epoch)
+        divergence.check_weights(dense_layers, model.step, model.epoch)
+
+    def unfold_gradients(self) -> None:
+        """Make the gradient arrays (and the trace's ∂cost/∂W, ∂cost/∂b) hold ∂cost/∂W itself again
+        after a folded backward (to float rounding): an epoch that ends early calls it."""
+        if self.grad_scale is not None and self.packed is not None:
+            self.packed.gradients /= self.packed.gradients.dtype.type(self.grad_scale)
+        self.grad_scale = None
+
+
+def plain_rate(optimizer) -> float | None:
+    """η_t when the optimizer's next update is exactly W ← W − η_t·g (SGD without momentum, its
+    own ``update``), else None."""
+    if isinstance(optimizer, SGD) and not optimizer.momentum and type(optimizer).update is SGD.update \
+            and type(optimizer).apply is Optimizer.apply:
+        return optimizer.current_learning_rate()
+    return None
