@@ -73,8 +73,8 @@ class FastStep:
         for layer in plan.leading:
             a = layer.forward(a, training)
         bufs = plan.work.get(a.shape[0])
-        entries, tested = [], []
-        for number, (dense, rest), buf in zip(range(1, len(bufs) + 1), plan.groups, bufs):
+        entries = []
+        for number, (dense, rest), buf in zip(range(1, len(bufs.layers) + 1), plan.groups, bufs.layers):
             entry = LayerTrace.start(number, dense, a)
             dense.a_in = a
             z = dense.z = np.matmul(a, dense.kernel, out=buf.z)                   # z = a·K
@@ -87,10 +87,7 @@ class FastStep:
                 entry.note(layer)
             entry.z, entry.a = z, a
             entries.append(entry)
-            tested.append(z)
-        # A non-finite a(l) makes z(l+1) non-finite, and so do non-finite weights: every z and ŷ suffice.
-        tested.append(a)
-        if not divergence.all_finite(tested):
+        if not self._finite(bufs, a):
             if self.unchecked:
                 self.verify_weights()
             divergence.check_forward(entries, model.step, model.epoch)
@@ -99,6 +96,13 @@ class FastStep:
         trace = Trace(x=x, layers=entries, y_pred=a, training=training, step=model.step)
         model.trace, model.phase = trace, Phase.FORWARD
         return trace
+
+    @staticmethod
+    def _finite(bufs, y_pred) -> bool:
+        """Whether this forward's z and ŷ are finite. A non-finite a(l) makes z(l+1) non-finite, and so
+        do non-finite weights: every z and ŷ suffice. They are all in bufs.block, unless ŷ is another
+        array (an Activation or Dropout after the last Dense, an f that does not write into ``out``)."""
+        return divergence.finite(bufs.block) and (y_pred is bufs.layers[-1].a or divergence.finite(y_pred))
 
     def fill_loss(self, trace: Trace, y: np.ndarray, labels: np.ndarray | None = None) -> None:
         """ReferenceStep.fill_loss; ``labels`` (each one-hot row's class, from fit, for cross-entropy)
@@ -120,7 +124,7 @@ class FastStep:
         by r first)."""
         model, plan = self.model, self._plan()
         trace, packed = model.trace, self.packed or self._packed(plan.dense_layers)
-        bufs = plan.work.get(trace.batch_size)
+        bufs = plan.work.get(trace.batch_size).layers
         if model.fused():
             delta, g = model.loss.fused_delta(trace.y, trace.y_pred), None
         else:

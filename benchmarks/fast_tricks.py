@@ -1,0 +1,229 @@
+"""What each trick of engine/fast saves: interleaved A/B timings of fit's epoch without it.
+
+``python -m benchmarks.fast_tricks [--steps 100] [--batches 32,128] [--rounds 41] [--act sigmoid]``
+
+Every variant trains its own 784-128-64-10 model (SGD 0.01 or --opt, categorical cross-entropy, accuracy)
+on the first steps × batch MNIST training rows, one short epoch at a time. After a warm-up, each
+round times every variant next to "all tricks" (fit itself), A B in even rounds and B A in odd
+ones. A variant's cost is its fastest epoch against the fastest of "all tricks" (the fastest of
+many short runs is the least disturbed on a shared machine), with the median of the adjacent
+pairs' ratios beside it. One BLAS thread; times are the process's CPU time (see clock).
+
+Variants: fit with every trick, then fit without one of them —
+  work arrays      fresh z, a, δ, δ/batch, g arrays at every step (as ReferenceStep allocates them)
+  one-dot z test   every z and ŷ tested one by one (not as one block)
+  packed update    the update and the weights' finiteness test array by array
+  folded rate      lr·g computed, then W ← W − lr·g (optimizer.update), every step
+  deferred tests   δ, the gradients and the new weights tested at every step
+  batched meter    each step's loss computed (labels path) and added to an EpochMeter
+  all of them      the reference step (model.forward/backward/apply_gradients on ReferenceStep)
+"""
+from __future__ import annotations
+
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from benchmarks.common import load_mnist  # noqa: E402
+from engine import SGD, Dense, Sequential, optimizers  # noqa: E402
+from engine.activations import overflow_ignored  # noqa: E402
+from engine.fast import FastStep  # noqa: E402
+from engine.fast.buffers import BatchBuffers, WorkArrays  # noqa: E402
+from engine.fast.epoch import run_epoch  # noqa: E402
+from engine.fast.meters import LabelMeter  # noqa: E402
+from engine.meters import EpochMeter, class_labels  # noqa: E402
+from engine.trace import Phase  # noqa: E402
+from engine.training import BatchSchedule  # noqa: E402
+
+# CPU time of this process, not wall time: on a shared machine an epoch's wall time includes the
+# time other processes held the core, which swamps differences of a few per cent (one BLAS thread,
+# so the process's CPU time is the work done; cache and memory contention still show).
+clock = time.process_time
+
+
+class FreshArrays(WorkArrays):
+    """Without the work arrays: new ones for every step."""
+
+    def get(self, n):
+        return BatchBuffers.make(n, self.dense_layers)
+
+
+class NoBlockTest(FastStep):
+    """Without the block: one finiteness test per z and for ŷ."""
+
+    @staticmethod
+    def _finite(bufs, y_pred):
+        from engine import divergence
+        return divergence.all_finite([b.z for b in bufs.layers] + [y_pred])
+
+
+class NoWorkArrays(FastStep):
+    def _plan(self):
+        plan = super()._plan()
+        if type(plan.work) is not FreshArrays:
+            plan.work = FreshArrays(plan.dense_layers)
+        return plan
+
+
+class NoPackedUpdate(FastStep):
+    """Without the packed update: one optimizer call and one finiteness test per array."""
+
+    def apply_gradients(self, return_deltas=True, check=True, scaled=False):
+        model, packed, opt = self.model, self.packed, self.model.optimizer
+        model.trace.learning_rate = opt.current_learning_rate()
+        if scaled:
+            opt.prepare(packed.params, packed.grads)
+            for p, g in zip(packed.params, packed.grads):
+                np.subtract(p, g, out=p)
+            opt.iterations += 1
+        else:
+            opt.apply(packed.params, packed.grads)
+        model.step += 1
+        model.phase, model.trace.phase = Phase.READY, Phase.UPDATED
+        self.unchecked = True
+        return model.trace
+
+    def verify_weights(self):
+        from engine import divergence
+        if self.unchecked and all(divergence.finite(p) for p in self.packed.params):
+            self.unchecked = False
+        super().verify_weights()
+
+
+class NoFold(FastStep):
+    def fold_rate(self):
+        return None
+
+
+class NoDeferredTests(FastStep):
+    def backward(self, check=True, grad_scale=None):
+        return super().backward(check=True, grad_scale=grad_scale)
+
+    def apply_gradients(self, return_deltas=True, check=True, scaled=False):
+        return super().apply_gradients(return_deltas=return_deltas, check=True, scaled=scaled)
+
+
+def model(act, opt="sgd"):
+    m = Sequential(seed=0)
+    m.add(Dense(128, activation=act, input_dim=784))
+    m.add(Dense(64, activation=act))
+    m.add(Dense(10, activation="softmax"))
+    m.compile(loss="categorical_crossentropy", optimizer=SGD(0.01) if opt == "sgd" else optimizers.get(opt),
+              metrics=["acc"])
+    return m
+
+
+def fast_epoch(step_class, stored=True):
+    """One epoch as fit runs it, on a FastStep of ``step_class`` (made once per model)."""
+    def run(m, x, y, batch):
+        step = m.__dict__.setdefault("bench_step", step_class(m))
+        labels = class_labels(m, y)
+        meter = LabelMeter(m, labels, x.shape[0]) if stored else EpochMeter(m)
+        schedule = BatchSchedule(x.shape[0], batch, True, m.shuffle_rng)
+        start = clock()
+        run_epoch(step, x, y, schedule, meter, labels, stored)
+        step.verify_weights()
+        meter.result()
+        return clock() - start
+    return run
+
+
+def reference_epoch(m, x, y, batch):
+    """One epoch of model.forward → backward → apply_gradients on the ReferenceStep."""
+    schedule = BatchSchedule(x.shape[0], batch, True, m.shuffle_rng)
+    meter, last = EpochMeter(m), False
+    start = clock()
+    with overflow_ignored():
+        while not last:
+            rows, last = schedule.next_batch()
+            trace = m.forward(x.take(rows, axis=0), y.take(rows, axis=0))
+            m.backward()
+            m.apply_gradients(return_deltas=False)
+            meter.update(trace)
+    meter.result()
+    return clock() - start
+
+
+VARIANTS = {
+    "all tricks (fit)": fast_epoch(FastStep),
+    "without work arrays": fast_epoch(NoWorkArrays),
+    "without one-dot z test": fast_epoch(NoBlockTest),
+    "without packed update": fast_epoch(NoPackedUpdate),
+    "without folded rate": fast_epoch(NoFold),
+    "without deferred tests": fast_epoch(NoDeferredTests),
+    "without batched meter": fast_epoch(FastStep, stored=False),
+    "without any (ReferenceStep)": reference_epoch,
+}
+
+
+def gather_us(x, batch, reps=2000):
+    """x.take(rows, axis=0) against x[rows] for one batch, µs each (medians of 5)."""
+    rng = np.random.default_rng(0)
+    rows = [rng.permutation(x.shape[0])[:batch] for _ in range(reps)]
+    out = {}
+    for name, fn in (("take", lambda r: x.take(r, axis=0)), ("x[rows]", lambda r: x[r])):
+        times = []
+        for _ in range(5):
+            start = clock()
+            for r in rows:
+                fn(r)
+            times.append((clock() - start) / reps * 1e6)
+        out[name] = statistics.median(times)
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--steps", type=int, default=100, help="steps per timed epoch (rows = steps × batch)")
+    p.add_argument("--batches", default="32,128")
+    p.add_argument("--rounds", type=int, default=41)
+    p.add_argument("--act", default="sigmoid")
+    p.add_argument("--opt", default="sgd", help="sgd (0.01), or another optimizer's name with its defaults")
+    p.add_argument("--only", default="", help="comma-separated variant names (substrings) to time")
+    args = p.parse_args(argv)
+    names = [n for n in VARIANTS if not args.only or n == "all tricks (fit)"
+             or any(s.strip() and s.strip() in n for s in args.only.split(","))]
+    base = names[0]
+    print(f"{args.act}, {args.opt}; {args.steps} steps per timed epoch; load average {os.getloadavg()}",
+          file=sys.stderr)
+    for batch in (int(b) for b in args.batches.split(",")):
+        x, y, _, _, source = load_mnist(args.steps * batch)
+        y1h = np.eye(10, dtype=np.float32)[y]
+        models = {name: model(args.act, args.opt) for name in names}
+        for name in names:                                   # warm-up
+            VARIANTS[name](models[name], x, y1h, batch)
+        times = {name: [] for name in names}
+        ratios = {name: [] for name in names[1:]}
+        for r in range(args.rounds):
+            for name in names[1:]:                           # A B, then B A in the next round
+                pair = (base, name) if r % 2 == 0 else (name, base)
+                got = {n: VARIANTS[n](models[n], x, y1h, batch) / args.steps * 1e6 for n in pair}
+                for n, t in got.items():
+                    times[n].append(t)
+                ratios[name].append(got[name] / got[base])
+        fastest = min(times[base])
+        print(f"\nbatch {batch} ({source}): CPU µs per step, fastest of {len(times[base])} epochs of "
+              f"{args.steps} steps (median); the cost of going without, from the fastest epochs, and the "
+              f"median of {args.rounds} adjacent A/B pairs; × {-(-60000 // batch)} steps per MNIST epoch")
+        print(f"  {base:28s} {fastest:7.1f} µs ({statistics.median(times[base]):.1f})")
+        for name in names[1:]:
+            low, ratio = min(times[name]), statistics.median(ratios[name])
+            print(f"  {name:28s} {low:7.1f} µs ({statistics.median(times[name]):.1f})  "
+                  f"{(low / fastest - 1) * 100:+6.1f} % ({(low - fastest) * -(-60000 // batch) / 1000:+5.0f} ms "
+                  f"per MNIST epoch); pairs: median {(ratio - 1) * 100:+.1f} %")
+        g = gather_us(x, batch)
+        print(f"  gather of one batch: take {g['take']:.1f} µs, x[rows] {g['x[rows]']:.1f} µs "
+              f"(× {-(-60000 // batch)} batches: {(g['x[rows]'] - g['take']) * -(-60000 // batch) / 1000:+.0f} ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
