@@ -3,6 +3,9 @@
     from engine.models import Sequential
     from engine.layers import Dense
     from engine.optimizers import SGD
+
+Where the lecture's equations are computed: engine/step.py (its docstring lists each one with its
+file and function). engine/fast computes the same numbers faster, for fit and the server.
 """
 from . import activations, backend, callbacks, initializers, losses, metrics, optimizers, regularizers, utils
 from .callbacks import Callback, History

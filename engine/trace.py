@@ -7,10 +7,11 @@ array of activations has shape (batch, units). The trace holds references to the
 the model computed (no copies on the hot path); W and b are the live weights, which
 ``apply_gradients`` changes in place, so copy them before an update if you need the old ones.
 
-Only the newest step's trace is current. Dense layers write z, a, δ, ∂cost/∂W and ∂cost/∂b into
-work arrays they reuse from step to step (one set per batch size), so the arrays of an older
-trace change when the next forward/backward runs: serialize or copy what you need from a trace
-before the model takes its next step (the server sends each step's frame before stepping again).
+Only the newest step's trace is current. engine.fast's FastStep (fit, the server, comparison runs)
+writes z, a, δ, ∂cost/∂W and ∂cost/∂b into work arrays it reuses from step to step (one set per
+batch size), so the arrays of an older trace change when the next forward/backward runs: serialize
+or copy what you need from a trace before the model takes its next step (the server sends each
+step's frame before stepping again). engine.step's ReferenceStep makes new arrays at every step.
 """
 from __future__ import annotations
 

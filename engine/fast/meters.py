@@ -18,7 +18,7 @@ class LabelMeter:
 
     ``add`` stores the batch's ŷ and row indices (no loss or argmax per step); ``result`` (or a
     full buffer) turns the stored rows into per-sample losses and hits: each batch's mean loss
-    is the sum of its per-sample losses (np.add.reduce, in ŷ's dtype) / its size, as ``Sequential``
+    is the sum of its per-sample losses (np.add.reduce, in ŷ's dtype) / its size, as engine.step.mean_loss
     computes a batch's loss, and the epoch sums add them batch by batch as ``EpochMeter`` does.
     (np.add.reduceat would sum in another order: its last bits differ.)
     """
