@@ -3,7 +3,7 @@
 // they scroll into view, so large layers never slow down Play.
 
 import { Heatmap } from './heatmap.js';
-import { maxAbs } from './tensor.js';
+import { fmt, maxAbs } from './tensor.js';
 import { layerColor } from './colors.js';
 
 const QUANTITIES = [
@@ -156,7 +156,9 @@ export class LayerPanels {
         mat.label = label(key, p.index);
         map.set(mat, this.scaleFor(key, entry, mat));
       } else {
-        const why = view.phase === 'diverged' ? 'not finite (diverged)' : 'not computed yet';
+        const sum = entry && entry.omitted && entry.omitted[key];
+        const why = view.phase === 'diverged' ? 'not finite (diverged)'
+          : (sum ? `too large to send in one answer: min ${fmt(sum.min, 3)}, max ${fmt(sum.max, 3)}, mean ${fmt(sum.mean, 3)}` : 'not computed yet');
         map.clear(label(key, p.index), why);
       }
     });

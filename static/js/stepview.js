@@ -39,6 +39,9 @@ export function merge(view, payload) {
     if (pl.name) entry.name = pl.name;
     FIELDS.forEach((f) => {
       if (pl[f]) entry[f] = toMat(pl[f], labelFor(f, pl.index));
+      // too large for one answer: the server sent its summary (min, max, mean, std) instead
+      if (pl[f] && pl[f].omitted) entry.omitted = { ...(entry.omitted || {}), [f]: pl[f].summary };
+      else if (pl[f] && entry.omitted) delete entry.omitted[f];
     });
     // The optimizer's slots for W(l) after this update ({m, v} for Adam...), as mats like W(l).
     if (pl.slots) entry.slots = Object.fromEntries(Object.entries(pl.slots).map(([k, t]) => [k, toMat(t, `${k}(${pl.index})`)]));

@@ -102,3 +102,43 @@ def test_a_reload_with_another_learning_rate_keeps_the_session_and_applies_the_r
                                .config.optimizer.learning_rate === 0.03""", timeout=10000)
     assert page.locator('#builder input[name="learning_rate"]').input_value() == "0.03"
     assert not watch.errors, watch.errors
+
+
+@pytest.fixture
+def small_budget_server():
+    """A server of its own whose answers may hold at most 400 kB (the real limit is 48 MB)."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from app.main import create_app
+    from app.settings import Settings
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(Settings(max_answer_bytes=400_000)), host="127.0.0.1",
+                                           port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_tensors_too_large_to_send_say_so_with_their_summary(page, small_budget_server):
+    page.goto(small_budget_server + "/?data=xor&layers=256:relu,256:relu,2:softmax&batch=128&lr=0.1")
+    wait_session(page)
+    page.click('button[data-action="step"]')
+    page.wait_for_function("document.body.dataset.step === '1'")
+    notice = page.locator("#notice")
+    assert "Too large to send in one answer" in notice.inner_text() and "W(2) (256×256)" in notice.inner_text()
+    panel = page.locator('section[data-layer="2"]')
+    panel.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    text = panel.locator('figure.heatmap[data-key="W"]').inner_text()
+    assert "too large to send in one answer: min" in text
+    assert page.locator('section[data-layer="3"] figure.heatmap[data-key="W"]').get_attribute("data-state") == "filled"
