@@ -2,6 +2,7 @@
 Debian's Chromium through pytest-playwright (launch settings in tests/conftest.py)."""
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -23,16 +24,15 @@ def pytest_collection_modifyitems(config, items):
                                                         "(apt-get install -y chromium)"))
 
 
-@pytest.fixture(scope="session")
-def server_url():
-    """A real server in a thread (uvicorn.Server), shut down after the browser tests."""
-    uvicorn = pytest.importorskip("uvicorn")
-    from app.main import create_app
+@contextlib.contextmanager
+def served(app):
+    """``app`` served by a real uvicorn in a thread on a free 127.0.0.1 port; yields its URL."""
+    import uvicorn
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="browser-test-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -40,9 +40,27 @@ def server_url():
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("the test server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=15)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    """A real server in a thread (uvicorn.Server), shut down after the browser tests."""
+    from app.main import create_app
+    with served(create_app()) as url:
+        yield url
+
+
+@pytest.fixture
+def serve():
+    """serve(settings) → the URL of a server of its own with those Settings (stopped after the test)."""
+    from app.main import create_app
+    with contextlib.ExitStack() as stack:
+        yield lambda settings: stack.enter_context(served(create_app(settings)))
 
 
 @pytest.fixture(scope="session")

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import http.server
 import json
-import socket
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -111,11 +109,8 @@ class _Mirror(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def offline_lab(mnist_dir, monkeypatch, tmp_path):
+def offline_lab(mnist_dir, monkeypatch, tmp_path, serve):
     """A server of its own whose MNIST mirror is a loopback HTTP server, with an empty cache folder."""
-    import uvicorn
-
-    from app.main import create_app
     from app.settings import Settings
     from engine.datasets import mnist
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
@@ -123,18 +118,7 @@ def offline_lab(mnist_dir, monkeypatch, tmp_path):
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Mirror)
     httpd.files = {name: (mnist_dir / name).read_bytes() for name in mnist.FILES}
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(Settings(mnist_mirrors=(f"http://127.0.0.1:{httpd.server_address[1]}/",)))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    yield serve(Settings(mnist_mirrors=(f"http://127.0.0.1:{httpd.server_address[1]}/",)))
     httpd.shutdown()
     httpd.server_close()
 

@@ -105,28 +105,10 @@ def test_a_reload_with_another_learning_rate_keeps_the_session_and_applies_the_r
 
 
 @pytest.fixture
-def small_budget_server():
+def small_budget_server(serve):
     """A server of its own whose answers may hold at most 400 kB (the real limit is 48 MB)."""
-    import socket
-    import threading
-    import time
-
-    import uvicorn
-
-    from app.main import create_app
     from app.settings import Settings
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(Settings(max_answer_bytes=400_000)), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    return serve(Settings(max_answer_bytes=400_000))
 
 
 def test_tensors_too_large_to_send_say_so_with_their_summary(page, small_budget_server):
