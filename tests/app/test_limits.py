@@ -38,21 +38,28 @@ def _still_works(base: str, sid: str) -> None:
     assert httpx.get(base + "/api/health", timeout=30).status_code == 200
 
 
+def send_measured(server, request_line: str, content_type: str, chunks, length: int):
+    """``request_line`` ("POST /path") with a body of ``length`` bytes sent as ``chunks`` on a raw
+    socket; (status, answer, the server's peak growth in MB, seconds)."""
+    head = (f"{request_line} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {length}\r\n\r\n")
+    started = time.monotonic()
+    (status, answer), growth = server.peak_growth_mb(lambda: raw_request(server.base, head, chunks))
+    return status, answer, growth, time.monotonic() - started
+
+
 # --- item 6: every JSON body has a size limit, enforced while reading ---------------------------
 
 def test_a_60_mb_json_body_is_refused_by_its_declared_size(server):
     body = json.dumps({**SMALL_NET, "layers": [{"units": 1, "activation": "tanh"}] * 1_900_000}).encode()
     assert len(body) > 55 * MB
-    head = (f"POST /api/sessions HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nContent-Type: application/json"
-            f"\r\nContent-Length: {len(body)}\r\n\r\n")
-    started = time.monotonic()
-    (status, answer), growth = server.peak_growth_mb(
-        lambda: raw_request(server.base, head, (body[i:i + MB] for i in range(0, len(body), MB))))
+    status, answer, growth, seconds = send_measured(
+        server, "POST /api/sessions", "application/json", (body[i:i + MB] for i in range(0, len(body), MB)), len(body))
     assert status == 413, answer
     detail = json.loads(answer)["detail"]
     assert "max_json_bytes" in detail and "1000000" in detail
     assert growth < 200, f"the server's peak grew by {growth:.0f} MB"
-    assert time.monotonic() - started < 30          # a generous guard only
+    assert seconds < 30                             # a generous guard only
     print(f"60 MB JSON body: 413, server peak +{growth:.1f} MB")
 
 
@@ -145,11 +152,8 @@ def test_an_npz_bomb_is_refused_before_it_is_inflated(server):
     before = strict_json(__import__("httpx").get(f"{server.base}/api/sessions/{sid}/export", timeout=30))
     bomb = _replace_member(export, "w0.npy", _npy((2**28,)))          # 1 GiB of zeros
     assert len(bomb) < 2 * MB
-    head = (f"PUT /api/sessions/{sid}/export HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
-            f"Content-Type: application/octet-stream\r\nContent-Length: {len(bomb)}\r\n\r\n")
-    started = time.monotonic()
-    (status, answer), growth = server.peak_growth_mb(lambda: raw_request(server.base, head, [bomb]))
-    seconds = time.monotonic() - started
+    status, answer, growth, seconds = send_measured(server, f"PUT /api/sessions/{sid}/export",
+                                                    "application/octet-stream", [bomb], len(bomb))
     assert status == 422, answer
     error = json.loads(answer)["detail"][0]
     assert "w0.npy" in str(error["loc"]) + error["msg"] and "max_upload_bytes" in error["msg"]
@@ -197,11 +201,7 @@ def test_a_csv_of_100000_columns_is_refused_quickly(server):
     header = ",".join(f"c{i}" for i in range(100_000))
     raw = (header + "\n" + "\n".join(",".join(["1"] * 100_000) for _ in range(7)) + "\n").encode()
     assert 1 * MB < len(raw) < 5_000_000
-    head = (f"POST /api/datasets/csv HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nContent-Type: text/csv\r\n"
-            f"Content-Length: {len(raw)}\r\n\r\n")
-    started = time.monotonic()
-    (status, answer), growth = server.peak_growth_mb(lambda: raw_request(server.base, head, [raw]))
-    seconds = time.monotonic() - started
+    status, answer, growth, seconds = send_measured(server, "POST /api/datasets/csv", "text/csv", [raw], len(raw))
     assert status == 422, answer
     msg = json.loads(answer)["detail"][0]["msg"]
     assert "100000 columns" in msg and "max_csv_columns = 2000" in msg
