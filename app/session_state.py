@@ -21,7 +21,10 @@ LOC = ["body", "state"]
 
 def rng_state(generator: np.random.Generator) -> dict:
     """The generator's state with its big integers as strings (JavaScript would round them)."""
-    state = generator.bit_generator.state
+    return _as_json(generator.bit_generator.state)
+
+
+def _as_json(state: dict) -> dict:
     return {**state, "state": {k: str(v) for k, v in state["state"].items()}}
 
 
@@ -48,7 +51,7 @@ def capture(session) -> tuple[dict, dict[str, np.ndarray]]:
         "optimizer": {"iterations": optimizer["iterations"],
                       "slots": sorted(name for name, values in optimizer["slots"].items() if values)},
         "rng": {"shuffle": rng_state(model.shuffle_rng),
-                "dropout": dropout if dropout is not None else rng_state(model.dropout_rng)},
+                "dropout": _as_json(dropout) if dropout is not None else rng_state(model.dropout_rng)},
     }
     return state, arrays
 

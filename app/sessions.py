@@ -22,7 +22,6 @@ from engine.training import BatchSchedule, EpochMeter, evaluate
 
 from . import frames
 from .errors import Conflict, NotFound, Unprocessable
-from .session_state import rng_state
 from .tensors import finite
 
 ORDER_HELP = "the cycle is forward → backward → update (or /step for all three)"
@@ -166,7 +165,7 @@ class Session:
         """The dropout generator's state before a forward pass draws masks (None without dropout)."""
         if not self._dropout:
             return None
-        return rng_state(self.model.dropout_rng)
+        return self.model.dropout_rng.bit_generator.state    # as it is: turned into JSON only on export
 
     def _forward_frame(self, trace, rows) -> dict:
         batch = frames.batch_part(trace, rows, self._sparse_classes)
