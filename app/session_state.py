@@ -31,11 +31,10 @@ def _as_json(state: dict) -> dict:
 def capture(session) -> tuple[dict, dict[str, np.ndarray]]:
     """(state, arrays): the session's counters, curves, schedule and generators, and the arrays of
     the epoch's row order and the optimizer's slots (``opt_<slot>_<i>``, Keras' layout)."""
-    schedule, model = session.schedule, session.model
-    order, position, batches, dropout = schedule.order, schedule.position, schedule.batches, None
-    pending = session.pending
-    if pending and pending.get("before"):        # mid-cycle: the state before the cycle began
-        order, position, batches, dropout = pending["before"]
+    run, model = session.run, session.model
+    pending = run.pending          # mid-cycle: the state before the cycle began
+    where = pending.before if pending is not None and pending.before is not None else run.position()
+    order, position, batches, dropout = where.order, where.position, where.batches, where.dropout
     arrays: dict[str, np.ndarray] = {}
     if order is not None:
         arrays["schedule_order"] = np.asarray(order, dtype=np.int64)
@@ -43,10 +42,10 @@ def capture(session) -> tuple[dict, dict[str, np.ndarray]]:
     for name, values in optimizer["slots"].items():
         arrays.update({f"opt_{name}_{i}": a for i, a in enumerate(values)})
     state = {
-        "epoch": session.epoch, "step": model.step,
-        "history": {k: [finite(v) for v in values] for k, values in session.history.items()},
-        "last_logs": {k: finite(v) for k, v in session.last_logs.items()},
-        "meter": {"count": session.meter.count, "sums": dict(session.meter.sums)},
+        "epoch": run.epoch, "step": model.step,
+        "history": {k: [finite(v) for v in values] for k, values in run.history.items()},
+        "last_logs": {k: finite(v) for k, v in run.last_logs.items()},
+        "meter": {"count": run.meter.count, "sums": dict(run.meter.sums)},
         "schedule": {"position": position, "batches": batches},
         "optimizer": {"iterations": optimizer["iterations"],
                       "slots": sorted(name for name, values in optimizer["slots"].items() if values)},
@@ -99,10 +98,10 @@ def _checked(session, state: dict, arrays: dict[str, np.ndarray]) -> dict:
                         and isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)}
     meter = state.get("meter") or {"count": 0, "sums": {}}
     sums = meter.get("sums", {}) if isinstance(meter, dict) else None
-    if not isinstance(sums, dict) or set(sums) - set(session.meter.sums):
-        raise Unprocessable(LOC + ["meter"], f"sums must be among {sorted(session.meter.sums)}")
+    if not isinstance(sums, dict) or set(sums) - set(session.run.meter.sums):
+        raise Unprocessable(LOC + ["meter"], f"sums must be among {sorted(session.run.meter.sums)}")
     out["meter"] = (_int(meter.get("count", 0), ["meter", "count"]),
-                    {k: _floats([sums.get(k, 0.0)], ["meter", "sums", k])[0] or 0.0 for k in session.meter.sums})
+                    {k: _floats([sums.get(k, 0.0)], ["meter", "sums", k])[0] or 0.0 for k in session.run.meter.sums})
     schedule = state.get("schedule") or {}
     if not isinstance(schedule, dict):
         raise Unprocessable(LOC + ["schedule"], "must be an object")
@@ -140,8 +139,9 @@ def restore(session, state: dict, arrays: dict[str, np.ndarray]) -> None:
         raise Unprocessable(LOC + ["optimizer"], str(exc)) from None
     for name, value in checked["rng"].items():
         getattr(model, f"{name}_rng").bit_generator.state = value
-    session.epoch, model.step = checked["epoch"], checked["step"]
-    model.epoch = session.epoch
-    session.history, session.last_logs = checked["history"], checked["last_logs"]
-    session.meter.count, session.meter.sums = checked["meter"]
-    session.schedule.order, session.schedule.position, session.schedule.batches = checked["schedule"]
+    run = session.run
+    run.epoch, model.step = checked["epoch"], checked["step"]
+    model.epoch = run.epoch
+    run.history, run.last_logs = checked["history"], checked["last_logs"]
+    run.meter.count, run.meter.sums = checked["meter"]
+    run.schedule.order, run.schedule.position, run.schedule.batches = checked["schedule"]

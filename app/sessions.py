@@ -1,8 +1,9 @@
 """A training session's state machine: which batch is next, the half-done cycle, history, divergence.
 
-No maths here: every number comes from the engine (forward → backward → apply_gradients, the same
-``BatchSchedule`` and ``EpochMeter`` that ``fit`` uses). Callers hold ``session.lock`` around every
-method that touches the model (the routes do it through ``Session.locked``).
+No maths here, and no training loop: every number comes from the engine's ``Run`` (engine/runner.py),
+the steps ``fit`` takes, one phase at a time for the buttons, a step at a time for Play, the rest of
+an epoch at once for Epoch. Callers hold ``session.lock`` around every method that touches the
+model (the routes do it through ``Session.locked``).
 """
 from __future__ import annotations
 
@@ -12,13 +13,11 @@ import threading
 import time
 from contextlib import contextmanager
 
-import numpy as np
-
 from engine import optimizers
 from engine.activations import overflow_ignored, overflow_is_ignored
 from engine.compare import build_run
 from engine.errors import Diverged
-from engine.training import BatchSchedule, EpochMeter, evaluate
+from engine.runner import Run
 
 from . import frames
 from .errors import Conflict, NotFound, Unprocessable
@@ -80,14 +79,16 @@ class Session:
         self.initial_weights = self.model.get_weights()      # from the seed: Reset goes back to them
         if weights is not None:
             self.model.set_weights(weights)
-        self._dropout = any(type(layer).__name__ == "Dropout" for layer in self.model.layers)
         self._n_params = self.model.count_params()
-        self.schedule = BatchSchedule(self.data.n_train, self.config["batch_size"], True, self.model.shuffle_rng)
-        self.meter = EpochMeter(self.model)
-        self.pending: dict | None = None      # the batch of a half-done cycle
-        self.epoch, self.diverged, self.last_logs = 0, None, {}
-        keys = ["loss", *self.model.metrics]
-        self.history = {**{k: [] for k in keys}, **{f"val_{k}": [] for k in keys}, "batch_loss": []}
+        self.run = Run(self.model, self.data.x_train, self.y_train, self.config["batch_size"],
+                       validation=(self.data.x_test, self.y_test))
+        self.diverged: dict | None = None
+
+    # what the run knows, read by the routes and the export
+    schedule = property(lambda self: self.run.schedule, doc="the run's batch order")
+    history = property(lambda self: self.run.history, doc="batch losses and per-epoch logs")
+    epoch = property(lambda self: self.run.epoch, doc="epochs completed")
+    last_logs = property(lambda self: self.run.last_logs, doc="the last completed epoch's logs")
 
     @property
     def n_params(self) -> int:
@@ -130,7 +131,7 @@ class Session:
 
     def _diverged_answer(self, exc: Diverged) -> dict:
         self.diverged = {"step": exc.step, "layer": exc.layer, "quantity": exc.quantity, "epoch": exc.epoch}
-        self.pending = None
+        self.run.pending = None
         return {"phase": "diverged", "step": self.model.step, "state": self.state()}
 
     def _require_alive(self) -> None:
@@ -138,37 +139,9 @@ class Session:
             raise Conflict(f"the session diverged at step {self.diverged['step']} "
                            f"({self.diverged['quantity']}); POST /reset to start again")
 
-    # ----- the two-phase cycle ----------------------------------------------------------
-    def _forward(self, indices=None) -> tuple:
-        """Forward on the chosen rows (a one-off batch) or the epoch's next minibatch."""
-        if indices is None:
-            s = self.schedule     # "before": where the epoch stood, for an export taken mid-cycle
-            before = (s.order, s.position, s.batches, self._dropout_state())
-            rows, last = s.next_batch()
-            self.pending = {"indices": rows, "last": last, "scheduled": True, "before": before}
-        else:
-            rows = np.asarray(indices, dtype=np.int64)
-            self.pending = {"indices": rows, "last": False, "scheduled": False}
-        self.model.epoch = self.epoch
-        # a one-off batch leaves the run alone: its dropout masks are drawn without advancing the
-        # generator, so the epoch's minibatches get the masks they would have had without it
-        rng = self.model.dropout_rng.bit_generator
-        saved = rng.state if indices is not None else None
-        try:
-            trace = self.model.forward(self.data.x_train[rows], self.y_train[rows], training=True)
-        finally:
-            if saved is not None:
-                rng.state = saved
-        return trace, rows
-
-    def _dropout_state(self) -> dict | None:
-        """The dropout generator's state before a forward pass draws masks (None without dropout)."""
-        if not self._dropout:
-            return None
-        return self.model.dropout_rng.bit_generator.state    # as it is: turned into JSON only on export
-
-    def _forward_frame(self, trace, rows) -> dict:
-        batch = frames.batch_part(trace, rows, self._sparse_classes)
+    # ----- the cycle, one phase at a time -------------------------------------------------
+    def _forward_frame(self, trace) -> dict:
+        batch = frames.batch_part(trace, self.run.pending.rows, self._sparse_classes)
         return {"step": self.model.step, "phase": "forward", "batch": batch,
                 "loss": trace.loss, "layers": frames.forward_layers(trace)}
 
@@ -177,28 +150,9 @@ class Session:
         """The number of classes when the loss takes class labels (sent as one-hot rows), else None."""
         return self.model.output_units if self.model.loss.targets == "sparse" else None
 
-    def _update(self):
-        """apply_gradients, then the bookkeeping fit does: meter, batch loss, end of epoch."""
-        trace = self.model.apply_gradients(return_deltas=True)
-        pending, self.pending = self.pending, None
-        self.history["batch_loss"].append(trace.loss)
-        if pending and pending["scheduled"]:
-            self.meter.update(trace)
-            if pending["last"]:
-                self._end_epoch()
-        return trace
-
-    def _end_epoch(self) -> None:
-        logs = self.meter.result()
-        logs.update({f"val_{k}": v for k, v in evaluate(self.model, self.data.x_test, self.y_test).items()})
-        for key, value in logs.items():
-            self.history.setdefault(key, []).append(value)
-        self.epoch += 1
-        self.last_logs = logs
-        self.meter.reset()
-
     @_quiet
     def forward(self, indices=None) -> dict:
+        """Forward on the epoch's next minibatch, or on the chosen rows (a one-off batch)."""
         self._require_alive()
         if self.model.phase != "ready":
             waiting = "backward" if self.model.phase == "forward" else "update"
@@ -206,10 +160,10 @@ class Session:
         if indices is not None:
             self._check_indices(indices)
         try:
-            trace, rows = self._forward(indices)
+            trace = self.run.forward(indices)
         except Diverged as exc:
             return self._diverged_answer(exc)
-        return self._forward_frame(trace, rows)
+        return self._forward_frame(trace)
 
     def _check_indices(self, indices) -> None:
         if not isinstance(indices, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in indices):
@@ -229,7 +183,7 @@ class Session:
                 "the gradients of this batch are computed already (update next)"
             raise Conflict(f"backward: {what}; {ORDER_HELP}")
         try:
-            trace = self.model.backward()
+            trace = self.run.backward()
         except Diverged as exc:
             return self._diverged_answer(exc)
         return {"step": self.model.step, "phase": "backward", "loss": trace.loss,
@@ -241,7 +195,7 @@ class Session:
         if self.model.phase != "backward":
             raise Conflict(f"update: no gradients to apply (phase {self.model.phase}); {ORDER_HELP}")
         try:
-            trace = self._update()
+            trace = self.run.update(return_deltas=True)
         except Diverged as exc:
             return self._diverged_answer(exc)
         return {"step": self.model.step, "phase": "ready", "learning_rate": trace.learning_rate,
@@ -249,18 +203,22 @@ class Session:
 
     @_quiet
     def step(self) -> dict:
-        """Finish a half-done cycle, or run forward → backward → update on the next minibatch."""
+        """Finish a half-done cycle, or run forward → backward → update on the next minibatch; the
+        answer has every phase's tensors (W, b as the forward pass used them, then W_updated)."""
         self._require_alive()
+        return self._step()
+
+    def _step(self) -> dict:
+        run = self.run
         try:
             if self.model.phase == "ready":
-                forward = self._forward_frame(*self._forward())
+                forward = self._forward_frame(run.forward())
             else:
-                trace = self.model.trace
-                forward = self._forward_frame(trace, self.pending["indices"]) if self.pending else {}
+                forward = self._forward_frame(self.model.trace) if run.pending else {}
             if self.model.phase == "forward":
-                self.model.backward()
+                run.backward()
             backward = frames.backward_layers(self.model.trace)
-            trace = self._update()
+            trace = run.update(return_deltas=True)
         except Diverged as exc:
             return self._diverged_answer(exc)
         layers = _with_updated(frames.merge_layers(forward.get("layers", []), backward),
@@ -270,16 +228,13 @@ class Session:
 
     @_quiet
     def step_quiet(self) -> dict:
-        """As ``step`` but builds no frame (the player's steps that nobody will see): the epoch's next
-        minibatch, forward → backward → update without ΔW, exactly run_epoch's inner loop (the same
-        engine calls, no copies). Answers {"phase", "step"}, or the diverged answer; a half-done
-        cycle goes through ``step``."""
+        """As ``step`` but builds no frame (the player's steps that nobody will see): the run's step
+        without ΔW. Answers {"phase", "step"}, or the diverged answer; a half-done cycle goes
+        through ``step``."""
         if self.diverged or self.model.phase != "ready":
             return self.step()      # raises the 409 if diverged
         try:
-            self._forward()
-            self.model.backward()
-            self._update_fast()
+            self.run.step()
         except Diverged as exc:
             return self._diverged_answer(exc)
         return {"phase": "ready", "step": self.model.step}
@@ -301,7 +256,8 @@ class Session:
 
     @_quiet
     def run_epoch(self) -> dict:
-        """The rest of the current epoch (a whole one at its start), finishing a half-done cycle first."""
+        """The rest of the current epoch (a whole one at its start), finishing a half-done cycle
+        first; its last minibatch is taken as Step takes one, so the answer shows where it ended."""
         self._require_alive()
         self.activity = ("epoch", time.monotonic())
         try:
@@ -310,49 +266,26 @@ class Session:
             self.activity = (None, 0.0)
 
     def _run_epoch(self) -> dict:
-        start = self.epoch
-        try:
-            if self.model.phase != "ready":
-                if self.model.phase == "forward":
-                    self.model.backward()
-                self._update()
-            last = {}
-            while self.epoch == start:
-                if self.deleted.is_set():
-                    raise NotFound(f"the session was deleted while its epoch ran (stopped at step "
-                                   f"{self.model.step})")
-                trace, rows = self._forward()
-                final = self.pending["last"]
-                if final:       # the epoch's last minibatch: kept, so the page shows where training ended
-                    last = self._forward_frame(trace, rows)
-                self.model.backward()
-                if final:       # ... with its ΔW, as Step shows it
-                    last["backward"] = frames.backward_layers(self.model.trace)
-                    last["updated"] = frames.update_layers(self._update(), self.model)
-                else:
-                    self._update_fast()
-        except Diverged as exc:
-            return self._diverged_answer(exc)
+        start, run = self.epoch, self.run
+        last = {}
+        if self.model.phase != "ready":
+            last = self._step()
+        if self.epoch == start and not self.diverged:
+            try:
+                run.run_epoch(should_stop=self.deleted.is_set, leave_last=True)
+            except Diverged as exc:
+                return self._diverged_answer(exc)
+            if self.deleted.is_set():
+                raise NotFound(f"the session was deleted while its epoch ran (stopped at step "
+                               f"{self.model.step})")
+            last = self._step()     # the epoch's last minibatch, with every phase's tensors
+        if self.diverged:
+            return last
         answer = {"epoch": self.epoch, **{k: finite(v) for k, v in self.last_logs.items()},
                   "step": self.model.step, "phase": self.phase, "state": self.state()}
-        if last:
-            answer.update(self._last_batch(last))
+        if "batch" in last:
+            answer.update({"batch": last["batch"], "batch_loss": last["loss"], "layers": last["layers"]})
         return answer
-
-    def _last_batch(self, last: dict) -> dict:
-        """The epoch's last minibatch as a /step answer: its batch, z, a, δ, ∂cost/∂W with W, b as its
-        forward pass used them, ΔW, Δb, and W_updated, b_updated (the weights after the epoch)."""
-        layers = _with_updated(frames.merge_layers(last["layers"], last["backward"]), last["updated"])
-        return {"batch": last["batch"], "batch_loss": last["loss"], "layers": layers}
-
-    def _update_fast(self) -> None:
-        """As _update, without computing ΔW (fit's apply_gradients(return_deltas=False))."""
-        trace = self.model.apply_gradients(return_deltas=False)
-        pending, self.pending = self.pending, None
-        self.history["batch_loss"].append(trace.loss)
-        self.meter.update(trace)
-        if pending["last"]:
-            self._end_epoch()
 
     # ----- other actions ----------------------------------------------------------------
     def set_optimizer(self, changes: dict) -> dict:

@@ -93,7 +93,7 @@ def matmul_epoch(x, batch, act="sigmoid"):
 
 def bare_epoch(x, y1h, batch, act, rng):
     """fit's NumPy calls as one plain function: the same shuffle, products, activations, flat
-    SGD update (lr 0.01 folded into δ/batch, then W ← W − the gradients, one pass) and stored ŷ
+    SGD update (W ← W − lr·∂cost/∂W with lr 0.01, as SGD.update writes it) and stored ŷ
     (loss and accuracy worked out once at the end), on the same kind of buffers, but no trace,
     no finiteness tests, no layers or model objects.
     engine / bare − 1 is therefore what the engine's bookkeeping costs (trace included)."""
@@ -150,9 +150,9 @@ def _bare_epoch(x, y1h, batch, act, rng):
         delta = np.subtract(a, yb, dtype=a.dtype)            # softmax + cross-entropy: ŷ − y
         for i in (2, 1, 0):
             a_in = xb if i == 0 else b["a"][i - 1]
-            scaled = np.multiply(delta, np.float32(lr / n), out=b["m"][i])   # lr·δ/batch
-            np.matmul(a_in.T, scaled, out=dks[i][0])
-            np.add.reduce(scaled, axis=0, dtype=np.float32, out=dks[i][1])
+            mean = np.divide(delta, np.float32(n), out=b["m"][i])   # δ/batch
+            np.matmul(a_in.T, mean, out=dks[i][0])
+            np.add.reduce(mean, axis=0, dtype=np.float32, out=dks[i][1])
             if i:
                 g = np.matmul(delta, ks[i][0].T, out=b["g"][i])
                 prev = b["a"][i - 1]
@@ -163,7 +163,7 @@ def _bare_epoch(x, y1h, batch, act, rng):
                 else:
                     d = np.multiply(g, b["z"][i - 1] > 0, dtype=g.dtype, out=b["d"][i - 1])
                 delta = d
-        np.subtract(flat, grad, out=flat)                    # W ← W − lr·∂cost/∂W
+        flat -= lr * grad                                    # W ← W − lr·∂cost/∂W
     labels = np.argmax(y1h[stored_rows], axis=-1)            # the epoch's loss and accuracy, once
     q = np.clip(stored[np.arange(x.shape[0]), labels] / stored.sum(axis=-1), 1e-7, 1 - 1e-7)
     float(np.mean(-np.log(q)))

@@ -13,10 +13,10 @@ Variants: fit with every trick, then fit without one of them —
   work arrays      fresh z, a, δ, δ/batch, g arrays at every step (as ReferenceStep allocates them)
   one-dot z test   every z and ŷ tested one by one (not as one block)
   packed update    the update and the weights' finiteness test array by array
-  folded rate      lr·g computed, then W ← W − lr·g (optimizer.update), every step
+  kept SGD array   plain SGD's W ← W − η·g as ``w -= lr * g`` (a fresh η·g array per step)
   deferred tests   δ, the gradients and the new weights tested at every step
   batched meter    each step's loss computed (labels path) and added to an EpochMeter
-  all of them      the reference step (model.forward/backward/apply_gradients on ReferenceStep)
+  all of them      the same Run on the ReferenceStep
 """
 from __future__ import annotations
 
@@ -34,14 +34,10 @@ import numpy as np  # noqa: E402
 
 from benchmarks.common import load_mnist  # noqa: E402
 from engine import SGD, Dense, Sequential, optimizers  # noqa: E402
-from engine.activations import overflow_ignored  # noqa: E402
 from engine.fast import FastStep  # noqa: E402
 from engine.fast.buffers import BatchBuffers, WorkArrays  # noqa: E402
-from engine.fast.epoch import run_epoch  # noqa: E402
-from engine.fast.meters import LabelMeter  # noqa: E402
-from engine.meters import EpochMeter, class_labels  # noqa: E402
+from engine.runner import Run  # noqa: E402
 from engine.trace import Phase  # noqa: E402
-from engine.training import BatchSchedule  # noqa: E402
 
 # CPU time of this process, not wall time: on a shared machine an epoch's wall time includes the
 # time other processes held the core, which swamps differences of a few per cent (one BLAS thread,
@@ -76,16 +72,10 @@ class NoWorkArrays(FastStep):
 class NoPackedUpdate(FastStep):
     """Without the packed update: one optimizer call and one finiteness test per array."""
 
-    def apply_gradients(self, return_deltas=True, check=True, scaled=False):
+    def apply_gradients(self, return_deltas=True, check=True):
         model, packed, opt = self.model, self.packed, self.model.optimizer
         model.trace.learning_rate = opt.current_learning_rate()
-        if scaled:
-            opt.prepare(packed.params, packed.grads)
-            for p, g in zip(packed.params, packed.grads):
-                np.subtract(p, g, out=p)
-            opt.iterations += 1
-        else:
-            opt.apply(packed.params, packed.grads)
+        opt.apply(packed.params, packed.grads)
         model.step += 1
         model.phase, model.trace.phase = Phase.READY, Phase.UPDATED
         self.unchecked = True
@@ -98,17 +88,19 @@ class NoPackedUpdate(FastStep):
         super().verify_weights()
 
 
-class NoFold(FastStep):
-    def fold_rate(self):
-        return None
+class NoKeptArray(FastStep):
+    """Plain SGD's update as the rule writes it, ``w -= lr * g`` (a fresh η·g array per step)."""
+
+    def _plain_sgd(self, packed, rate):
+        packed.weights -= rate * packed.gradients
 
 
 class NoDeferredTests(FastStep):
-    def backward(self, check=True, grad_scale=None):
-        return super().backward(check=True, grad_scale=grad_scale)
+    def backward(self, check=True):
+        return super().backward(check=True)
 
-    def apply_gradients(self, return_deltas=True, check=True, scaled=False):
-        return super().apply_gradients(return_deltas=return_deltas, check=True, scaled=scaled)
+    def apply_gradients(self, return_deltas=True, check=True):
+        return super().apply_gradients(return_deltas=return_deltas, check=True)
 
 
 def model(act, opt="sgd"):
@@ -122,33 +114,21 @@ def model(act, opt="sgd"):
 
 
 def fast_epoch(step_class, stored=True):
-    """One epoch as fit runs it, on a FastStep of ``step_class`` (made once per model)."""
+    """One epoch as fit runs it (engine.runner.Run), on a FastStep of ``step_class`` (made once per model)."""
     def run(m, x, y, batch):
         step = m.__dict__.setdefault("bench_step", step_class(m))
-        labels = class_labels(m, y)
-        meter = LabelMeter(m, labels, x.shape[0]) if stored else EpochMeter(m)
-        schedule = BatchSchedule(x.shape[0], batch, True, m.shuffle_rng)
+        epoch = Run(m, x, y, batch, batch_losses=not stored, stepper=step)
         start = clock()
-        run_epoch(step, x, y, schedule, meter, labels, stored)
-        step.verify_weights()
-        meter.result()
+        epoch.run_epoch()
         return clock() - start
     return run
 
 
 def reference_epoch(m, x, y, batch):
-    """One epoch of model.forward → backward → apply_gradients on the ReferenceStep."""
-    schedule = BatchSchedule(x.shape[0], batch, True, m.shuffle_rng)
-    meter, last = EpochMeter(m), False
+    """One epoch of the same Run on the model's ReferenceStep (every array new, every test at once)."""
+    epoch = Run(m, x, y, batch, stepper=m.stepper)
     start = clock()
-    with overflow_ignored():
-        while not last:
-            rows, last = schedule.next_batch()
-            trace = m.forward(x.take(rows, axis=0), y.take(rows, axis=0))
-            m.backward()
-            m.apply_gradients(return_deltas=False)
-            meter.update(trace)
-    meter.result()
+    epoch.run_epoch()
     return clock() - start
 
 
@@ -157,7 +137,7 @@ VARIANTS = {
     "without work arrays": fast_epoch(NoWorkArrays),
     "without one-dot z test": fast_epoch(NoBlockTest),
     "without packed update": fast_epoch(NoPackedUpdate),
-    "without folded rate": fast_epoch(NoFold),
+    "without kept SGD array": fast_epoch(NoKeptArray),
     "without deferred tests": fast_epoch(NoDeferredTests),
     "without batched meter": fast_epoch(FastStep, stored=False),
     "without any (ReferenceStep)": reference_epoch,

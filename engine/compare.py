@@ -7,9 +7,8 @@ A *spec* is plain data (the server's session config):
      "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros", "batch_size": 16, "seed": 0}
 
 Every run of a comparison is built from the same spec and seed, so all runs start from the same
-initial weights and visit the batches in the same order; only the learning rate differs. Training
-steps through ``BatchSchedule`` → forward → backward → apply_gradients, exactly as ``fit`` does
-(engine/fast/epoch.py's run_epoch on the model's FastStep).
+initial weights and visit the batches in the same order; only the learning rate differs. A run
+trains through engine/runner.py's ``Run``, the steps ``fit`` and the server take.
 """
 from __future__ import annotations
 
@@ -21,8 +20,8 @@ from typing import Callable
 from . import datasets, fast
 from .builder import binary_unit, build_model, check_output, default_loss
 from .errors import Diverged
-from .fast.epoch import run_epoch
-from .training import BatchSchedule, EpochMeter, class_labels, evaluate
+from .meters import evaluate
+from .runner import Run
 
 
 def metrics_for(kind: str) -> list[str]:
@@ -126,15 +125,10 @@ def train_run(spec: dict, learning_rate: float, epochs: int, progress: Callable[
             **{f"val_{k}": v for k, v in evaluate(model, data.x_test, y_test).items()}})
     initial = dict(initial)
     emit({"event": "initial", **initial})
-    schedule = BatchSchedule(data.n_train, spec.get("batch_size", 32), True, model.shuffle_rng)
-    meter, flusher = EpochMeter(model), _Flusher(progress, flush_interval)
-    x_train = model.prepare_x(data.x_train)                  # checked once, as fit does
-    y_fit = model.prepare_y(y_train, x_train.shape[0])
-    labels = class_labels(model, y_fit)
-    history: dict[str, list] = {"batch_loss": []}
-    result = {"status": "done", "history": history, "initial": initial, "diverged": None}
+    run = Run(model, data.x_train, y_train, spec.get("batch_size", 32), validation=(data.x_test, y_test))
+    flusher = _Flusher(progress, flush_interval)
+    result = {"status": "done", "history": run.history, "initial": initial, "diverged": None}
     smooth = {"first": None, "mean": 0.0, "n": 0}
-    step = fast.step_of(model)
 
     def cancelled() -> bool:
         if should_stop is not None and should_stop():
@@ -142,10 +136,9 @@ def train_run(spec: dict, learning_rate: float, epochs: int, progress: Callable[
             return True
         return False
 
-    def after_batch(trace, batch) -> bool:
-        """Record the batch loss; True (stop) once the smoothed loss has exploded."""
+    def on_batch(trace, batch) -> bool:
+        """Send the batch loss on; True (stop) once the smoothed loss has exploded."""
         loss = float(trace.loss)
-        history["batch_loss"].append(trace.loss)
         flusher.add(trace.loss)
         first = smooth["first"] = loss if smooth["first"] is None else smooth["first"]
         smooth["n"] += 1
@@ -160,20 +153,12 @@ def train_run(spec: dict, learning_rate: float, epochs: int, progress: Callable[
         return False
 
     try:
-        for epoch in range(epochs):
-            model.epoch = epoch
-            meter.reset()
-            run_epoch(step, x_train, y_fit, schedule, meter, labels, after_batch=after_batch,
-                      before_batch=cancelled)                # fit's steps, plain SGD folded as fit folds it
+        for _ in range(epochs):
+            run.run_epoch(on_batch=on_batch, should_stop=cancelled)
             if result["status"] != "done":
                 return result
-            step.verify_weights()       # the epoch's last update, which no forward has tested
-            logs = meter.result()
-            logs.update({f"val_{k}": v for k, v in evaluate(model, data.x_test, y_test).items()})
-            for key, value in logs.items():
-                history.setdefault(key, []).append(value)
             flusher.flush()
-            emit({"event": "epoch", "epoch": epoch + 1, "logs": logs})
+            emit({"event": "epoch", "epoch": run.epoch, "logs": run.last_logs})
     except Diverged as exc:
         where = f" in layer {exc.layer}" if exc.layer is not None else ""
         result.update(status="diverged", diverged={**exc.to_dict(),

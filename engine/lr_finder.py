@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 
 from .errors import Diverged
-from .training import BatchSchedule
+from .runner import Run
 
 
 def rate_schedule(min_lr: float, max_lr: float, steps: int) -> np.ndarray:
@@ -83,9 +83,8 @@ def range_test(model, x, y, batch_size: int = 32, min_lr: float = 1e-5, max_lr: 
     "losses", "smoothed", "suggested_learning_rate", "suggestions", "stopped": None | "diverged" | "loss_exploded" |
     "cancelled", "diverged": None | {...}}.
     """
-    x = model.prepare_x(x)
-    schedule = BatchSchedule(x.shape[0], batch_size, True, model.shuffle_rng)
-    rates = rate_schedule(min_lr, max_lr, steps or max(schedule.steps_per_epoch, MIN_STEPS))
+    run = Run(model, x, y, batch_size)           # the steps every training run takes
+    rates = rate_schedule(min_lr, max_lr, steps or max(run.schedule.steps_per_epoch, MIN_STEPS))
     beta = auto_beta(len(rates)) if beta is None else beta
     out = {"learning_rates": [], "losses": [], "smoothed": [], "suggested_learning_rate": None,
            "stopped": None, "diverged": None}
@@ -95,11 +94,8 @@ def range_test(model, x, y, batch_size: int = 32, min_lr: float = 1e-5, max_lr: 
             out["stopped"] = "cancelled"
             break
         model.optimizer.learning_rate = float(lr)
-        rows, _ = schedule.next_batch()
         try:
-            trace = model.forward(x[rows], y[rows], training=True)
-            model.backward()
-            model.apply_gradients(return_deltas=False)
+            trace = run.step()
         except Diverged as exc:
             out["stopped"], out["diverged"] = "diverged", exc.to_dict()
             break

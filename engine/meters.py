@@ -3,6 +3,8 @@
 ``EpochMeter`` adds each step's batch loss and metric values as they come (the web app and
 the learning-rate comparison need the batch loss at every step). engine/fast/meters.py's
 ``LabelMeter`` is fit's shortcut with exactly its numbers (many batches worked out at once).
+``evaluate`` gives the same quantities over a whole data set at inference (Keras' evaluate, and
+every run's val_* logs).
 """
 from __future__ import annotations
 
@@ -59,3 +61,17 @@ def class_labels(model, y: np.ndarray) -> np.ndarray | None:
     if np.count_nonzero(y) != y.shape[0] or not np.all(y[np.arange(y.shape[0]), labels] == 1):
         return None
     return labels
+
+
+def evaluate(model, x, y) -> dict[str, float]:
+    """Loss (+ regularisation penalty) and metrics over all of ``x``, ``y`` at inference."""
+    x = model.prepare_x(x)
+    y = model.prepare_y(y, x.shape[0])
+    if x.shape[0] == 0:
+        raise ValueError("evaluate() needs at least one sample; got an empty x (the mean loss of no "
+                         "samples is undefined)")
+    y_pred = model.predict(x)
+    logs = {"loss": float(np.mean(model.loss.per_sample(y, y_pred))) + model.penalty()}
+    for name, metric in model.metrics.items():
+        logs[name] = metric(y, y_pred)
+    return logs

@@ -23,10 +23,11 @@ every row at once). Where each equation is computed:
                                          of engine/optimizers/<name>.py; ReferenceStep.apply_gradients
 
 ``Sequential`` (engine/models.py) owns a step object, ``model.stepper``, and its forward, backward
-and apply_gradients call it. A new model's stepper is the ``ReferenceStep`` below. ``fit``, the web
-server and comparison runs use engine/fast's ``FastStep`` instead: the same numbers (the tests in
-tests/engine/test_two_paths.py hold the two to the same weights) with work arrays kept from step to
-step, one update of all weights packed in one vector, and the finiteness tests deferred.
+and apply_gradients call it. A new model's stepper is the ``ReferenceStep`` below. Training runs
+(engine/runner.py: ``fit``, the web server, comparison runs, the range test) use engine/fast's
+``FastStep`` instead: the same numbers, bit for bit (tests/engine/test_two_paths.py), with work
+arrays kept from step to step, one update of all weights packed in one vector, and the finiteness
+tests deferred.
 """
 from __future__ import annotations
 
@@ -69,8 +70,9 @@ class ReferenceStep:
         model.trace, model.phase = trace, Phase.FORWARD
         return trace
 
-    def fill_loss(self, trace: Trace, y: np.ndarray) -> None:
-        """cost = mean over the batch of loss_i(y, ŷ), plus the regularisers' penalty."""
+    def fill_loss(self, trace: Trace, y: np.ndarray, labels: np.ndarray | None = None) -> None:
+        """cost = mean over the batch of loss_i(y, ŷ), plus the regularisers' penalty (``labels``,
+        the classes of one-hot targets, is FastStep's shortcut: not needed here)."""
         model = self.model
         trace.y = y
         trace.per_sample_loss = model.loss.per_sample(y, trace.y_pred)          # loss_i
@@ -78,8 +80,9 @@ class ReferenceStep:
         if not np.isfinite(trace.loss):
             raise Diverged("loss", None, model.step, model.epoch)
 
-    def backward(self) -> Trace:
-        """δ(L) from the loss, then each layer's backward from the output down (see below)."""
+    def backward(self, check: bool = True) -> Trace:
+        """δ(L) from the loss, then each layer's backward from the output down (see below). Every δ
+        and gradient is tested as it is made (``check`` is FastStep's; here it changes nothing)."""
         model = self.model
         trace = model.trace
         if model.fused():
@@ -100,9 +103,10 @@ class ReferenceStep:
         trace.phase = model.phase = Phase.BACKWARD
         return trace
 
-    def apply_gradients(self, return_deltas: bool = True) -> Trace:
+    def apply_gradients(self, return_deltas: bool = True, check: bool = True) -> Trace:
         """The optimizer's rule on every W and b (SGD: W ← W − η·∂cost/∂W); ΔW and its state
-        go into the trace when ``return_deltas``."""
+        go into the trace when ``return_deltas``. The new weights are tested at once (``check``
+        is FastStep's)."""
         model = self.model
         trace, dense_layers = model.trace, model.dense_layers
         params = [p for dense in dense_layers for p in dense.params()]

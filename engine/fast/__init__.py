@@ -1,9 +1,9 @@
 """The fast path: ReferenceStep's numbers (engine/step.py) in less time, behind one object.
 
 ``FastStep`` (engine/fast/step.py) computes forward → backward → apply_gradients as
-``ReferenceStep`` does, with the same numbers (bit for bit; to float rounding where the learning
-rate is folded in: tests/engine/test_two_paths.py). ``fit`` trains with it, comparison runs
-(engine/compare.py) too, and so does every model the server builds (``use_fast_step``); the
+``ReferenceStep`` does, with the same numbers, bit for bit (tests/engine/test_two_paths.py). Every
+training run takes its steps (engine/runner.py: ``fit``, the server, comparison runs, the range
+test), and every model the server builds uses it for its own phases too (``use_fast_step``); the
 lecture's maths is read in engine/step.py, engine/layers/dense.py and engine/optimizers.
 
 Each trick, and what going without it costs fit: MNIST 784-128-64-10, sigmoid, SGD(0.01), one BLAS
@@ -14,18 +14,22 @@ thread, CPU time per step of the fastest of ~290 short epochs, A/B interleaved, 
       instead of allocated at every step .......................................... 22 % / 11 %
   one-dot forward test (buffers.py BatchBuffers.block): every z and ŷ in one vector, so
       that the forward's finiteness test is one dot product, not one per array ...... 5 % / 2 %
-  deferred finiteness tests (step.py, epoch.py): δ, the gradients and the new weights are
+  deferred finiteness tests (step.py, runner.py): δ, the gradients and the new weights are
       tested by the next forward's test of z (or verify_weights), not at every step . 20 % / 5 %
   packed update (packing.py): weights, gradients and the optimizer's slots in flat vectors,
       so an update is one ``optimizer.update`` call, not one per array ............. 3 % / 1 %
       (with Adam, a dozen NumPy calls per array: 8 % at batch 32)
-  folded rate (step.py, plain SGD only): η folded into δ/batch, so the update is W ← W − G,
-      one pass instead of η·g then W − η·g ............................................. 7 % / 2 %
   batched loss meter (meters.py LabelMeter): ŷ stored, the losses and hits worked out a
       block of batches at a time, not per step ....................................... 11 % / 4 %
-  x.take(rows) for the batch instead of x[rows] (epoch.py) ............................ 1 % / 1 %
+  x.take(rows) for the batch instead of x[rows] (runner.py) ........................... 1 % / 1 %
   all of them together (ReferenceStep, fit's loop otherwise the same) ................ 54 % / 21 %
 
+Dropped: the folded rate (plain SGD's η folded into δ/batch, so the update was W ← W − G in one
+pass; 3–6 % at batch 32, 2–5 % at 128): its weights differed from the reference step's in the last
+bits, and fit folded while the server's Step could not (it shows ∂cost/∂W), so the same run gave
+different weights depending on who stepped it; every caller now takes the same exact step. Its
+replacement, plain SGD's η·g written into a kept array (the same numbers as ``w -= lr * g``),
+measured −1 % (the allocator reuses the freed array): not kept either.
 Dropped, as not worth their complexity: the optimizers' scratch buffers (each rule written into two
 reused arrays with ``out=``): their rules are now written as formulas (engine/optimizers), in place
 where that reads as the formula; only Adam keeps temporaries, about 10 % of its update (25 µs a step
@@ -33,9 +37,9 @@ for this network, 3 % of an Adam epoch at batch 32).
 """
 from __future__ import annotations
 
-from .step import FastStep, plain_rate
+from .step import FastStep
 
-__all__ = ["FastStep", "plain_rate", "step_of", "use_fast_step"]
+__all__ = ["FastStep", "step_of", "use_fast_step"]
 
 
 def step_of(model) -> FastStep:

@@ -8,7 +8,7 @@ import numpy as np
 from .. import divergence
 from ..errors import Diverged
 from ..layers import Dense, Layer
-from ..optimizers import SGD, Optimizer
+from ..optimizers import Optimizer
 from ..step import mean_loss
 from ..trace import LayerTrace, Phase, Trace
 from .buffers import WorkArrays
@@ -28,14 +28,13 @@ class Plan:
 
 
 class FastStep:
-    """forward → backward → apply_gradients with ReferenceStep's numbers (bit for bit unless the
-    learning rate is folded in), for fit, the server and comparison runs.
+    """forward → backward → apply_gradients with ReferenceStep's numbers, bit for bit, for every
+    training run (engine/runner.py: fit, the server, comparison runs, the range test).
 
     ``backward(check=False)`` and ``apply_gradients(check=False)`` defer the finiteness tests: a
     non-finite δ or gradient makes the updated weights non-finite, and those make the next z
     non-finite, so the next forward's test of z and ŷ (or ``verify_weights``) finds it and only then
-    looks for where it first appeared. ``backward(grad_scale=r)`` (``fold_rate()``) computes r·∂cost/∂W,
-    which ``apply_gradients(scaled=True)`` subtracts: plain SGD's W ← W − η·∂cost/∂W in one pass.
+    looks for where it first appeared.
     """
 
     def __init__(self, model):
@@ -43,7 +42,6 @@ class FastStep:
         self.plan: Plan | None = None
         self.packed: PackedWeights | None = None
         self.packed_slots: PackedSlots | None = None
-        self.grad_scale: float | None = None     # r when the gradients hold r·∂cost/∂W (a folded backward)
         self.unchecked = False              # an update no finiteness test has seen yet
         if model.built:
             self._packed(self._plan().dense_layers)
@@ -118,10 +116,8 @@ class FastStep:
             raise Diverged("loss", None, model.step, model.epoch)
 
     # ----- backward --------------------------------------------------------------------------------
-    def backward(self, check: bool = True, grad_scale: float | None = None) -> Trace:
-        """ReferenceStep.backward into the work arrays and the flat gradient vector; with
-        ``grad_scale`` r the gradients come out as r·∂cost/∂W and r·∂cost/∂b (δ/batch is scaled
-        by r first)."""
+    def backward(self, check: bool = True) -> Trace:
+        """ReferenceStep.backward into the work arrays and the flat gradient vector."""
         model, plan = self.model, self._plan()
         trace, packed = model.trace, self.packed or self._packed(plan.dense_layers)
         bufs = plan.work.get(trace.batch_size).layers
@@ -136,14 +132,12 @@ class FastStep:
             if isinstance(layer, Dense):
                 dense_index -= 1
                 position -= len(layer.params())
-                g = self._dense_backward(layer, g, delta, bufs[dense_index], packed.grads[position:], i > 0,
-                                         grad_scale)
+                g = self._dense_backward(layer, g, delta, bufs[dense_index], packed.grads[position:], i > 0)
             else:
                 g = layer.backward(g, need_input_grad=i > 0, delta=delta)
             delta = None
         for entry, dense in zip(trace.layers, plan.dense_layers):
             entry.delta, entry.dW, entry.db = dense.delta, dense.dW, dense.d_bias
-        self.grad_scale = grad_scale
         if check and not (divergence.finite(packed.gradients)
                           and divergence.all_finite([d.delta for d in plan.dense_layers])):
             divergence.check_gradients(plan.dense_layers, model.step, model.epoch)
@@ -151,7 +145,7 @@ class FastStep:
         return trace
 
     @staticmethod
-    def _dense_backward(dense, g, delta, buf, grads, need_input_grad, scale):
+    def _dense_backward(dense, g, delta, buf, grads, need_input_grad):
         """Dense.backward into ``buf`` and the gradient views ``grads`` (∂cost/∂K, ∂cost/∂b first)."""
         act = dense.activation
         if delta is None:
@@ -159,48 +153,28 @@ class FastStep:
                 act.backward(dense.z, dense.a, g)                                 # δ = g ⊙ f′(z)
         dense.delta = delta
         n = delta.shape[0]
-        if scale is None:
-            mean = np.divide(delta, n, out=buf.delta_mean)                        # δ / batch
-        else:
-            mean = np.multiply(delta, delta.dtype.type(scale / n), out=buf.delta_mean)   # r·δ / batch
+        mean = np.divide(delta, n, out=buf.delta_mean)                            # δ / batch
         d_kernel = dense.d_kernel = np.matmul(dense.a_in.T, mean, out=grads[0])  # ∂cost/∂K = aᵀ·δ / batch
         if dense.kernel_regularizer is not None:
             penalty = dense.kernel_regularizer.gradient(dense.kernel)
-            d_kernel += penalty if scale is None else penalty * scale
+            d_kernel += penalty
         if dense.use_bias:
             d_bias = dense.d_bias = np.add.reduce(mean, axis=0, out=grads[1])     # ∂cost/∂b = mean of δ
             if dense.bias_regularizer is not None:
                 penalty = dense.bias_regularizer.gradient(dense.bias)
-                d_bias += penalty if scale is None else penalty * scale
+                d_bias += penalty
         if not need_input_grad:
             return None
         return np.matmul(delta, dense.kernel.T, out=buf.grad_in)                  # g passed down = δ·Kᵀ
 
     # ----- the update ------------------------------------------------------------------------------
-    def fold_rate(self) -> float | None:
-        """r for a folded step (backward(grad_scale=r), then apply_gradients(scaled=True)): the learning
-        rate of plain SGD (whose rule is exactly W ← W − η·g) when it is at most 1, else None.
-        With r ≤ 1, r·∂cost/∂W is finite exactly when ∂cost/∂W is, so a divergence is named as without."""
-        rate = plain_rate(self.model.optimizer)
-        return rate if rate is not None and rate <= 1.0 else None
-
-    def apply_gradients(self, return_deltas: bool = True, check: bool = True, scaled: bool = False) -> Trace:
-        """ReferenceStep.apply_gradients as one update of the flat vectors; ``scaled=True`` (after
-        backward(grad_scale=r)): W ← W − (the gradients), which hold η·∂cost/∂W."""
+    def apply_gradients(self, return_deltas: bool = True, check: bool = True) -> Trace:
+        """ReferenceStep.apply_gradients as one update of the flat vectors."""
         model, plan = self.model, self._plan()
-        if scaled != (self.grad_scale is not None):
-            raise ValueError(f"apply_gradients(scaled={scaled}) does not fit the gradients: backward ran with "
-                             f"grad_scale={self.grad_scale!r}")
-        if scaled and return_deltas:
-            raise ValueError("apply_gradients(scaled=True) does not return ΔW; pass return_deltas=False")
         trace, packed, optimizer = model.trace, self.packed or self._packed(plan.dense_layers), model.optimizer
         trace.learning_rate = optimizer.current_learning_rate()
         optimizer.prepare(packed.params, packed.grads)
-        if scaled:
-            np.subtract(packed.weights, packed.gradients, out=packed.weights)     # W ← W − η·∂cost/∂W
-            optimizer.iterations += 1
-            deltas = None
-        elif type(optimizer).apply is not Optimizer.apply:       # an apply of its own: let it run
+        if type(optimizer).apply is not Optimizer.apply:       # an apply of its own: let it run
             deltas = optimizer.apply(packed.params, packed.grads, return_deltas=return_deltas)
         else:
             deltas = self._update_flat(optimizer, packed, return_deltas)
@@ -236,19 +210,3 @@ class FastStep:
             return
         divergence.check_gradients(dense_layers, model.step - 1, model.epoch)
         divergence.check_weights(dense_layers, model.step, model.epoch)
-
-    def unfold_gradients(self) -> None:
-        """Make the gradient arrays (and the trace's ∂cost/∂W, ∂cost/∂b) hold ∂cost/∂W itself again
-        after a folded backward (to float rounding): an epoch that ends early calls it."""
-        if self.grad_scale is not None and self.packed is not None:
-            self.packed.gradients /= self.packed.gradients.dtype.type(self.grad_scale)
-        self.grad_scale = None
-
-
-def plain_rate(optimizer) -> float | None:
-    """η_t when the optimizer's next update is exactly W ← W − η_t·g (SGD without momentum, its
-    own ``update``), else None."""
-    if isinstance(optimizer, SGD) and not optimizer.momentum and type(optimizer).update is SGD.update \
-            and type(optimizer).apply is Optimizer.apply:
-        return optimizer.current_learning_rate()
-    return None

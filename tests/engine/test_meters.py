@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-import engine.training as training
+import engine.runner as runner
 from engine.callbacks import Callback, LambdaCallback
 from engine.fast.meters import LabelMeter
 from engine.layers import Dense
@@ -39,7 +39,7 @@ def test_fit_with_label_meter_equals_every_step_path(monkeypatch, batch, rows):
             made.append(self)
             super().__init__(*args)
 
-    monkeypatch.setattr(training, "LabelMeter", Spy)
+    monkeypatch.setattr(runner, "LabelMeter", Spy)
     fast = _model()
     h1 = fast.fit(x, y, batch_size=batch, epochs=3, verbose=0).history
     assert len(made) == 1
@@ -109,14 +109,14 @@ def test_label_meter_only_where_it_gives_the_same_numbers():
 
 def test_fit_uses_the_label_meter(monkeypatch):
     made = []
-    real = training.LabelMeter
+    real = runner.LabelMeter
 
     class Spy(real):
         def __init__(self, *args):
             made.append(self)
             super().__init__(*args)
 
-    monkeypatch.setattr(training, "LabelMeter", Spy)
+    monkeypatch.setattr(runner, "LabelMeter", Spy)
     x, _, y = _data()
     _model().fit(x, y, batch_size=8, epochs=1, verbose=0)
     assert len(made) == 1
