@@ -85,6 +85,8 @@ class State(BaseModel):
     batch_loss: Number
     diverged: Diverged | None
     n_params: int
+    branch: int = Field(description="The timeline branch the session stands on (GET .../timeline).")
+    branch_head: int = Field(description="That branch's last step (the step is earlier after a seek).")
 
 
 class Omitted(BaseModel):

@@ -145,3 +145,4 @@ def restore(session, state: dict, arrays: dict[str, np.ndarray]) -> None:
     run.history, run.last_logs = checked["history"], checked["last_logs"]
     run.meter.count, run.meter.sums = checked["meter"]
     run.schedule.order, run.schedule.position, run.schedule.batches = checked["schedule"]
+    session.restart_timeline()          # the imported state is where its timeline begins

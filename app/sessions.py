@@ -19,9 +19,10 @@ from engine.compare import build_run
 from engine.errors import Diverged
 from engine.runner import Run
 
-from . import frames
+from . import frames, travel
 from .errors import Conflict, NotFound, Unprocessable
 from .tensors import finite
+from .timeline import Timeline
 
 ORDER_HELP = "the cycle is forward → backward → update (or /step for all three)"
 CHEAP_WORK = 20_000     # parameters × batch size below which one step takes well under a millisecond
@@ -83,6 +84,11 @@ class Session:
         self.run = Run(self.model, self.data.x_train, self.y_train, self.config["batch_size"],
                        validation=(self.data.x_test, self.y_test))
         self.diverged: dict | None = None
+        self.restart_timeline()
+
+    def restart_timeline(self) -> None:
+        """A new timeline whose first step is where the run stands (a new or imported session)."""
+        self.timeline = Timeline(self.run, self.config["optimizer"])   # every step, to go back to
 
     # what the run knows, read by the routes and the export
     schedule = property(lambda self: self.run.schedule, doc="the run's batch order")
@@ -123,6 +129,7 @@ class Session:
             "metrics": {k: finite(v) for k, v in self.last_logs.items()},
             "batch_loss": finite(self.history["batch_loss"][-1]) if self.history["batch_loss"] else None,
             "diverged": self.diverged, "n_params": self.n_params,
+            "branch": self.timeline.current, "branch_head": self.timeline.branch.head,
         }
 
     def public(self) -> dict:
@@ -132,6 +139,7 @@ class Session:
     def _diverged_answer(self, exc: Diverged) -> dict:
         self.diverged = {"step": exc.step, "layer": exc.layer, "quantity": exc.quantity, "epoch": exc.epoch}
         self.run.pending = None
+        self.timeline.diverged(self.diverged)
         return {"phase": "diverged", "step": self.model.step, "state": self.state()}
 
     def _require_alive(self) -> None:
@@ -159,11 +167,23 @@ class Session:
             raise Conflict(f"a forward pass is waiting for its {waiting}; {ORDER_HELP}")
         if indices is not None:
             self._check_indices(indices)
+        self._before_forward(indices)
         try:
             trace = self.run.forward(indices)
         except Diverged as exc:
             return self._diverged_answer(exc)
         return self._forward_frame(trace)
+
+    def _before_forward(self, rows=None) -> None:
+        """Tell the timeline a forward pass is about to take the next batch (or ``rows``): off the
+        recorded future, a new branch starts here."""
+        if self.timeline.before_forward(rows) is not None:
+            self._follow_branch()
+
+    def _follow_branch(self) -> None:
+        """The config shows the current branch's settings."""
+        b = self.timeline.branch
+        self.config = {**self.config, "optimizer": dict(b.optimizer), "batch_size": b.batch_size}
 
     def _check_indices(self, indices) -> None:
         if not isinstance(indices, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in indices):
@@ -198,6 +218,7 @@ class Session:
             trace = self.run.update(return_deltas=True)
         except Diverged as exc:
             return self._diverged_answer(exc)
+        self.timeline.after_update()
         return {"step": self.model.step, "phase": "ready", "learning_rate": trace.learning_rate,
                 "layers": frames.update_layers(trace, self.model), "state": self.state()}
 
@@ -212,6 +233,7 @@ class Session:
         run = self.run
         try:
             if self.model.phase == "ready":
+                self._before_forward()
                 forward = self._forward_frame(run.forward())
             else:
                 forward = self._forward_frame(self.model.trace) if run.pending else {}
@@ -221,6 +243,7 @@ class Session:
             trace = run.update(return_deltas=True)
         except Diverged as exc:
             return self._diverged_answer(exc)
+        self.timeline.after_update()
         layers = _with_updated(frames.merge_layers(forward.get("layers", []), backward),
                                frames.update_layers(trace, self.model))
         return {**forward, "step": self.model.step, "phase": "ready", "learning_rate": trace.learning_rate,
@@ -233,10 +256,12 @@ class Session:
         through ``step``."""
         if self.diverged or self.model.phase != "ready":
             return self.step()      # raises the 409 if diverged
+        self._before_forward()
         try:
             self.run.step()
         except Diverged as exc:
             return self._diverged_answer(exc)
+        self.timeline.after_update()
         return {"phase": "ready", "step": self.model.step}
 
     def play_step(self, full: bool) -> dict:
@@ -272,7 +297,7 @@ class Session:
             last = self._step()
         if self.epoch == start and not self.diverged:
             try:
-                run.run_epoch(should_stop=self.deleted.is_set, leave_last=True)
+                run.run_epoch(should_stop=self._epoch_should_stop, on_batch=self._epoch_batch, leave_last=True)
             except Diverged as exc:
                 return self._diverged_answer(exc)
             if self.deleted.is_set():
@@ -287,8 +312,21 @@ class Session:
             answer.update({"batch": last["batch"], "batch_loss": last["loss"], "layers": last["layers"]})
         return answer
 
+    def _epoch_should_stop(self) -> bool:
+        if self.deleted.is_set():
+            return True
+        self._before_forward()
+        return False
+
+    def _epoch_batch(self, trace, batch) -> None:
+        self.timeline.after_update()
+
     # ----- other actions ----------------------------------------------------------------
     def set_optimizer(self, changes: dict) -> dict:
+        with travel.changing(self):
+            return self._set_optimizer(changes)
+
+    def _set_optimizer(self, changes: dict) -> dict:
         """Rebuild the optimizer with ``changes`` (checked hyperparameters, maybe a new "name"); the
         weights stay. The same optimizer keeps its state: the iteration count and every slot it still
         uses (slots it did not have start at their initial value); another one starts afresh.
@@ -309,6 +347,10 @@ class Session:
 
     def set_batch_size(self, batch_size: int) -> dict:
         """A new batch size from the next batch drawn on (the epoch goes on in the same row order)."""
+        with travel.changing(self):
+            return self._set_batch_size(batch_size)
+
+    def _set_batch_size(self, batch_size: int) -> dict:
         before = self.schedule.batch_size
         self.schedule.batch_size = int(batch_size)
         self.config = {**self.config, "batch_size": int(batch_size)}

@@ -1,0 +1,219 @@
+"""A session's timeline: every step it took, on branches, rebuilt on demand from keyframes.
+
+No maths here. The engine's steps are deterministic (engine/runner.py), so a step needs no
+recording beyond what is not: which rows a one-off batch took, and the settings (optimizer, batch
+size) of each branch. A keyframe (engine/snapshot.py's RunState) is kept every ``interval`` steps
+and at each branch's start; any other step is rebuilt by replaying from the keyframe before it,
+exactly, bit for bit. The interval doubles whenever the keyframes outgrow ``budget`` bytes, so
+memory stays bounded however long a session trains.
+
+A branch starts at a step of its parent with a change (a learning rate, another optimizer, a
+batch size, or another batch than the recorded one); branches share their past. Seeking back and
+stepping on replays the same future; doing something else there starts a new branch, so nothing
+already computed is lost.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from engine import optimizers
+from engine.snapshot import capture, restore
+
+DEFAULT_INTERVAL = 50          # steps between keyframes to begin with
+DEFAULT_BUDGET = 64 << 20      # bytes of keyframes a session may keep
+
+
+@dataclass
+class Branch:
+    """One line of steps: from ``start`` (a step of ``parent``) to ``head``."""
+
+    id: int
+    parent: int | None                  # the branch it leaves (None: the first one)
+    start: int                          # the step it starts from (its keyframe is kept)
+    changed: str                        # what differs from the parent, for people
+    optimizer: dict                     # the optimizer config of its steps
+    batch_size: int
+    head: int                           # its last step
+    batch_loss: list                    # the batch losses of steps 1..head (the past included)
+    epochs: list                        # (step at which an epoch ended, its logs), in order
+    oneoff: dict = field(default_factory=dict)       # step k → rows of the one-off batch from k
+    keyframes: dict = field(default_factory=dict)    # step → RunState
+    diverged: dict | None = None        # where it diverged, if it did
+
+    def public(self) -> dict:
+        return {"id": self.id, "parent": self.parent, "start": self.start, "head": self.head,
+                "changed": self.changed, "optimizer": self.optimizer, "batch_size": self.batch_size,
+                "oneoff_steps": sorted(self.oneoff), "diverged": self.diverged}
+
+
+class Timeline:
+    """The branches of one session's run, the current position, and the keyframes."""
+
+    def __init__(self, run, optimizer: dict, interval: int = DEFAULT_INTERVAL, budget: int = DEFAULT_BUDGET):
+        self.run, self.interval, self.budget = run, interval, budget
+        step, history = run.model.step, run.history
+        self.loss_offset = step - len(history["batch_loss"])    # losses before the first recorded one
+        epochs = [(step, {k: history[k][i] for k in history if k != "batch_loss" and i < len(history[k])})
+                  for i in range(len(history.get("loss", [])))]
+        root = Branch(0, None, step, "start", dict(optimizer), run.schedule.batch_size, step,
+                      list(history["batch_loss"]), epochs)
+        root.keyframes[step] = capture(run)
+        self.branches: dict[int, Branch] = {0: root}
+        self.current = 0
+        self._next_id = 1
+
+    # ----- where we are ------------------------------------------------------------------------
+    @property
+    def branch(self) -> Branch:
+        return self.branches[self.current]
+
+    def public(self, curves: bool = False) -> dict:
+        out = {"branches": [b.public() for b in self.branches.values()],
+               "position": {"branch": self.current, "step": self.run.model.step},
+               "keyframe_interval": self.interval, "keyframes": sum(len(b.keyframes) for b in self.branches.values()),
+               "keyframe_bytes": self.nbytes()}
+        if curves:
+            out["curves"] = {str(b.id): {"steps_from": b.start + 1, "batch_loss": self._losses(b, b.start, b.head)}
+                             for b in self.branches.values()}
+        return out
+
+    def _losses(self, b: Branch, first: int, last: int) -> list:
+        """b's batch losses of steps first+1..last."""
+        lo, hi = max(first - self.loss_offset, 0), max(last - self.loss_offset, 0)
+        return b.batch_loss[lo:hi]
+
+    def nbytes(self) -> int:
+        return sum(k.nbytes for b in self.branches.values() for k in b.keyframes.values())
+
+    # ----- recording, as the session steps -----------------------------------------------------
+    def before_forward(self, rows) -> Branch | None:
+        """Called before a forward pass at the current step: if the branch's recorded future takes
+        another batch there, a new branch starts here (returned); a one-off batch at the head is
+        recorded."""
+        b, k = self.branch, self.run.model.step
+        rows = None if rows is None else [int(r) for r in rows]
+        if k < b.head:
+            if b.oneoff.get(k) == rows:
+                return None                           # the recorded future: replayed as it was
+            what = f"the rows {rows[:5]}{'…' if len(rows) > 5 else ''}" if rows else "the scheduled batch"
+            new = self.fork(f"{what} at step {k}")
+            if rows:
+                new.oneoff[k] = rows
+            return new
+        if rows:
+            b.oneoff[k] = rows
+        return None
+
+    def after_update(self) -> None:
+        """Called after every update: a step past the head extends the branch (its loss, an epoch
+        that ended, a keyframe every ``interval`` steps)."""
+        b, run = self.branch, self.run
+        k = run.model.step
+        if k <= b.head:
+            return                                    # replaying the known future
+        b.head = k
+        b.batch_loss.append(run.history["batch_loss"][-1])
+        if len(b.epochs) < len(run.history.get("loss", [])):
+            b.epochs.append((k, dict(run.last_logs)))
+        if k % self.interval == 0:
+            self._keep(b, k)
+
+    def diverged(self, info: dict) -> None:
+        self.branch.diverged = dict(info)
+
+    def _keep(self, b: Branch, k: int) -> None:
+        b.keyframes[k] = capture(self.run)
+        while self.nbytes() > self.budget and self.interval < (1 << 30):
+            self.interval *= 2
+            for other in self.branches.values():
+                other.keyframes = {s: v for s, v in other.keyframes.items()
+                                   if s == other.start or s % self.interval == 0}
+
+    # ----- branches ----------------------------------------------------------------------------
+    def fork(self, changed: str, optimizer: dict | None = None, batch_size: int | None = None) -> Branch:
+        """A new branch from the current step (the run stands between two steps), now current;
+        ``optimizer``/``batch_size``: its settings when they change (the caller applies them to the
+        run before the keyframe is taken: call ``settle`` after)."""
+        b, k = self.branch, self.run.model.step
+        epochs = [(s, logs) for s, logs in b.epochs if s <= k]
+        new = Branch(self._next_id, b.id, k, changed, dict(optimizer or b.optimizer),
+                     batch_size or b.batch_size, k, list(self._losses(b, self.loss_offset, k)), epochs)
+        new.oneoff = {s: r for s, r in b.oneoff.items() if s < k}
+        self._next_id += 1
+        self.branches[new.id] = new
+        self.current = new.id
+        new.keyframes[k] = capture(self.run)
+        return new
+
+    def settle(self, optimizer: dict, batch_size: int) -> None:
+        """The current branch's settings changed at its start (nothing stepped on it yet): keep
+        them and the state as it is now."""
+        b = self.branch
+        b.optimizer, b.batch_size = dict(optimizer), batch_size
+        b.keyframes[b.start] = capture(self.run)
+
+    def at_fresh_start(self) -> bool:
+        """Whether the run stands at the current branch's start with nothing stepped on it yet."""
+        b = self.branch
+        return self.run.model.step == b.start == b.head
+
+    def delete(self, branch_id: int) -> list[int]:
+        """Remove a branch and the branches that leave it; the first branch and the current one's
+        line stay. Returns the ids removed (KeyError / ValueError for the caller's 404 / 409)."""
+        if branch_id not in self.branches:
+            raise KeyError(branch_id)
+        line, b = set(), self.branch
+        while b is not None:
+            line.add(b.id)
+            b = self.branches.get(b.parent) if b.parent is not None else None
+        if branch_id == 0 or branch_id in line:
+            raise ValueError("the first branch and the branches the current position stands on cannot be "
+                             "deleted; switch to another branch first")
+        doomed, grew = {branch_id}, True
+        while grew:
+            more = {b.id for b in self.branches.values() if b.parent in doomed} - doomed
+            doomed |= more
+            grew = bool(more)
+        for i in doomed:
+            del self.branches[i]
+        return sorted(doomed)
+
+    # ----- going back --------------------------------------------------------------------------
+    def locate(self, step: int, branch_id: int | None = None) -> Branch:
+        """The branch whose own steps hold ``step`` on the line of ``branch_id`` (the current one by
+        default): the branch itself, or the ancestor it left from (ValueError past its head)."""
+        b = self.branches[self.current if branch_id is None else branch_id]
+        if step > b.head:
+            raise ValueError(f"step {step} is past the end of branch {b.id} (its last step is {b.head})")
+        while step < b.start and b.parent is not None:
+            b = self.branches[b.parent]
+        if step < b.start:
+            raise ValueError(f"step {step} is before the timeline's first step, {b.start}")
+        return b
+
+    def seek(self, step: int, branch_id: int | None = None) -> None:
+        """Put the run at ``step`` of the branch (as ``locate`` finds it): the keyframe before it,
+        then the recorded steps replayed; the curves cut to that step."""
+        b = self.locate(step, branch_id)
+        base = max(s for s in b.keyframes if s <= step)
+        run = self.run
+        self._settings(b)
+        restore(run, b.keyframes[base])
+        for k in range(base, step):
+            run.forward(b.oneoff.get(k))
+            run.backward(check=False)
+            run.update(check=False)
+        run.stepper.verify_weights()
+        self.current = b.id
+        self._cut_history(b, step)
+
+    def _settings(self, b: Branch) -> None:
+        """The branch's optimizer (its state comes from the keyframe)."""
+        self.run.model.optimizer = optimizers.get(dict(b.optimizer))
+
+    def _cut_history(self, b: Branch, step: int) -> None:
+        run = self.run
+        epochs = [logs for s, logs in b.epochs if s <= step]
+        history = {k: [logs.get(k) for logs in epochs] for k in run.history if k != "batch_loss"}
+        history["batch_loss"] = list(self._losses(b, self.loss_offset, step))
+        run.history = history

@@ -1,0 +1,142 @@
+"""Going back in time in a session: seek, branch, a settings change as a branch (app/timeline.py
+keeps the steps). No maths: every number is the engine's, replayed exactly."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from engine.errors import Diverged
+
+from . import frames
+from .errors import NotFound, Unprocessable
+
+PHASES = ("ready", "forward", "backward")
+
+
+def describe(before: tuple[dict, int], after: tuple[dict, int]) -> str:
+    """What changed between two (optimizer config, batch size) settings, for the branch list."""
+    (old, old_batch), (new, new_batch) = before, after
+    parts = []
+    if old.get("name") != new.get("name"):
+        parts.append(f"{new.get('name')} (was {old.get('name')})")
+    else:
+        for key in sorted(set(old) | set(new)):
+            if key != "name" and old.get(key) != new.get(key):
+                symbol = "η" if key == "learning_rate" else key
+                parts.append(f"{symbol} {old.get(key, '—')} → {new.get(key, '—')}")
+    if old_batch != new_batch:
+        parts.append(f"batch size {old_batch} → {new_batch}")
+    return ", ".join(parts) or "no change"
+
+
+def _settings(session) -> tuple[dict, int]:
+    return dict(session.config["optimizer"]), session.config["batch_size"]
+
+
+@contextmanager
+def changing(session):
+    """Around a change of the optimizer or the batch size: it applies from the current step, on a new
+    branch (unless nothing was stepped on the current one since it began). A half-done cycle is taken
+    back to where it began and done again after the change: the same batch, the same z, a and δ."""
+    if session.diverged:                 # nothing to branch from: the change applies as it is
+        yield
+        return
+    tl, run = session.timeline, session.run
+    redo = None
+    if run.pending is not None:
+        pending = run.pending
+        redo = (None if pending.scheduled else pending.rows.tolist(), session.model.phase)
+        tl.seek(session.model.step, tl.current)
+    before = _settings(session)
+    forked = None if tl.at_fresh_start() else tl.fork("")
+    try:
+        yield
+    except BaseException:
+        if forked is not None:           # nothing changed: the branch goes again
+            tl.current = forked.parent
+            del tl.branches[forked.id]
+        raise
+    finally:
+        if forked is None or forked.id in tl.branches:
+            if forked is not None:
+                forked.changed = describe(before, _settings(session))
+            tl.settle(*_settings(session))
+        if redo is not None:
+            rows, phase = redo
+            session._before_forward(rows)
+            run.forward(rows)
+            if phase == "backward":
+                run.backward()
+
+
+def _check_position(session, step, branch) -> object:
+    tl = session.timeline
+    if isinstance(step, bool) or not isinstance(step, int):
+        raise Unprocessable(["body", "step"], "must be an integer step number")
+    if branch is not None and branch not in tl.branches:
+        raise NotFound(f"no branch {branch} in this session's timeline (it has {sorted(tl.branches)})")
+    try:
+        return tl.locate(step, branch)
+    except ValueError as exc:
+        raise Unprocessable(["body", "step"], str(exc)) from None
+
+
+def seek(session, step: int, branch: int | None = None, phase: str = "ready") -> dict:
+    """Stand at ``step`` of ``branch`` (the current one by default). phase "ready": the answer is that
+    step's frame, as Step answered it (W before the update, z, a, δ, ∂cost/∂W, ΔW, W after);
+    "forward" / "backward": the state after ``step`` updates with the next batch's forward (and
+    backward) done, as those buttons answer (after Update, one phase back is the step before it
+    at phase "backward")."""
+    if phase not in PHASES:
+        raise Unprocessable(["body", "phase"], f"must be one of {list(PHASES)}")
+    target = _check_position(session, step, branch)
+    tl = session.timeline
+    session.diverged = None
+    if phase == "ready" and step > tl.branches[0].start:
+        before = tl.locate(step - 1, target.id)
+        tl.seek(step - 1, before.id)
+        session._follow_branch()
+        try:
+            session.run.forward(before.oneoff.get(step - 1))     # the batch it took, as recorded
+        except Diverged as exc:
+            return _answer(session, session._diverged_answer(exc))
+        frame = session._step()
+        if tl.current != target.id:      # the branch's first step was taken on its parent: stand on it
+            tl.seek(step, target.id)
+        session._follow_branch()
+        return _answer(session, frame)
+    tl.seek(step, target.id)
+    session._follow_branch()
+    if phase == "ready":
+        return _answer(session, {"step": step, "phase": "ready"})
+    frame = session.forward(target.oneoff.get(step))
+    if phase == "backward" and frame.get("phase") == "forward":
+        back = session.backward()
+        frame = {**frame, **{k: v for k, v in back.items() if k != "layers"},
+                 "layers": frames.merge_layers(frame["layers"], back.get("layers", []))}
+    return _answer(session, frame)
+
+
+def branch(session, step: int | None, branch: int | None, optimizer: dict | None,
+           batch_size: int | None) -> dict:
+    """A new branch from ``step`` of ``branch`` (default: where the session stands) with another
+    optimizer (its settings) and/or batch size; the session stands at its start."""
+    if optimizer is None and batch_size is None:
+        raise Unprocessable(["body"], "give optimizer and/or batch_size: a branch without a change "
+                            "would replay the same steps")
+    tl = session.timeline
+    step = session.model.step if step is None else step
+    target = _check_position(session, step, branch)
+    session.diverged = None
+    tl.seek(step, target.id)
+    session._follow_branch()
+    changes = {}
+    with changing(session):
+        if optimizer is not None:
+            changes["optimizer"] = session._set_optimizer(optimizer)
+        if batch_size is not None:
+            changes["batch_size"] = session._set_batch_size(batch_size)
+    return {**session.public(), "changes": changes, "timeline": tl.public()}
+
+
+def _answer(session, frame: dict) -> dict:
+    return {**frame, "state": session.state(), "position": session.timeline.public()["position"]}
