@@ -13,7 +13,7 @@ Variants: fit with every trick, then fit without one of them —
   work arrays      fresh z, a, δ, δ/batch, g arrays at every step (as ReferenceStep allocates them)
   one-dot z test   every z and ŷ tested one by one (not as one block)
   packed update    the update and the weights' finiteness test array by array
-  kept SGD array   plain SGD's W ← W − η·g as ``w -= lr * g`` (a fresh η·g array per step)
+  kept Adam scratch  Adam's rule as Adam.update writes it, its temporaries made afresh (--opt adam)
   deferred tests   δ, the gradients and the new weights tested at every step
   batched meter    each step's loss computed (labels path) and added to an EpochMeter
   all of them      the same Run on the ReferenceStep
@@ -88,11 +88,10 @@ class NoPackedUpdate(FastStep):
         super().verify_weights()
 
 
-class NoKeptArray(FastStep):
-    """Plain SGD's update as the rule writes it, ``w -= lr * g`` (a fresh η·g array per step)."""
+class NoKeptRule(FastStep):
+    """Adam's update as engine/optimizers/adam.py writes it (its temporaries made afresh at every step)."""
 
-    def _plain_sgd(self, packed, rate):
-        packed.weights -= rate * packed.gradients
+    _kept_rule = staticmethod(lambda optimizer: None)
 
 
 class NoDeferredTests(FastStep):
@@ -137,7 +136,7 @@ VARIANTS = {
     "without work arrays": fast_epoch(NoWorkArrays),
     "without one-dot z test": fast_epoch(NoBlockTest),
     "without packed update": fast_epoch(NoPackedUpdate),
-    "without kept SGD array": fast_epoch(NoKeptArray),
+    "without kept Adam scratch": fast_epoch(NoKeptRule),
     "without deferred tests": fast_epoch(NoDeferredTests),
     "without batched meter": fast_epoch(FastStep, stored=False),
     "without any (ReferenceStep)": reference_epoch,

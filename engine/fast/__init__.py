@@ -19,6 +19,9 @@ thread, CPU time per step of the fastest of ~290 short epochs, A/B interleaved, 
   packed update (packing.py): weights, gradients and the optimizer's slots in flat vectors,
       so an update is one ``optimizer.update`` call, not one per array ............. 3 % / 1 %
       (with Adam, a dozen NumPy calls per array: 8 % at batch 32)
+  Adam's rule into two kept scratch vectors (rules.py): Adam.update's operations in its
+      order, with ``out=`` instead of ~10 temporaries the size of all weights
+      (``--opt adam``; a full MNIST epoch: 7–9 % at batch 32) ....................... 5–7 % / 2 %
   batched loss meter (meters.py LabelMeter): ŷ stored, the losses and hits worked out a
       block of batches at a time, not per step ....................................... 11 % / 4 %
   x.take(rows) for the batch instead of x[rows] (runner.py) ........................... 1 % / 1 %
@@ -30,10 +33,9 @@ bits, and fit folded while the server's Step could not (it shows ∂cost/∂W), 
 different weights depending on who stepped it; every caller now takes the same exact step. Its
 replacement, plain SGD's η·g written into a kept array (the same numbers as ``w -= lr * g``),
 measured −1 % (the allocator reuses the freed array): not kept either.
-Dropped, as not worth their complexity: the optimizers' scratch buffers (each rule written into two
-reused arrays with ``out=``): their rules are now written as formulas (engine/optimizers), in place
-where that reads as the formula; only Adam keeps temporaries, about 10 % of its update (25 µs a step
-for this network, 3 % of an Adam epoch at batch 32).
+The optimizers' rules are written as formulas (engine/optimizers), in place where that reads as the
+formula; Adam's still makes temporaries, which its kept rule above avoids (the other rules' scratch
+buffers were dropped earlier as not worth their complexity).
 """
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from ..step import mean_loss
 from ..trace import LayerTrace, Phase, Trace
 from .buffers import WorkArrays
 from .packing import PackedSlots, PackedWeights, pack_slots, pack_weights, views_of
+from .rules import Scratch, kept_rule
 
 
 @dataclass
@@ -42,6 +43,7 @@ class FastStep:
         self.plan: Plan | None = None
         self.packed: PackedWeights | None = None
         self.packed_slots: PackedSlots | None = None
+        self.scratch = Scratch()            # the kept rules' scratch vectors (rules.py)
         self.unchecked = False              # an update no finiteness test has seen yet
         if model.built:
             self._packed(self._plan().dense_layers)
@@ -187,13 +189,20 @@ class FastStep:
             self.verify_weights()
         return trace
 
+    _kept_rule = staticmethod(kept_rule)    # the optimizer's rule written into kept scratch vectors, or None
+
     def _update_flat(self, optimizer, packed: PackedWeights, return_deltas: bool):
         """The optimizer's ``update`` once, on the flat weights, gradients and slots."""
         slots = self.packed_slots
         if slots is None or not slots.holds(optimizer):
             slots = self.packed_slots = pack_slots(optimizer, [p.shape for p in packed.params])
         before = packed.weights.copy() if return_deltas else None
-        optimizer.update(packed.weights, packed.gradients, slots.flat, optimizer.current_learning_rate())
+        rule = self._kept_rule(optimizer)
+        if rule is None:
+            optimizer.update(packed.weights, packed.gradients, slots.flat, optimizer.current_learning_rate())
+        else:                               # the same rule without its temporaries (Adam: rules.py)
+            rule(optimizer, packed.weights, packed.gradients, slots.flat, optimizer.current_learning_rate(),
+                 self.scratch)
         optimizer.iterations += 1
         if not return_deltas:
             return None
