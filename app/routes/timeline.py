@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from .. import travel
+from .. import postmortem, travel
 from ..answer_schemas import COMMON, errors
 from ..deps import get_settings, get_store
 from ..errors import Conflict, NotFound, Unprocessable
@@ -76,3 +76,13 @@ async def delete_branch(session_id: str, branch_id: int, store: Store):
         return {"deleted": removed, "timeline": session.timeline.public()}
     return await run_locked(session, work)
 
+
+
+@router.post("/{session_id}/post-mortem", responses=errors(404, 409))
+async def post_mortem(session_id: str, store: Store):
+    """After a divergence: the last finite step (the session then stands there and can step again),
+    ‖∂cost/∂W‖ and ‖ΔW‖/‖W‖ per layer over the 50 steps before it and the one after, the first layer
+    whose gradient grew out of line (10 × its median), and a learning rate suggested by a range test
+    from that state (100 batches from η/10⁴ to η). 409 when the branch never diverged."""
+    session = store.get(session_id)
+    return await run_locked(session, postmortem.post_mortem, session, inline=False)

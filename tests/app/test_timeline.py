@@ -239,3 +239,31 @@ async def test_the_timeline_over_http(client):
     assert (await client.post(f"/api/sessions/{sid}/seek", json={"step": 6, "branch": 0})).status_code == 200
     deleted = await client.delete(f"/api/sessions/{sid}/branches/1")
     assert deleted.status_code == 200 and strict_json(deleted)["deleted"] == [1]
+
+
+def test_the_post_mortem_finds_the_last_finite_step_and_suggests_a_smaller_rate():
+    from app.postmortem import post_mortem
+    s = _session(dataset={"name": "plane", "n_samples": 200}, loss="mean_squared_error",
+                 layers=[{"units": 8, "activation": "relu"}, {"units": 1, "activation": "linear"}],
+                 optimizer={"name": "sgd", "learning_rate": 100.0})
+    with pytest.raises(Conflict, match="has not diverged"):
+        post_mortem(s)
+    assert s.run_epoch()["phase"] == "diverged"
+    where = dict(s.diverged)
+    report = post_mortem(s)
+    last = report["last_finite_step"]
+    assert report["diverged"] == where and last <= where["step"] and s.model.step == report["branch_from"] <= last
+    assert s.diverged is None and all(np.isfinite(w).all() for w in s.model.get_weights())
+    assert report["steps"] == list(range(1, len(report["steps"]) + 1)) and report["steps"][-1] >= last
+    # the norms are the replayed steps' own: recompute step 1's ‖∂cost/∂W(1)‖ independently
+    probe = _session(dataset={"name": "plane", "n_samples": 200}, loss="mean_squared_error",
+                     layers=[{"units": 8, "activation": "relu"}, {"units": 1, "activation": "linear"}],
+                     optimizer={"name": "sgd", "learning_rate": 100.0})
+    probe.forward()
+    dW = probe.backward()["layers"][0]["dW"][0]
+    assert report["layers"][0]["grad_norm"][0] == pytest.approx(float(np.linalg.norm(dW.astype(np.float64))))
+    grown = report["first_out_of_line"]
+    assert grown is None or grown["step"] in report["steps"]
+    assert report["suggested_learning_rate"] is not None and report["suggested_learning_rate"] < 100.0
+    s.set_optimizer({"learning_rate": report["suggested_learning_rate"]})     # a branch from there
+    assert s.timeline.branch.start == report["branch_from"] and s.step()["phase"] == "ready"
