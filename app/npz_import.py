@@ -133,15 +133,18 @@ def weights(members: NpzMembers, model) -> list[np.ndarray]:
 
 
 def state_arrays(members: NpzMembers, model, n_train: int) -> dict[str, np.ndarray]:
-    """schedule_order (n_train,) and the optimizer's slots opt_<slot>_<i> (the shape of parameter i)."""
+    """schedule_order (n_train,) and the optimizer's slots opt_<slot>_<i> (the shape of parameter i);
+    the same with a ``tl_`` prefix for the timeline's first state, and its weights tl_w<i>."""
     shapes = [p.shape for dense in model.dense_layers for p in dense.params()]
     out = {}
     for name in members.names():
-        if name == "schedule_order":
+        bare = name[3:] if name.startswith("tl_") else name
+        if bare == "schedule_order":
             out[name] = members.load(name, (n_train,), "iu")
-        elif name.startswith("opt_"):
-            index = name.rsplit("_", 1)[-1]
+        elif bare.startswith("opt_") or (bare != name and re.fullmatch(r"w\d+", bare)):
+            index = bare.rsplit("_", 1)[-1] if bare.startswith("opt_") else bare[1:]
             if not index.isdigit() or int(index) >= len(shapes):
-                raise Unprocessable(["body", f"{name}.npy"], f"not an optimizer slot of the {len(shapes)} parameters")
+                raise Unprocessable(["body", f"{name}.npy"], f"not an optimizer slot or weight of the "
+                                    f"{len(shapes)} parameters")
             out[name] = members.load(name, shapes[int(index)], "iuf")
     return out

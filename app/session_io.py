@@ -10,7 +10,7 @@ from engine.confusion import model_confusion
 from engine.datasets.playground import make_features
 from engine.saving import model_config
 
-from . import npz_import, session_state
+from . import npz_import, session_state, timeline_io
 from .errors import Conflict, Unprocessable
 from .tensors import decode, encode
 
@@ -90,7 +90,7 @@ def export_json(session) -> dict:
     if session.diverged:
         raise Conflict("the session diverged: its weights are not finite; POST /reset before exporting")
     weights = session.model.get_weights()
-    state, arrays = session_state.capture(session)
+    state, arrays = _state(session)
     return {"format": FORMAT, "config": session.config, "model": model_config(session.model),
             "weights": [encode(w, f"w{i}") for i, w in enumerate(weights)], "state": state,
             "arrays": {name: encode(a, name) for name, a in arrays.items()}}
@@ -102,16 +102,23 @@ def export_npz(session) -> bytes:
     if session.diverged:
         raise Conflict("the session diverged: its weights are not finite; POST /reset before exporting")
     buffer = io.BytesIO()
-    state, extra = session_state.capture(session)
+    state, extra = _state(session)
     arrays = {f"w{i}": w for i, w in enumerate(session.model.get_weights())}
     meta = json.dumps({"format": FORMAT, "config": session.config, "state": state})
     np.savez(buffer, config=np.array(meta), **arrays, **extra)
     return buffer.getvalue()
 
 
+def _state(session) -> tuple[dict, dict[str, np.ndarray]]:
+    """The training state and its arrays, with the timeline (``state["timeline"]``, arrays tl_*)."""
+    state, arrays = session_state.capture(session)
+    timeline, more = timeline_io.capture_timeline(session)
+    return {**state, "timeline": timeline}, {**arrays, **more}
+
+
 def _array(name: str, tensor) -> np.ndarray:
     try:
-        if name == "schedule_order":
+        if name in ("schedule_order", "tl_schedule_order"):
             return np.asarray(tensor["values"], dtype=np.int64).reshape(tuple(tensor["shape"]))
         return decode(tensor)
     except (KeyError, TypeError, ValueError, OverflowError) as exc:

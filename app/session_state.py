@@ -145,4 +145,9 @@ def restore(session, state: dict, arrays: dict[str, np.ndarray]) -> None:
     run.history, run.last_logs = checked["history"], checked["last_logs"]
     run.meter.count, run.meter.sums = checked["meter"]
     run.schedule.order, run.schedule.position, run.schedule.batches = checked["schedule"]
-    session.restart_timeline()          # the imported state is where its timeline begins
+    if isinstance(state, dict) and state.get("timeline") is not None:      # the exported timeline, rebuilt
+        from .timeline_io import restore_timeline
+        session.restart_timeline()
+        restore_timeline(session, state["timeline"], arrays, max(session.data.n_train, 1))
+    else:
+        session.restart_timeline()      # the imported state is where its timeline begins

@@ -40,6 +40,11 @@ class Branch:
     keyframes: dict = field(default_factory=dict)    # step → RunState
     diverged: dict | None = None        # where it diverged, if it did
 
+    def export(self) -> dict:
+        """Everything but the keyframes (rebuilt by replaying on import), as plain JSON data."""
+        return {**self.public(), "oneoff": {str(k): rows for k, rows in self.oneoff.items()},
+                "batch_loss": list(self.batch_loss), "epochs": [[s, logs] for s, logs in self.epochs]}
+
     def public(self) -> dict:
         return {"id": self.id, "parent": self.parent, "start": self.start, "head": self.head,
                 "changed": self.changed, "optimizer": self.optimizer, "batch_size": self.batch_size,
@@ -203,6 +208,8 @@ class Timeline:
             run.forward(b.oneoff.get(k))
             run.backward(check=False)
             run.update(check=False)
+            if (k + 1) % self.interval == 0 and k + 1 not in b.keyframes:
+                self._keep(b, k + 1)            # (a timeline rebuilt on import gets its keyframes back)
         run.stepper.verify_weights()
         self.current = b.id
         self._cut_history(b, step)

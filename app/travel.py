@@ -140,3 +140,25 @@ def branch(session, step: int | None, branch: int | None, optimizer: dict | None
 
 def _answer(session, frame: dict) -> dict:
     return {**frame, "state": session.state(), "position": session.timeline.public()["position"]}
+
+
+@contextmanager
+def visiting(session, step: int, branch: int):
+    """Stand at ``step`` of ``branch`` for a while (to read the state there), then come back to where
+    the session stood, a half-done cycle included: exact both ways, as every seek is."""
+    tl, run = session.timeline, session.run
+    home, here = tl.current, session.model.step
+    redo = None
+    if run.pending is not None:
+        redo = (None if run.pending.scheduled else run.pending.rows.tolist(), session.model.phase)
+    tl.seek(step, branch)
+    try:
+        yield
+    finally:
+        tl.seek(here, home)
+        session._follow_branch()
+        if redo is not None:
+            rows, phase = redo
+            run.forward(rows)
+            if phase == "backward":
+                run.backward()

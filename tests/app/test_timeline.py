@@ -267,3 +267,58 @@ def test_the_post_mortem_finds_the_last_finite_step_and_suggests_a_smaller_rate(
     assert report["suggested_learning_rate"] is not None and report["suggested_learning_rate"] < 100.0
     s.set_optimizer({"learning_rate": report["suggested_learning_rate"]})     # a branch from there
     assert s.timeline.branch.start == report["branch_from"] and s.step()["phase"] == "ready"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("fmt", ["json", "npz"])
+async def test_an_export_keeps_the_timeline(client, fmt):
+    created = await new_session(client, **{k: NET[k] for k in ("dataset", "layers", "optimizer", "batch_size")})
+    base = f"/api/sessions/{created['id']}"
+    for _ in range(57):
+        await client.post(f"{base}/step")
+    await client.post(f"{base}/seek", json={"step": 20})
+    await client.post(f"{base}/branch", json={"optimizer": {"learning_rate": 0.001}, "batch_size": 4})
+    for _ in range(13):
+        await client.post(f"{base}/step")
+    await client.post(f"{base}/forward", json={"indices": [1, 2, 3]})
+    await client.post(f"{base}/backward")
+    await client.post(f"{base}/update")
+    await client.post(f"{base}/seek", json={"step": 30})          # on the new branch, mid-way
+    await client.post(f"{base}/forward")                             # and a half-done cycle
+    before = strict_json(await client.get(f"{base}/timeline", params={"curves": "true"}))
+    heads = {}
+    for b in before["branches"]:
+        await client.post(f"{base}/seek", json={"step": b["head"], "branch": b["id"]})
+        heads[b["id"]] = (await client.get(f"{base}/export")).json()["weights"]
+    await client.post(f"{base}/seek", json={"step": 30, "branch": 1})
+    await client.post(f"{base}/forward")
+    exported = await client.get(f"{base}/export", params={"format": fmt})
+    assert exported.status_code == 200
+    other = (await new_session(client))["id"]
+    if fmt == "json":
+        put = await client.put(f"/api/sessions/{other}/export", json=exported.json())
+    else:
+        put = await client.put(f"/api/sessions/{other}/export", content=exported.content,
+                               headers={"Content-Type": "application/octet-stream"})
+    assert put.status_code == 200, put.text
+    after = strict_json(await client.get(f"/api/sessions/{other}/timeline", params={"curves": "true"}))
+    assert after["branches"] == before["branches"] and after["curves"] == before["curves"]
+    assert after["position"] == {"branch": 1, "step": 30}
+    for b in after["branches"]:
+        await client.post(f"/api/sessions/{other}/seek", json={"step": b["head"], "branch": b["id"]})
+        assert (await client.get(f"/api/sessions/{other}/export")).json()["weights"] == heads[b["id"]]
+
+
+@pytest.mark.anyio
+async def test_an_edited_timeline_is_refused_naming_the_field(client):
+    created = await new_session(client, **{k: NET[k] for k in ("dataset", "layers", "optimizer", "batch_size")})
+    base = f"/api/sessions/{created['id']}"
+    for _ in range(5):
+        await client.post(f"{base}/step")
+    body = (await client.get(f"{base}/export")).json()
+    body["state"]["timeline"]["branches"][0]["oneoff"] = {"2": [10 ** 6]}
+    put = await client.put(f"{base}/export", json=body)
+    assert put.status_code == 422 and "oneoff" in put.text and "training row numbers" in put.text
+    body["state"]["timeline"]["branches"][0]["oneoff"] = {"2": [0, 1]}      # valid, but not what happened
+    put = await client.put(f"{base}/export", json=body)
+    assert put.status_code == 422 and "does not give the exported weights" in put.text
