@@ -357,7 +357,10 @@ class Session:
         return {"from": before, "to": int(batch_size), "applies": "from the next batch"}
 
     def reset(self, weights: str = "initial", seed: int | None = None) -> None:
-        """Start again: the same initial weights, or new ones from ``seed`` (a random seed if None)."""
+        """Start again: the same initial weights (step 0 of the timeline: the steps taken stay there to
+        go back to), or new ones from ``seed`` (a random seed if None; a new timeline)."""
+        if weights == "initial" and travel.reset_to_start(self):
+            return
         if weights == "initial":
             self._build(self.initial_weights)
             return

@@ -28,6 +28,8 @@ class Settings:
     max_play_speed: float = 1000.0         # steps per second while playing over the WebSocket
     play_lean_weights: int = 10_000        # while playing, layers with more weights send only what is drawn
     max_range_test_steps: int = 5000       # batches of an LR range test
+    timeline_bytes: int = 32_000_000       # keyframes a session keeps to go back in time (their interval
+                                           # doubles past it; any step is still rebuilt exactly)
     compare_workers: int = 2               # worker processes for comparisons
     max_compare_jobs: int = 4              # comparisons kept (running or finished)
     mnist_max_train: int | None = None     # None: every MNIST image may be used

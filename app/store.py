@@ -93,9 +93,11 @@ class SessionStore:
         config = engine_config(body)
         data = self.load_data(config["dataset"])
         try:
-            return Session(config, data, weights=weights)
+            session = Session(config, data, weights=weights)
         except ValueError as exc:
             raise _build_error(exc, config) from None
+        session.timeline.budget = self.settings.timeline_bytes
+        return session
 
     def load_data(self, spec: dict):
         """The data set of ``spec``: an uploaded CSV by its upload_id, any other from the shared cache."""
@@ -154,6 +156,7 @@ class SessionStore:
                                  "Backprop Lab tabs you no longer use, or import a smaller network; a teacher "
                                  "can raise the cap: backprop-lab serve --max-total-params N.")
             session.owner = old.owner
+            session.timeline.budget = self.settings.timeline_bytes
             self._sessions[session_id] = session
         old.deleted.set()
 

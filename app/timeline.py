@@ -20,7 +20,7 @@ from engine import optimizers
 from engine.snapshot import capture, restore
 
 DEFAULT_INTERVAL = 50          # steps between keyframes to begin with
-DEFAULT_BUDGET = 64 << 20      # bytes of keyframes a session may keep
+DEFAULT_BUDGET = 32_000_000    # bytes of keyframes a session may keep (the server's timeline_bytes)
 
 
 @dataclass

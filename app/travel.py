@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+import numpy as np
+
 from engine.errors import Diverged
 
 from . import frames
@@ -162,3 +164,24 @@ def visiting(session, step: int, branch: int):
             run.forward(rows)
             if phase == "backward":
                 run.backward()
+
+
+def reset_to_start(session) -> bool:
+    """Reset to the initial weights as a move in time: back to step 0 of the first branch (a branch
+    from there if the settings changed since), so the steps taken stay reachable. False (the caller
+    rebuilds) when the timeline does not begin at those weights (an imported session)."""
+    tl = session.timeline
+    root = tl.branches[0]
+    start = root.keyframes.get(0)
+    if root.start != 0 or start is None or any(not np.array_equal(a, b) for a, b in
+                                               zip(start.weights, session.initial_weights)):
+        return False
+    wanted = _settings(session)
+    session.diverged = None
+    tl.seek(0, 0)
+    session._follow_branch()
+    if wanted != _settings(session):
+        with changing(session):
+            session._set_optimizer(dict(wanted[0]))
+            session._set_batch_size(wanted[1])
+    return True

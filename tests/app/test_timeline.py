@@ -322,3 +322,21 @@ async def test_an_edited_timeline_is_refused_naming_the_field(client):
     body["state"]["timeline"]["branches"][0]["oneoff"] = {"2": [0, 1]}      # valid, but not what happened
     put = await client.put(f"{base}/export", json=body)
     assert put.status_code == 422 and "does not give the exported weights" in put.text
+
+
+def test_reset_goes_back_to_step_0_and_keeps_the_steps_taken():
+    s = _session()
+    first = s.model.get_weights()
+    for _ in range(8):
+        s.step()
+    head = s.model.get_weights()
+    s.reset()
+    assert s.model.step == 0 and s.history["batch_loss"] == [] and list(s.timeline.branches) == [0]
+    _same_weights(s.model.get_weights(), first)
+    travel.seek(s, 8)
+    _same_weights(s.model.get_weights(), head)
+    s.set_optimizer({"learning_rate": 0.005})
+    s.reset()                                          # with other settings: a branch from step 0
+    tl = s.timeline
+    assert s.model.step == 0 and tl.branch.start == 0 and tl.current != 0
+    assert s.config["optimizer"]["learning_rate"] == 0.005 and tl.branches[0].head == 8
