@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from engine import optimizers
 from engine.snapshot import capture, restore
 
-DEFAULT_INTERVAL = 50          # steps between keyframes to begin with
+DEFAULT_INTERVAL = 10          # steps between keyframes to begin with (doubled to stay in budget)
 DEFAULT_BUDGET = 32_000_000    # bytes of keyframes a session may keep (the server's timeline_bytes)
 
 
