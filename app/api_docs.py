@@ -8,6 +8,12 @@ Create a session (`POST /api/sessions`), then `forward` → `backward` → `upda
 all three, `epoch` for the rest of an epoch). Tensors come as `{shape, label, values}`; add
 `?encoding=b64` for float32 base64, `?layers=1,2` and `?fields=W,a,delta` for less.
 
+**Going back in time.** Every step is kept on a timeline (`GET .../timeline`): `POST .../seek`
+stands at any earlier step and answers that step's frame exactly as `step` did; stepping on
+replays the same future, a change there (`PATCH`, `POST .../branch`, another batch) starts a
+branch that shares the past. After a divergence, `POST .../post-mortem` goes to the last finite
+step with the gradient health of the steps before it and a suggested learning rate.
+
 **Errors.** Every error is JSON: `{"detail": "..."}`, or for bad input (422)
 `{"detail": [{"loc": [...], "msg": ..., "type": ...}]}` with `loc` naming the field. Each route
 lists the statuses it can answer. Every request body has a size limit checked while it is read:
