@@ -101,6 +101,7 @@ class StepAnswer(BaseModel):
     step: int = Field(description="Updates applied so far.")
     phase: Literal["forward", "backward", "ready", "diverged"]
     loss: Number = None
+    penalty: Number = Field(None, description="The regularization penalty l1·Σ|W| + l2·ΣW² included in loss.")
     learning_rate: float | None = None
     batch: Batch | None = None
     layers: list[LayerEntry] | None = None

@@ -38,6 +38,14 @@ def _known(registry, family: str, value: str) -> str:
     return value
 
 
+class RegularizationSpec(BaseModel):
+    """The penalty l1·Σ|W| + l2·ΣW² on kernels, added to the cost; ∂cost/∂W gets l1·sign(W) + 2·l2·W."""
+
+    model_config = ConfigDict(extra="forbid")
+    l1: StrictFloat = Field(0.0, ge=0.0, le=1.0, allow_inf_nan=False, description="Rate of the L1 penalty Σ|W|.")
+    l2: StrictFloat = Field(0.0, ge=0.0, le=1.0, allow_inf_nan=False, description="Rate of the L2 penalty ΣW².")
+
+
 class LayerSpec(BaseModel):
     """One Dense layer (the last one is the output layer)."""
 
@@ -45,6 +53,8 @@ class LayerSpec(BaseModel):
     units: StrictInt = Field(ge=1, description="Number of units.")
     activation: str = Field("linear", description="Name of f, e.g. tanh, relu, softmax.")
     dropout: StrictFloat = Field(0.0, ge=0.0, lt=1.0, allow_inf_nan=False, description="Dropout rate after it.")
+    regularization: RegularizationSpec | None = Field(None, description="This layer's kernel penalty "
+                                                      "(replaces the network's regularization).")
 
     @field_validator("activation")
     @classmethod
@@ -99,6 +109,8 @@ class SessionCreate(BaseModel):
     bias_initializer: str = DEFAULT_SESSION["bias_initializer"]
     batch_size: StrictInt = Field(DEFAULT_SESSION["batch_size"], ge=1)
     seed: StrictInt = Field(DEFAULT_SESSION["seed"], ge=0, le=2**32 - 1)
+    regularization: RegularizationSpec | None = Field(None, description="L1 / L2 / L1+L2 penalty on every "
+                                                      "kernel (a layer's own replaces it); none by default.")
 
     @field_validator("loss")
     @classmethod

@@ -22,7 +22,7 @@ from engine.runner import Run
 from . import frames, travel
 from .errors import Conflict, NotFound, Unprocessable
 from .tensors import finite
-from .timeline import Timeline
+from .timeline import Timeline, layer_penalties, set_penalties
 
 ORDER_HELP = "the cycle is forward → backward → update (or /step for all three)"
 CHEAP_WORK = 20_000     # parameters × batch size below which one step takes well under a millisecond
@@ -49,6 +49,14 @@ def _with_updated(layers: list[dict], updated: list[dict]) -> list[dict]:
         if "b" in after:
             entry["b_updated"] = after["b"]
     return layers
+
+
+def _penalty_config(config: dict, penalties: list) -> dict:
+    """The config's "regularization" and each layer's for these kernel penalties (one network-wide
+    entry when every layer has the same)."""
+    same = all(p == penalties[0] for p in penalties)
+    layers = [{**layer, "regularization": None if same else p} for layer, p in zip(config["layers"], penalties)]
+    return {"regularization": penalties[0] if same else None, "layers": layers}
 
 
 def new_id() -> str:
@@ -150,8 +158,11 @@ class Session:
     # ----- the cycle, one phase at a time -------------------------------------------------
     def _forward_frame(self, trace) -> dict:
         batch = frames.batch_part(trace, self.run.pending.rows, self._sparse_classes)
-        return {"step": self.model.step, "phase": "forward", "batch": batch,
-                "loss": trace.loss, "layers": frames.forward_layers(trace)}
+        frame = {"step": self.model.step, "phase": "forward", "batch": batch,
+                 "loss": trace.loss, "layers": frames.forward_layers(trace)}
+        if any(d.kernel_regularizer is not None for d in self.model.dense_layers):
+            frame["penalty"] = self.model.penalty()        # part of the loss: l1·Σ|W| + l2·ΣW²
+        return frame
 
     @property
     def _sparse_classes(self) -> int | None:
@@ -183,7 +194,8 @@ class Session:
     def _follow_branch(self) -> None:
         """The config shows the current branch's settings."""
         b = self.timeline.branch
-        self.config = {**self.config, "optimizer": dict(b.optimizer), "batch_size": b.batch_size}
+        self.config = {**self.config, "optimizer": dict(b.optimizer), "batch_size": b.batch_size,
+                       **_penalty_config(self.config, b.regularization)}
 
     def _check_indices(self, indices) -> None:
         if not isinstance(indices, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in indices):
@@ -355,6 +367,18 @@ class Session:
         self.schedule.batch_size = int(batch_size)
         self.config = {**self.config, "batch_size": int(batch_size)}
         return {"from": before, "to": int(batch_size), "applies": "from the next batch"}
+
+    def set_regularization(self, spec: dict | None) -> dict:
+        """Put the penalty l1·Σ|W| + l2·ΣW² ({"l1", "l2"}; None or zeros: none) on every kernel from
+        the next step on (a layer's own penalty included); the weights stay."""
+        with travel.changing(self):
+            return self._set_regularization(spec)
+
+    def _set_regularization(self, spec: dict | None) -> dict:
+        before = layer_penalties(self.model)
+        set_penalties(self.model, [spec] * len(self.model.dense_layers))
+        self.config = {**self.config, **_penalty_config(self.config, layer_penalties(self.model))}
+        return {"from": before, "to": layer_penalties(self.model), "applies": "from the next step"}
 
     def reset(self, weights: str = "initial", seed: int | None = None) -> None:
         """Start again: the same initial weights (step 0 of the timeline: the steps taken stay there to

@@ -47,7 +47,7 @@ class DataCache:
 def engine_config(body: SessionCreate) -> dict:
     """The plain config the engine builds from (the optimizer's hyperparameters resolved)."""
     config = body.model_dump(include={"dataset", "layers", "loss", "kernel_initializer",
-                                      "bias_initializer", "batch_size", "seed"})
+                                      "bias_initializer", "batch_size", "seed", "regularization"})
     config["optimizer"] = optimizer_config(body.optimizer)
     return config
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from engine import optimizers
+from engine.builder import kernel_penalty, penalty_spec
 from engine.snapshot import capture, restore
 
 DEFAULT_INTERVAL = 10          # steps between keyframes to begin with (doubled to stay in budget)
@@ -39,6 +40,7 @@ class Branch:
     oneoff: dict = field(default_factory=dict)       # step k → rows of the one-off batch from k
     keyframes: dict = field(default_factory=dict)    # step → RunState
     diverged: dict | None = None        # where it diverged, if it did
+    regularization: list = field(default_factory=list)   # each Dense kernel's {"l1", "l2"} (or None)
 
     def export(self) -> dict:
         """Everything but the keyframes (rebuilt by replaying on import), as plain JSON data."""
@@ -48,6 +50,7 @@ class Branch:
     def public(self) -> dict:
         return {"id": self.id, "parent": self.parent, "start": self.start, "head": self.head,
                 "changed": self.changed, "optimizer": self.optimizer, "batch_size": self.batch_size,
+                "regularization": self.regularization,
                 "oneoff_steps": sorted(self.oneoff), "diverged": self.diverged}
 
 
@@ -62,6 +65,7 @@ class Timeline:
                   for i in range(len(history.get("loss", [])))]
         root = Branch(0, None, step, "start", dict(optimizer), run.schedule.batch_size, step,
                       list(history["batch_loss"]), epochs)
+        root.regularization = layer_penalties(run.model)
         root.keyframes[step] = capture(run)
         self.branches: dict[int, Branch] = {0: root}
         self.current = 0
@@ -144,17 +148,19 @@ class Timeline:
         new = Branch(self._next_id, b.id, k, changed, dict(optimizer or b.optimizer),
                      batch_size or b.batch_size, k, list(self._losses(b, self.loss_offset, k)), epochs)
         new.oneoff = {s: r for s, r in b.oneoff.items() if s < k}
+        new.regularization = list(b.regularization)
         self._next_id += 1
         self.branches[new.id] = new
         self.current = new.id
         new.keyframes[k] = capture(self.run)
         return new
 
-    def settle(self, optimizer: dict, batch_size: int) -> None:
+    def settle(self, optimizer: dict, batch_size: int, regularization: list | None = None) -> None:
         """The current branch's settings changed at its start (nothing stepped on it yet): keep
         them and the state as it is now."""
         b = self.branch
         b.optimizer, b.batch_size = dict(optimizer), batch_size
+        b.regularization = layer_penalties(self.run.model) if regularization is None else list(regularization)
         b.keyframes[b.start] = capture(self.run)
 
     def at_fresh_start(self) -> bool:
@@ -215,8 +221,9 @@ class Timeline:
         self._cut_history(b, step)
 
     def _settings(self, b: Branch) -> None:
-        """The branch's optimizer (its state comes from the keyframe)."""
+        """The branch's optimizer (its state comes from the keyframe) and kernel penalties."""
         self.run.model.optimizer = optimizers.get(dict(b.optimizer))
+        set_penalties(self.run.model, b.regularization)
 
     def _cut_history(self, b: Branch, step: int) -> None:
         run = self.run
@@ -224,3 +231,14 @@ class Timeline:
         history = {k: [logs.get(k) for logs in epochs] for k in run.history if k != "batch_loss"}
         history["batch_loss"] = list(self._losses(b, self.loss_offset, step))
         run.history = history
+
+
+def layer_penalties(model) -> list:
+    """Each Dense kernel's penalty rates {"l1", "l2"} (None without one), input to output."""
+    return [penalty_spec(dense.kernel_regularizer) for dense in model.dense_layers]
+
+
+def set_penalties(model, penalties: list) -> None:
+    """Put ``layer_penalties``' list back on the model's kernels."""
+    for dense, spec in zip(model.dense_layers, penalties):
+        dense.kernel_regularizer = kernel_penalty(spec)

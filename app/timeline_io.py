@@ -18,7 +18,7 @@ from engine.snapshot import capture
 
 from . import session_state, travel
 from .errors import Unprocessable
-from .timeline import Branch
+from .timeline import Branch, set_penalties
 
 LOC = ["body", "state", "timeline"]
 PREFIX = "tl_"
@@ -46,7 +46,7 @@ def _int(value, loc, low=0, high=None) -> int:
     return value
 
 
-def _branch(entry, i: int, known: dict, n_train: int, max_batch: int) -> Branch:
+def _branch(entry, i: int, known: dict, n_train: int, max_batch: int, n_dense: int) -> Branch:
     """One exported branch checked: its parent known, its steps inside the parent's, its settings valid."""
     loc = ["branches", i]
     if not isinstance(entry, dict):
@@ -80,8 +80,16 @@ def _branch(entry, i: int, known: dict, n_train: int, max_batch: int) -> Branch:
                                            or isinstance(e[0], bool) or not isinstance(e[0], int) for e in epochs):
         raise Unprocessable(LOC + loc + ["epochs"], "must be a list of [step, logs] pairs")
     diverged = entry.get("diverged")
+    penalties = entry.get("regularization")
+    if not isinstance(penalties, list) or len(penalties) != n_dense or any(
+            p is not None and not (isinstance(p, dict) and set(p) <= {"l1", "l2"} and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1 for v in p.values()))
+            for p in penalties):
+        raise Unprocessable(LOC + loc + ["regularization"], f"must list {n_dense} kernel penalties "
+                            "({\"l1\", \"l2\"} in [0, 1], or null)")
     return Branch(bid, parent, start, str(entry.get("changed", "")), dict(opt), batch, head, list(losses),
-                  [(s, dict(logs)) for s, logs in epochs], oneoff, {}, diverged if isinstance(diverged, dict) else None)
+                  [(s, dict(logs)) for s, logs in epochs], oneoff, {}, diverged if isinstance(diverged, dict) else None,
+                  list(penalties))
 
 
 def restore_timeline(session, data, arrays: dict[str, np.ndarray], max_batch: int) -> None:
@@ -91,7 +99,7 @@ def restore_timeline(session, data, arrays: dict[str, np.ndarray], max_batch: in
     n = session.data.n_train
     known: dict[int, Branch] = {}
     for i, entry in enumerate(data["branches"]):
-        b = _branch(entry, i, known, n, max_batch)
+        b = _branch(entry, i, known, n, max_batch, len(session.model.dense_layers))
         known[b.id] = b
     current = data.get("current")
     if current not in known:
@@ -110,6 +118,7 @@ def restore_timeline(session, data, arrays: dict[str, np.ndarray], max_batch: in
     check_weights(weights, session.model)
     session.model.set_weights(weights)
     session.model.optimizer = optimizers.get(dict(root.optimizer))           # the first branch's settings
+    set_penalties(session.model, root.regularization)
     session.run.schedule.batch_size = root.batch_size
     session.config = {**session.config, "optimizer": dict(root.optimizer), "batch_size": root.batch_size}
     session_state.restore(session, data.get("first_state") or {}, first)     # a timeline starting there
@@ -125,6 +134,7 @@ def restore_timeline(session, data, arrays: dict[str, np.ndarray], max_batch: in
         tl.seek(b.start, b.parent)
         session._set_optimizer(dict(b.optimizer))
         session._set_batch_size(b.batch_size)
+        set_penalties(session.model, b.regularization)
         b.keyframes = {b.start: capture(session.run)}
         tl.branches[b.id] = b
     tl._next_id = max(known) + 1

@@ -55,6 +55,8 @@ class BranchEntry(BaseModel):
     optimizer: dict[str, Any]
     batch_size: int
     oneoff_steps: list[int] = Field(description="Steps that took chosen rows instead of the scheduled batch.")
+    regularization: list[dict[str, float] | None] = Field(description="Each layer's kernel penalty {l1, l2} "
+                                                           "on this branch (null: none).")
     diverged: dict[str, Any] | None
 
 

@@ -10,13 +10,15 @@ from engine.errors import Diverged
 
 from . import frames
 from .errors import NotFound, Unprocessable
+from .timeline import layer_penalties, set_penalties
 
 PHASES = ("ready", "forward", "backward")
 
 
-def describe(before: tuple[dict, int], after: tuple[dict, int]) -> str:
-    """What changed between two (optimizer config, batch size) settings, for the branch list."""
-    (old, old_batch), (new, new_batch) = before, after
+def describe(before: tuple, after: tuple) -> str:
+    """What changed between two (optimizer config, batch size, kernel penalties) settings, for the
+    branch list."""
+    (old, old_batch, old_reg), (new, new_batch, new_reg) = before, after
     parts = []
     if old.get("name") != new.get("name"):
         parts.append(f"{new.get('name')} (was {old.get('name')})")
@@ -27,11 +29,25 @@ def describe(before: tuple[dict, int], after: tuple[dict, int]) -> str:
                 parts.append(f"{symbol} {old.get(key, '—')} → {new.get(key, '—')}")
     if old_batch != new_batch:
         parts.append(f"batch size {old_batch} → {new_batch}")
+    if old_reg != new_reg:
+        parts.append(f"penalty {_penalty(old_reg)} → {_penalty(new_reg)}")
     return ", ".join(parts) or "no change"
 
 
-def _settings(session) -> tuple[dict, int]:
-    return dict(session.config["optimizer"]), session.config["batch_size"]
+def _penalty(specs: list) -> str:
+    """A list of kernel penalties, short: "none", "L2 0.001", "L1 0.01 + L2 0.001", or per layer."""
+    def one(spec):
+        if not spec:
+            return "none"
+        parts = [f"{k.upper()} {spec[k]:g}" for k in ("l1", "l2") if spec.get(k)]
+        return " + ".join(parts) or "none"
+    names = [one(s) for s in specs]
+    return names[0] if len(set(names)) <= 1 else "[" + ", ".join(names) + "]"
+
+
+def _settings(session) -> tuple[dict, int, list]:
+    return (dict(session.config["optimizer"]), session.config["batch_size"],
+            layer_penalties(session.model))
 
 
 @contextmanager
@@ -184,4 +200,5 @@ def reset_to_start(session) -> bool:
         with changing(session):
             session._set_optimizer(dict(wanted[0]))
             session._set_batch_size(wanted[1])
+            set_penalties(session.model, wanted[2])
     return True

@@ -1,7 +1,7 @@
 """Build a compiled Sequential from plain data (the server's and the CLI's configs)."""
 from __future__ import annotations
 
-from . import losses
+from . import losses, regularizers
 from .errors import ConfigError
 from .layers import Dense, Dropout
 from .models import Sequential
@@ -16,10 +16,12 @@ def default_loss(kind: str, n_classes: int | None) -> str:
 
 def build_model(input_dim: int, layers: list[dict], loss: str, optimizer, metrics=None,
                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                seed: int | None = 0, dtype: str | None = None) -> Sequential:
+                seed: int | None = 0, dtype: str | None = None, regularization: dict | None = None) -> Sequential:
     """``layers`` = [{"units": 8, "activation": "tanh", "dropout": 0.0}, ...], output layer last.
 
     Every Dense gets the same initializers; a positive ``dropout`` adds a Dropout after it.
+    ``regularization`` {"l1": a, "l2": b} puts the penalty a·Σ|W| + b·ΣW² on every kernel (a
+    layer's own "regularization" replaces it for that layer; zeros: none).
     """
     if not layers:
         raise ConfigError("layers must list at least the output layer", ("layers",))
@@ -28,11 +30,30 @@ def build_model(input_dim: int, layers: list[dict], loss: str, optimizer, metric
         extra = {"input_dim": int(input_dim)} if i == 0 else {}
         model.add(Dense(int(spec["units"]), activation=spec.get("activation") or "linear",
                         use_bias=spec.get("use_bias", True), kernel_initializer=kernel_initializer,
-                        bias_initializer=bias_initializer, **extra))
+                        bias_initializer=bias_initializer,
+                        kernel_regularizer=kernel_penalty(spec.get("regularization") or regularization), **extra))
         if spec.get("dropout"):
             model.add(Dropout(float(spec["dropout"])))
     model.compile(optimizer=optimizer, loss=losses.get(loss), metrics=metrics or [])
     return model
+
+
+def kernel_penalty(spec: dict | None) -> regularizers.Regularizer | None:
+    """{"l1": a, "l2": b} as the regularizer it names: L1, L2, L1L2, or None when both are 0."""
+    l1, l2 = (float((spec or {}).get("l1") or 0.0), float((spec or {}).get("l2") or 0.0))
+    if not l1 and not l2:
+        return None
+    if l1 and l2:
+        return regularizers.L1L2(l1=l1, l2=l2)
+    return regularizers.L1(l1) if l1 else regularizers.L2(l2)
+
+
+def penalty_spec(regularizer) -> dict | None:
+    """The {"l1", "l2"} rates of a kernel regularizer (None without one): ``kernel_penalty``'s inverse."""
+    if regularizer is None:
+        return None
+    config = regularizer.get_config()
+    return {"l1": float(config.get("l1", 0.0)), "l2": float(config.get("l2", 0.0))}
 
 
 def check_output(model: Sequential, kind: str, n_classes: int | None, n_targets: int = 1) -> None:

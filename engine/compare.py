@@ -68,7 +68,8 @@ def build_run(spec: dict, data=None, cache: bool = False):
     model = build_model(data.x_train.shape[1], spec["layers"], loss, dict(spec["optimizer"]),
                         metrics=metrics_for(data.kind),
                         kernel_initializer=spec.get("kernel_initializer", "glorot_uniform"),
-                        bias_initializer=spec.get("bias_initializer", "zeros"), seed=spec.get("seed", 0))
+                        bias_initializer=spec.get("bias_initializer", "zeros"), seed=spec.get("seed", 0),
+                        regularization=spec.get("regularization"))
     n_targets = 1 if data.kind == "classification" else data.y_train.shape[1]
     check_output(model, data.kind, data.n_classes, n_targets)
     fast.use_fast_step(model)        # the server's steps and comparison runs: engine.fast's numbers are the reference's
