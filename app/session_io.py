@@ -12,16 +12,17 @@ from engine.saving import model_config
 
 from . import npz_import, session_state, timeline_io
 from .errors import Conflict, Unprocessable
-from .tensors import decode, encode
+from .tensors import decode, encode, finite
 
 FORMAT = "backprop-lab-session/1"
 
 
-def predict_grid(session, resolution: int) -> dict:
-    """The network's output over a resolution × resolution grid covering the 2-D points (rows: x2)."""
+def _plane(session, resolution: int, what: str):
+    """(x1, x2, the grid's network inputs, feature names): a resolution × resolution grid covering
+    the 2-D points (row i is x2[i], column j is x1[j]), through the data set's feature maps."""
     data = session.data
     if data.coords_train is None:
-        raise Conflict(f"predict-grid needs a 2-D data set; {data.name!r} has no 2-D points")
+        raise Conflict(f"{what} needs a 2-D data set; {data.name!r} has no 2-D points")
     if session.diverged:
         raise Conflict("the session diverged: its weights are not finite; POST /reset first")
     points = np.concatenate([data.coords_train, data.coords_test])
@@ -32,7 +33,31 @@ def predict_grid(session, resolution: int) -> dict:
     g1, g2 = np.meshgrid(x1, x2)                     # g[i, j] = (x1[j], x2[i])
     grid = np.stack([g1.ravel(), g2.ravel()], axis=1)
     features = data.options.get("features", ["x1", "x2"])
-    out = session.model.predict(make_features(grid, features))
+    return x1, x2, make_features(grid, features), features
+
+
+def unit_maps(session, resolution: int, encoding: str = "json") -> dict:
+    """What every unit draws over the input plane: each input feature (a(1)) and each unit's
+    activation a(l+1) of every Dense layer, at the grid's points, from the current weights (inference,
+    no dropout), with each layer's range for a shared colour scale."""
+    x1, x2, inputs, features = _plane(session, resolution, "unit-maps")
+    shape = (resolution, resolution)
+    out = {"resolution": resolution, "x1": x1.tolist(), "x2": x2.tolist(), "step": session.model.step,
+           "features": [{"name": name, "map": encode(inputs[:, j].reshape(shape), name, encoding)}
+                        for j, name in enumerate(features)], "layers": []}
+    for number, a in enumerate(session.model.layer_outputs(inputs), start=1):
+        maps = np.moveaxis(a.reshape(resolution, resolution, -1), -1, 0)      # (units, rows x2, cols x1)
+        out["layers"].append({"index": number, "label": f"a({number + 1})", "units": int(maps.shape[0]),
+                              "min": finite(float(maps.min())), "max": finite(float(maps.max())),
+                              "maps": encode(maps, f"a({number + 1})", encoding)})
+    return out
+
+
+def predict_grid(session, resolution: int) -> dict:
+    """The network's output over a resolution × resolution grid covering the 2-D points (rows: x2)."""
+    data = session.data
+    x1, x2, inputs, _ = _plane(session, resolution, "predict-grid")
+    out = session.model.predict(inputs)
     units = out.shape[1]
     outputs = out.reshape(resolution, resolution, units)
     value = outputs[..., 1] if data.kind == "classification" and units == 2 else outputs[..., 0]

@@ -238,6 +238,18 @@ class Sequential:
             chunks.append(out)
         return np.concatenate(chunks) if chunks else np.zeros((0, self.output_units), self.dtype)
 
+    def layer_outputs(self, x) -> list[np.ndarray]:
+        """a(l+1) of every Dense layer (with the Activation after it) for the rows of ``x``, at
+        inference (no dropout); the training trace is left alone. The last one is ŷ."""
+        out, outputs = self.prepare_x(x), []
+        for layer in self.layers:
+            out = _infer(layer, out)
+            if isinstance(layer, Dense):
+                outputs.append(out)
+            elif isinstance(layer, Activation) and outputs:
+                outputs[-1] = out
+        return outputs
+
     def predict_classes(self, x, batch_size: int | None = None) -> np.ndarray:
         """The class of each row: argmax of ŷ, or ŷ > 0.5 for a single output unit."""
         y_pred = self.predict(x, batch_size)
