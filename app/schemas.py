@@ -30,6 +30,26 @@ DEFAULT_SESSION = {
     "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros", "batch_size": 16, "seed": 0,
 }
 
+PRESETS = {       # one click each on the page; each is a valid POST /api/sessions body
+    "lecture_mnist": {
+        "title": "MNIST, as in the lecture",
+        "description": "784-128-64-10, ReLU and softmax, SGD η 0.05 with momentum 0.9, batch 128.",
+        "session": {"dataset": {"name": "mnist"}, "loss": "categorical_crossentropy",
+                    "layers": [{"units": 128, "activation": "relu"}, {"units": 64, "activation": "relu"},
+                               {"units": 10, "activation": "softmax"}],
+                    "optimizer": {"name": "sgd", "learning_rate": 0.05, "momentum": 0.9},
+                    "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros",
+                    "batch_size": 128, "seed": 0}},
+    "lecture_figure": {
+        "title": "The lecture's figure",
+        "description": "Three hidden layers of sigmoid units and a softmax output, on the spiral.",
+        "session": {"dataset": {"name": "spiral", "seed": 0}, "loss": "categorical_crossentropy",
+                    "layers": [{"units": 6, "activation": "sigmoid"}, {"units": 6, "activation": "sigmoid"},
+                               {"units": 6, "activation": "sigmoid"}, {"units": 2, "activation": "softmax"}],
+                    "optimizer": {"name": "sgd", "learning_rate": 1.0}, "kernel_initializer": "glorot_uniform",
+                    "bias_initializer": "zeros", "batch_size": 16, "seed": 0}},
+}
+
 
 def _known(registry, family: str, value: str) -> str:
     """``value`` if ``registry`` knows it (aliases and any case too), else a ValueError listing the names."""

@@ -11,7 +11,7 @@ from engine.datasets import list_datasets
 
 from ..answer_schemas import COMMON, errors
 from ..deps import get_settings
-from ..schemas import DEFAULT_SESSION
+from ..schemas import DEFAULT_SESSION, PRESETS
 from ..settings import Settings
 from ..tensors import sanitize
 
@@ -40,5 +40,5 @@ async def options(settings: Annotated[Settings, Depends(get_settings)]) -> dict:
         "activations": activations.names(), "losses": losses.registry.names(),
         "optimizers": _optimizers(), "initializers": initializers.registry.names(),
         "datasets": await run_in_threadpool(_datasets), "limits": settings.public(), "defaults": DEFAULT_SESSION,
-        "learning_rate": {"min_exclusive": 0, "max": 100},
+        "learning_rate": {"min_exclusive": 0, "max": 100}, "presets": PRESETS,
     })
