@@ -14,6 +14,7 @@ Variants: fit with every trick, then fit without one of them —
   one-dot z test   every z and ŷ tested one by one (not as one block)
   packed update    the update and the weights' finiteness test array by array
   kept Adam scratch  Adam's rule as Adam.update writes it, its temporaries made afresh (--opt adam)
+  layer steps      each step looks up the layers' views, roles and placement (FastStep before LayerStep)
   deferred tests   δ, the gradients and the new weights tested at every step
   batched meter    each step's loss computed (labels path) and added to an EpochMeter
   all of them      the same Run on the ReferenceStep
@@ -26,6 +27,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import operator  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -33,11 +35,12 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks.common import load_mnist  # noqa: E402
-from engine import SGD, Dense, Sequential, optimizers  # noqa: E402
+from engine import SGD, Dense, Sequential, divergence, optimizers  # noqa: E402
 from engine.fast import FastStep  # noqa: E402
 from engine.fast.buffers import BatchBuffers, WorkArrays  # noqa: E402
+from engine.fast.packing import pack_weights  # noqa: E402
 from engine.runner import Run  # noqa: E402
-from engine.trace import Phase  # noqa: E402
+from engine.trace import LayerTrace, Phase, Trace  # noqa: E402
 
 # CPU time of this process, not wall time: on a shared machine an epoch's wall time includes the
 # time other processes held the core, which swamps differences of a few per cent (one BLAS thread,
@@ -57,7 +60,6 @@ class NoBlockTest(FastStep):
 
     @staticmethod
     def _finite(bufs, y_pred):
-        from engine import divergence
         return divergence.all_finite([b.z for b in bufs.layers] + [y_pred])
 
 
@@ -82,7 +84,6 @@ class NoPackedUpdate(FastStep):
         return model.trace
 
     def verify_weights(self):
-        from engine import divergence
         if self.unchecked and all(divergence.finite(p) for p in self.packed.params):
             self.unchecked = False
         super().verify_weights()
@@ -92,6 +93,114 @@ class NoKeptRule(FastStep):
     """Adam's update as engine/optimizers/adam.py writes it (its temporaries made afresh at every step)."""
 
     _kept_rule = staticmethod(lambda optimizer: None)
+
+
+class NoLayerSteps(FastStep):
+    """Without the layer steps: the phases as FastStep wrote them before (engine/fast/step.py
+    LayerStep), looking up at every step each layer's role, its views and transposes (LayerTrace.start,
+    dense.W, dense.dW, K.T), each packed weight's identity, the learning rate twice."""
+
+    def _placed(self, dense_layers):
+        params = [p for dense in dense_layers for p in dense.params()]
+        if self.packed is None or not (len(params) == len(self.packed.params)
+                                       and all(map(operator.is_, params, self.packed.params))):
+            self.packed = pack_weights(dense_layers, self.model.dtype)
+        return self.packed
+
+    def forward(self, x, training=True):
+        model, plan = self.model, self._plan()
+        self._placed(plan.dense_layers)
+        a = x
+        for layer in plan.leading:
+            a = layer.forward(a, training)
+        bufs = plan.work.get(a.shape[0])
+        entries = []
+        for number, (dense, rest), buf in zip(range(1, len(bufs.layers) + 1), plan.groups, bufs.layers):
+            entry = LayerTrace.start(number, dense, a)
+            dense.a_in = a
+            z = dense.z = np.matmul(a, dense.kernel, out=buf.z)
+            if dense.use_bias:
+                z += dense.bias
+            act = dense.activation
+            a = dense.a = act.forward(z, out=buf.a) if act.supports_out else act.forward(z)
+            for layer in rest:
+                a = layer.forward(a, training)
+                entry.note(layer)
+            entry.z, entry.a = z, a
+            entries.append(entry)
+        if not self._finite(bufs, a):
+            if self.unchecked:
+                self.verify_weights()
+            divergence.check_forward(entries, model.step, model.epoch)
+        elif a.shape[0]:
+            self.unchecked = False
+        trace = Trace(x=x, layers=entries, y_pred=a, training=training, step=model.step)
+        model.trace, model.phase = trace, Phase.FORWARD
+        return trace
+
+    def backward(self, check=True):
+        model, plan = self.model, self._plan()
+        trace, packed = model.trace, self.packed or self._placed(plan.dense_layers)
+        bufs = plan.work.get(trace.batch_size).layers
+        if model.fused():
+            delta, g = model.loss.fused_delta(trace.y, trace.y_pred), None
+        else:
+            delta, g = None, model.loss.gradient(trace.y, trace.y_pred)
+        position, dense_index = len(packed.grads), len(plan.dense_layers)
+        for i in range(len(plan.trained) - 1, -1, -1):
+            layer = plan.trained[i]
+            if isinstance(layer, Dense):
+                dense_index -= 1
+                position -= len(layer.params())
+                g = self._old_dense_backward(layer, g, delta, bufs[dense_index], packed.grads[position:], i > 0)
+            else:
+                g = layer.backward(g, need_input_grad=i > 0, delta=delta)
+            delta = None
+        for entry, dense in zip(trace.layers, plan.dense_layers):
+            entry.delta, entry.dW, entry.db = dense.delta, dense.dW, dense.d_bias
+        if check and not (divergence.finite(packed.gradients)
+                          and divergence.all_finite([d.delta for d in plan.dense_layers])):
+            divergence.check_gradients(plan.dense_layers, model.step, model.epoch)
+        trace.phase = model.phase = Phase.BACKWARD
+        return trace
+
+    @staticmethod
+    def _old_dense_backward(dense, g, delta, buf, grads, need_input_grad):
+        act = dense.activation
+        if delta is None:
+            delta = act.backward(dense.z, dense.a, g, out=buf.delta) if act.supports_out else \
+                act.backward(dense.z, dense.a, g)
+        dense.delta = delta
+        n = delta.shape[0]
+        mean = np.divide(delta, n, out=buf.delta_mean)
+        d_kernel = dense.d_kernel = np.matmul(dense.a_in.T, mean, out=grads[0])
+        if dense.kernel_regularizer is not None:
+            d_kernel += dense.kernel_regularizer.gradient(dense.kernel)
+        if dense.use_bias:
+            d_bias = dense.d_bias = np.add.reduce(mean, axis=0, out=grads[1])
+            if dense.bias_regularizer is not None:
+                d_bias += dense.bias_regularizer.gradient(dense.bias)
+        if not need_input_grad:
+            return None
+        return np.matmul(delta, dense.kernel.T, out=buf.grad_in)
+
+    def apply_gradients(self, return_deltas=True, check=True):
+        model, plan = self.model, self._plan()
+        trace, packed, optimizer = model.trace, self.packed or self._placed(plan.dense_layers), model.optimizer
+        trace.learning_rate = optimizer.current_learning_rate()
+        optimizer.prepare(packed.params, packed.grads)
+        deltas = self._update_flat(optimizer, packed, None, return_deltas)
+        model.step += 1
+        model.phase, trace.phase = Phase.READY, Phase.UPDATED
+        if return_deltas:
+            trace.fill_updates(plan.dense_layers, deltas, optimizer.slots())
+        self.unchecked = True
+        if check:
+            self.verify_weights()
+        return trace
+
+    def _update_flat(self, optimizer, packed, rate, return_deltas):
+        return super()._update_flat(optimizer, packed, optimizer.current_learning_rate(), return_deltas)
 
 
 class NoDeferredTests(FastStep):
@@ -137,6 +246,7 @@ VARIANTS = {
     "without one-dot z test": fast_epoch(NoBlockTest),
     "without packed update": fast_epoch(NoPackedUpdate),
     "without kept Adam scratch": fast_epoch(NoKeptRule),
+    "without layer steps": fast_epoch(NoLayerSteps),
     "without deferred tests": fast_epoch(NoDeferredTests),
     "without batched meter": fast_epoch(FastStep, stored=False),
     "without any (ReferenceStep)": reference_epoch,

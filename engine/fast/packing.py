@@ -62,10 +62,17 @@ class PackedWeights:
     weights: np.ndarray                # every weight, one after another
     gradients: np.ndarray              # every gradient, in the same places
 
+    layers: tuple = ()                 # (dense, K) for each layer packed
+
     def holds(self, dense_layers) -> bool:
-        """Whether ``dense_layers``' weights are still exactly these views (no layer added since)."""
-        params = [p for dense in dense_layers for p in dense.params()]
-        return len(params) == len(self.params) and all(map(operator.is_, params, self.params))
+        """Whether ``dense_layers``' weights are still exactly these views (no layer added, none
+        placed elsewhere since: Dense.place and Dense.build replace K and b together, so K is tested)."""
+        if len(dense_layers) != len(self.layers):
+            return False
+        for dense, (layer, kernel) in zip(dense_layers, self.layers):
+            if dense is not layer or dense.kernel is not kernel:
+                return False
+        return True
 
 
 def pack_weights(dense_layers, dtype) -> PackedWeights:
@@ -80,7 +87,8 @@ def pack_weights(dense_layers, dtype) -> PackedWeights:
         dense.place(*params[position:position + count])
         position += count
     gradients = np.zeros_like(weights)
-    return PackedWeights(tuple(params), tuple(views_of(gradients, shapes)), weights, gradients)
+    layers = tuple((dense, dense.kernel) for dense in dense_layers)
+    return PackedWeights(tuple(params), tuple(views_of(gradients, shapes)), weights, gradients, layers)
 
 
 @dataclass
@@ -92,7 +100,8 @@ class PackedSlots:
     flat: SimpleNamespace              # one flat vector per slot name (m, v ...)
 
     def holds(self, optimizer) -> bool:
-        """Whether ``optimizer``'s slots are still these views (not replaced by set_state, reset ...)."""
+        """Whether ``optimizer``'s slots are still these views (not replaced by set_state, reset, or
+        packed into another FastStep's vectors)."""
         return optimizer is self.optimizer and all(map(operator.is_, _slot_arrays(optimizer), self.arrays))
 
 

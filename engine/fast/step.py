@@ -17,6 +17,46 @@ from .rules import Scratch, kept_rule
 
 
 @dataclass
+class LayerStep:
+    """What one Dense layer's part of a step reads, worked out once per packing instead of looked up
+    at every step: its place, its weights' and gradients' views in the packed vectors, and the
+    transposes the step and its trace use (engine/fast/__init__.py: the layer steps)."""
+
+    number: int                                    # l: the layer holds W(l), b(l)
+    dense: Dense
+    rest: list[Layer]                              # the Activation/Dropout layers after it
+    kernel: np.ndarray                             # K, a view of packed.weights
+    kernel_t: np.ndarray                           # Kᵀ = W: the trace's W, and g = δ·Kᵀ
+    bias: np.ndarray | None                        # b (None without a bias)
+    d_kernel: np.ndarray                           # ∂cost/∂K, a view of packed.gradients
+    dW: np.ndarray                                 # its transpose ∂cost/∂W, the trace's dW
+    d_bias: np.ndarray | None                      # ∂cost/∂b
+    first: bool                                    # the first Dense: it passes no gradient down
+
+
+@dataclass
+class LayerSteps:
+    """Every Dense layer's LayerStep, for one plan and one packing of its weights."""
+
+    plan: "Plan"
+    packed: PackedWeights
+    layers: list[LayerStep]                        # input to output
+    downward: list[LayerStep]                      # output to input: backward's order
+    dense_only: bool                               # no layer after any Dense (backward's own loop)
+
+    @classmethod
+    def make(cls, plan: "Plan", packed: PackedWeights) -> "LayerSteps":
+        layers, position = [], 0
+        for number, (dense, rest) in enumerate(plan.groups, start=1):
+            kernel, bias = packed.params[position], packed.params[position + 1] if dense.use_bias else None
+            d_kernel, d_bias = packed.grads[position], packed.grads[position + 1] if dense.use_bias else None
+            layers.append(LayerStep(number, dense, rest, kernel, kernel.T, bias, d_kernel, d_kernel.T, d_bias,
+                                    number == 1))
+            position += len(dense.params())
+        return cls(plan, packed, layers, layers[::-1], not any(rest for _, rest in plan.groups))
+
+
+@dataclass
 class Plan:
     """What FastStep works out once per layer list: the layers in the roles a step gives them."""
 
@@ -43,6 +83,7 @@ class FastStep:
         self.plan: Plan | None = None
         self.packed: PackedWeights | None = None
         self.packed_slots: PackedSlots | None = None
+        self.steps: LayerSteps | None = None
         self.scratch = Scratch()            # the kept rules' scratch vectors (rules.py)
         self.unchecked = False              # an update no finiteness test has seen yet
         if model.built:
@@ -64,25 +105,37 @@ class FastStep:
             packed = self.packed = pack_weights(dense_layers, self.model.dtype)
         return packed
 
+    def _steps(self, placed: bool = False) -> LayerSteps:
+        """Every Dense layer's LayerStep for the current layers and packing (made again when either
+        changed); ``placed``: test first that the layers' weights are still the packed views (the
+        forward does, so that a layer placed elsewhere since is packed again)."""
+        plan, packed, steps = self._plan(), self.packed, self.steps
+        if placed or packed is None:
+            packed = self._packed(plan.dense_layers)
+        if steps is None or steps.plan is not plan or steps.packed is not packed:
+            steps = self.steps = LayerSteps.make(plan, packed)
+        return steps
+
     # ----- forward ---------------------------------------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = True) -> Trace:
         """ReferenceStep.forward into the work arrays; one finiteness test of every z and ŷ."""
-        model, plan = self.model, self._plan()
-        self._packed(plan.dense_layers)                 # (packed again if a layer was placed elsewhere)
+        model, steps = self.model, self._steps(placed=True)
+        plan = steps.plan
         a = x
         for layer in plan.leading:
             a = layer.forward(a, training)
         bufs = plan.work.get(a.shape[0])
         entries = []
-        for number, (dense, rest), buf in zip(range(1, len(bufs.layers) + 1), plan.groups, bufs.layers):
-            entry = LayerTrace.start(number, dense, a)
-            dense.a_in = a
-            z = dense.z = np.matmul(a, dense.kernel, out=buf.z)                   # z = a·K
-            if dense.use_bias:
-                z += dense.bias                                                   #   + b
+        for step, buf in zip(steps.layers, bufs.layers):
+            dense = step.dense
             act = dense.activation
+            entry = LayerTrace(step.number, dense.name, act.name, step.kernel_t, step.bias, a)   # = LayerTrace.start
+            dense.a_in = a
+            z = dense.z = np.matmul(a, step.kernel, out=buf.z)                    # z = a·K
+            if step.bias is not None:
+                z += step.bias                                                    #   + b
             a = dense.a = act.forward(z, out=buf.a) if act.supports_out else act.forward(z)   # a = f(z)
-            for layer in rest:
+            for layer in step.rest:
                 a = layer.forward(a, training)
                 entry.note(layer)
             entry.z, entry.a = z, a
@@ -120,70 +173,76 @@ class FastStep:
     # ----- backward --------------------------------------------------------------------------------
     def backward(self, check: bool = True) -> Trace:
         """ReferenceStep.backward into the work arrays and the flat gradient vector."""
-        model, plan = self.model, self._plan()
-        trace, packed = model.trace, self.packed or self._packed(plan.dense_layers)
+        model, trace, steps = self.model, self.model.trace, self._steps()
+        plan, entries = steps.plan, trace.layers
         bufs = plan.work.get(trace.batch_size).layers
         if model.fused():
             delta, g = model.loss.fused_delta(trace.y, trace.y_pred), None
         else:
             delta, g = None, model.loss.gradient(trace.y, trace.y_pred)
-        position = len(packed.grads)
-        dense_index = len(plan.dense_layers)
-        for i in range(len(plan.trained) - 1, -1, -1):
-            layer = plan.trained[i]
-            if isinstance(layer, Dense):
-                dense_index -= 1
-                position -= len(layer.params())
-                g = self._dense_backward(layer, g, delta, bufs[dense_index], packed.grads[position:], i > 0)
-            else:
-                g = layer.backward(g, need_input_grad=i > 0, delta=delta)
-            delta = None
-        for entry, dense in zip(trace.layers, plan.dense_layers):
-            entry.delta, entry.dW, entry.db = dense.delta, dense.dW, dense.d_bias
-        if check and not (divergence.finite(packed.gradients)
+        if steps.dense_only:                            # plan.trained is the Dense layers alone
+            for step in steps.downward:
+                i = step.number - 1
+                g = self._dense_backward(step, g, delta, bufs[i], entries[i])
+                delta = None
+        else:
+            dense_index = len(steps.layers)
+            for i in range(len(plan.trained) - 1, -1, -1):
+                layer = plan.trained[i]
+                if isinstance(layer, Dense):
+                    dense_index -= 1
+                    g = self._dense_backward(steps.layers[dense_index], g, delta, bufs[dense_index],
+                                             entries[dense_index])
+                else:
+                    g = layer.backward(g, need_input_grad=i > 0, delta=delta)
+                delta = None
+        if check and not (divergence.finite(steps.packed.gradients)
                           and divergence.all_finite([d.delta for d in plan.dense_layers])):
             divergence.check_gradients(plan.dense_layers, model.step, model.epoch)
         trace.phase = model.phase = Phase.BACKWARD
         return trace
 
     @staticmethod
-    def _dense_backward(dense, g, delta, buf, grads, need_input_grad):
-        """Dense.backward into ``buf`` and the gradient views ``grads`` (∂cost/∂K, ∂cost/∂b first)."""
-        act = dense.activation
+    def _dense_backward(step: LayerStep, g, delta, buf, entry):
+        """Dense.backward into ``buf`` and the layer's gradient views (∂cost/∂K, ∂cost/∂b); its trace
+        ``entry`` gets δ, ∂cost/∂W and ∂cost/∂b."""
+        dense = step.dense
         if delta is None:
+            act = dense.activation
             delta = act.backward(dense.z, dense.a, g, out=buf.delta) if act.supports_out else \
                 act.backward(dense.z, dense.a, g)                                 # δ = g ⊙ f′(z)
         dense.delta = delta
-        n = delta.shape[0]
-        mean = np.divide(delta, n, out=buf.delta_mean)                            # δ / batch
-        d_kernel = dense.d_kernel = np.matmul(dense.a_in.T, mean, out=grads[0])  # ∂cost/∂K = aᵀ·δ / batch
+        mean = np.divide(delta, delta.shape[0], out=buf.delta_mean)               # δ / batch
+        d_kernel = dense.d_kernel = np.matmul(dense.a_in.T, mean, out=step.d_kernel)   # ∂cost/∂K = aᵀ·δ / batch
         if dense.kernel_regularizer is not None:
             penalty = dense.kernel_regularizer.gradient(dense.kernel)
             d_kernel += penalty
-        if dense.use_bias:
-            d_bias = dense.d_bias = np.add.reduce(mean, axis=0, out=grads[1])     # ∂cost/∂b = mean of δ
+        if step.d_bias is not None:
+            d_bias = dense.d_bias = np.add.reduce(mean, axis=0, out=step.d_bias)  # ∂cost/∂b = mean of δ
             if dense.bias_regularizer is not None:
                 penalty = dense.bias_regularizer.gradient(dense.bias)
                 d_bias += penalty
-        if not need_input_grad:
+        entry.delta, entry.dW, entry.db = delta, step.dW, dense.d_bias
+        if step.first:
             return None
-        return np.matmul(delta, dense.kernel.T, out=buf.grad_in)                  # g passed down = δ·Kᵀ
+        return np.matmul(delta, step.kernel_t, out=buf.grad_in)                   # g passed down = δ·Kᵀ
 
     # ----- the update ------------------------------------------------------------------------------
     def apply_gradients(self, return_deltas: bool = True, check: bool = True) -> Trace:
         """ReferenceStep.apply_gradients as one update of the flat vectors."""
-        model, plan = self.model, self._plan()
-        trace, packed, optimizer = model.trace, self.packed or self._packed(plan.dense_layers), model.optimizer
-        trace.learning_rate = optimizer.current_learning_rate()
+        model = self.model
+        trace, optimizer = model.trace, model.optimizer
+        packed = self.packed or self._packed(self._plan().dense_layers)
+        rate = trace.learning_rate = optimizer.current_learning_rate()
         optimizer.prepare(packed.params, packed.grads)
         if type(optimizer).apply is not Optimizer.apply:       # an apply of its own: let it run
             deltas = optimizer.apply(packed.params, packed.grads, return_deltas=return_deltas)
         else:
-            deltas = self._update_flat(optimizer, packed, return_deltas)
+            deltas = self._update_flat(optimizer, packed, rate, return_deltas)
         model.step += 1
         model.phase, trace.phase = Phase.READY, Phase.UPDATED
         if return_deltas:
-            trace.fill_updates(plan.dense_layers, deltas, optimizer.slots())
+            trace.fill_updates(self._plan().dense_layers, deltas, optimizer.slots())
         self.unchecked = True
         if check:
             self.verify_weights()
@@ -191,18 +250,18 @@ class FastStep:
 
     _kept_rule = staticmethod(kept_rule)    # the optimizer's rule written into kept scratch vectors, or None
 
-    def _update_flat(self, optimizer, packed: PackedWeights, return_deltas: bool):
-        """The optimizer's ``update`` once, on the flat weights, gradients and slots."""
+    def _update_flat(self, optimizer, packed: PackedWeights, rate: float, return_deltas: bool):
+        """The optimizer's ``update`` once at learning rate ``rate``, on the flat weights, gradients
+        and slots."""
         slots = self.packed_slots
         if slots is None or not slots.holds(optimizer):
             slots = self.packed_slots = pack_slots(optimizer, [p.shape for p in packed.params])
         before = packed.weights.copy() if return_deltas else None
         rule = self._kept_rule(optimizer)
         if rule is None:
-            optimizer.update(packed.weights, packed.gradients, slots.flat, optimizer.current_learning_rate())
+            optimizer.update(packed.weights, packed.gradients, slots.flat, rate)
         else:                               # the same rule without its temporaries (Adam: rules.py)
-            rule(optimizer, packed.weights, packed.gradients, slots.flat, optimizer.current_learning_rate(),
-                 self.scratch)
+            rule(optimizer, packed.weights, packed.gradients, slots.flat, rate, self.scratch)
         optimizer.iterations += 1
         if not return_deltas:
             return None
