@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from fastapi import Query, Request
@@ -21,13 +21,18 @@ class RenderOptions:
         self.encoding, self.layers, self.fields, self.budget = encoding, layers, fields, budget
 
 
-async def render_options(request: Request,
-                         encoding: Literal["json", "b64"] = Query("json", description="b64: float32 LE base64"),
-                         layers: str | None = Query(None, description="Comma-separated layer indices l to send."),
-                         fields: str | None = Query(None, description="Comma-separated fields: W,b,z,a,delta,...")
-                         ) -> RenderOptions:
-    """?encoding=json|b64 & layers=1,2 & fields=W,a,delta (an async dependency: no thread hop); the
-    answer's size budget is the app's ``max_answer_bytes``."""
+ENCODINGS = ("json", "b64")
+# The stepping routes' query parameters, declared once (their OpenAPI entries come from these).
+Encoding = Annotated[Literal[ENCODINGS], Query(description="b64: float32 LE base64")]
+Layers = Annotated[str | None, Query(description="Comma-separated layer indices l to send.")]
+Fields = Annotated[str | None, Query(description="Comma-separated fields: W,b,z,a,delta,...")]
+
+
+async def render_options(request: Request, encoding: Encoding = "json", layers: Layers = None,
+                         fields: Fields = None) -> RenderOptions:
+    """?encoding=json|b64 & layers=1,2 & fields=W,a,delta (an async dependency: no thread hop; the
+    stepping routes also call it directly); a ``layers`` that is not comma-separated integers is a
+    422 naming ``query.layers``. The answer's size budget is the app's ``max_answer_bytes``."""
     return RenderOptions(encoding, _ints(layers, "layers") if layers else None,
                          {f.strip() for f in fields.split(",") if f.strip()} if fields else None,
                          request.app.state.settings.max_answer_bytes)
