@@ -195,6 +195,8 @@ class SessionPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     optimizer: OptimizerPatch | None = None
     batch_size: StrictInt | None = Field(None, ge=1, description="Samples per batch, from the next batch on.")
+    regularization: RegularizationSpec | None = Field(None, description="The kernel penalty of every layer "
+                                                      "from the next step on (zeros: none).")
 
 
 class SessionPatched(BaseModel):

@@ -6,7 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from .answer_schemas import StepAnswer
-from .schemas import OptimizerPatch
+from .schemas import OptimizerPatch, RegularizationSpec
 
 
 class SeekRequest(BaseModel):
@@ -31,6 +31,8 @@ class BranchRequest(BaseModel):
                                      "current one.")
     optimizer: OptimizerPatch | None = None
     batch_size: StrictInt | None = Field(None, ge=1, description="Samples per batch on the new branch.")
+    regularization: RegularizationSpec | None = Field(None, description="The kernel penalty of every layer "
+                                                      "on the new branch (zeros: none).")
 
 
 class Position(BaseModel):

@@ -30,11 +30,11 @@ def describe(before: tuple, after: tuple) -> str:
     if old_batch != new_batch:
         parts.append(f"batch size {old_batch} → {new_batch}")
     if old_reg != new_reg:
-        parts.append(f"penalty {_penalty(old_reg)} → {_penalty(new_reg)}")
+        parts.append(f"penalty {describe_penalty(old_reg)} → {describe_penalty(new_reg)}")
     return ", ".join(parts) or "no change"
 
 
-def _penalty(specs: list) -> str:
+def describe_penalty(specs: list) -> str:
     """A list of kernel penalties, short: "none", "L2 0.001", "L1 0.01 + L2 0.001", or per layer."""
     def one(spec):
         if not spec:
@@ -135,12 +135,12 @@ def seek(session, step: int, branch: int | None = None, phase: str = "ready") ->
 
 
 def branch(session, step: int | None, branch: int | None, optimizer: dict | None,
-           batch_size: int | None) -> dict:
+           batch_size: int | None, regularization: dict | None = None) -> dict:
     """A new branch from ``step`` of ``branch`` (default: where the session stands) with another
-    optimizer (its settings) and/or batch size; the session stands at its start."""
-    if optimizer is None and batch_size is None:
-        raise Unprocessable(["body"], "give optimizer and/or batch_size: a branch without a change "
-                            "would replay the same steps")
+    optimizer (its settings), batch size and/or kernel penalty; the session stands at its start."""
+    if optimizer is None and batch_size is None and regularization is None:
+        raise Unprocessable(["body"], "give optimizer, batch_size and/or regularization: a branch without "
+                            "a change would replay the same steps")
     tl = session.timeline
     step = session.model.step if step is None else step
     target = _check_position(session, step, branch)
@@ -153,6 +153,8 @@ def branch(session, step: int | None, branch: int | None, optimizer: dict | None
             changes["optimizer"] = session._set_optimizer(optimizer)
         if batch_size is not None:
             changes["batch_size"] = session._set_batch_size(batch_size)
+        if regularization is not None:
+            changes["regularization"] = session._set_regularization(regularization)
     return {**session.public(), "changes": changes, "timeline": tl.public()}
 
 

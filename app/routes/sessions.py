@@ -25,6 +25,7 @@ from ..schemas import (
 )
 from ..settings import Settings
 from ..store import SessionStore
+from ..travel import describe_penalty
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"], responses=errors(*COMMON))
 STEPPING = errors(404, 409, 422)      # a phase: no session, out of order or diverged, bad ?layers=
@@ -68,8 +69,8 @@ async def patch_session(session_id: str, body: SessionPatch, store: Store,
     iteration count; slots it did not have start at their initial value); another optimizer starts
     with a fresh state. A new batch size applies from the next batch drawn (the epoch goes on).
     ``changes`` in the answer says what was kept, with a one-line ``message``."""
-    if body.optimizer is None and body.batch_size is None:
-        raise Unprocessable(["body"], "give optimizer and/or batch_size")
+    if body.optimizer is None and body.batch_size is None and body.regularization is None:
+        raise Unprocessable(["body"], "give optimizer, batch_size and/or regularization")
     if body.batch_size is not None and body.batch_size > settings.max_batch_size:
         raise Unprocessable(["body", "batch_size"], f"at most {settings.max_batch_size}, got {body.batch_size}")
     session = store.get(session_id)
@@ -87,6 +88,8 @@ async def patch_session(session_id: str, body: SessionPatch, store: Store,
             changes["optimizer"] = session.set_optimizer(wanted)
         if body.batch_size is not None:
             changes["batch_size"] = session.set_batch_size(body.batch_size)
+        if body.regularization is not None:
+            changes["regularization"] = session.set_regularization(body.regularization.model_dump())
         changes["message"] = _patch_message(changes, session.model.step)
         return {**session.public(), "changes": changes}
     return await run_locked(session, change)
@@ -104,6 +107,8 @@ def _patch_message(changes: dict, step: int) -> str:
     if "batch_size" in changes:
         b = changes["batch_size"]
         parts.append(f"batch size {b['from']} → {b['to']} from the next batch")
+    if "regularization" in changes:
+        parts.append(f"the kernel penalty is {describe_penalty(changes['regularization']['to'])} from the next step")
     return f"The weights were kept, training goes on from step {step}; " + "; ".join(parts) + "."
 
 

@@ -57,7 +57,8 @@ async def branch(session_id: str, body: BranchRequest, store: Store,
                 optimizer["name"] = opt.name
             if opt.learning_rate is not None:
                 optimizer["learning_rate"] = opt.learning_rate
-        return travel.branch(session, body.step, body.branch, optimizer, body.batch_size)
+        penalty = body.regularization.model_dump() if body.regularization is not None else None
+        return travel.branch(session, body.step, body.branch, optimizer, body.batch_size, penalty)
     return await run_locked(session, work, inline=False)
 
 

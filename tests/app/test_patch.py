@@ -91,7 +91,7 @@ async def test_batch_size_applies_from_the_next_batch(client):
     ({"batch_size": 0}, ("body", "batch_size"), ""),
     ({"batch_size": 10**7}, ("body", "batch_size"), "at most"),
     ({"layers": []}, ("body", "layers"), ""),
-    ({}, ("body",), "optimizer and/or batch_size"),
+    ({}, ("body",), "batch_size and/or regularization"),
 ])
 async def test_bad_patches_name_the_field(client, body, loc, words):
     sid = (await new_session(client))["id"]

@@ -71,3 +71,21 @@ def test_a_new_penalty_mid_session_is_a_branch_and_going_back_restores_the_old_o
     assert s.config["regularization"] is None and s.model.penalty() == 0.0
     plain = s.step()
     assert "penalty" not in plain and s.timeline.current == 0
+
+
+async def test_patch_changes_the_penalty_from_the_next_step(client):
+    sid = (await new_session(client))["id"]
+    for _ in range(3):
+        await client.post(f"/api/sessions/{sid}/step")
+    r = await client.patch(f"/api/sessions/{sid}", json={"regularization": {"l2": 0.01}})
+    assert r.status_code == 200, r.text
+    body = strict_json(r)
+    assert "penalty is L2 0.01 from the next step" in body["changes"]["message"]
+    assert body["config"]["regularization"] == {"l1": 0.0, "l2": 0.01}
+    fwd = strict_json(await client.post(f"/api/sessions/{sid}/forward"))
+    w = [arr(layer["W"]) for layer in fwd["layers"]]
+    assert fwd["penalty"] == pytest.approx(0.01 * sum((x ** 2).sum() for x in w), rel=1e-5)
+    r = await client.patch(f"/api/sessions/{sid}", json={"regularization": {"l2": 0.0}})
+    assert strict_json(r)["config"]["regularization"] is None
+    r = await client.patch(f"/api/sessions/{sid}", json={"regularization": {"l2": -1}})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-2:] == ["regularization", "l2"]

@@ -204,7 +204,7 @@ def test_bad_positions_and_branches():
         travel.seek(s, 1, branch=7)
     with pytest.raises(Unprocessable, match="must be one of"):
         travel.seek(s, 1, phase="update")
-    with pytest.raises(Unprocessable, match="give optimizer and/or batch_size"):
+    with pytest.raises(Unprocessable, match="give optimizer, batch_size and/or regularization"):
         travel.branch(s, 1, None, None, None)
     with pytest.raises(ValueError, match="cannot be deleted"):
         s.timeline.delete(0)
