@@ -28,7 +28,7 @@ thread, CPU time per step of the fastest of ~290 short epochs, A/B interleaved, 
   batched loss meter (meters.py LabelMeter): ŷ stored, the losses and hits worked out a
       block of batches at a time, not per step ....................................... 11 % / 4 %
   x.take(rows) for the batch instead of x[rows] (runner.py) ........................... 1 % / 1 %
-  all of them together (ReferenceStep, fit's loop otherwise the same) ................ 54 % / 21 %
+  all of them together (ReferenceStep, fit's loop otherwise the same) ................ 48 % / 28 %
 
 Dropped: the folded rate (plain SGD's η folded into δ/batch, so the update was W ← W − G in one
 pass; 3–6 % at batch 32, 2–5 % at 128): its weights differed from the reference step's in the last
@@ -39,6 +39,11 @@ measured −1 % (the allocator reuses the freed array): not kept either.
 The optimizers' rules are written as formulas (engine/optimizers), in place where that reads as the
 formula; Adam's still makes temporaries, which its kept rule above avoids (the other rules' scratch
 buffers were dropped earlier as not worth their complexity).
+Tried with the layer steps, not kept (under 2 %, within the noise): plain SGD's update in chunks of
+16–32 k weights, so that η·g stays in cache (−1 to −2 %, slower at 128); the forward's test as one dot
+with the block's own vector of ones, without divergence.finite's look-ups (0–1 %); Sigmoid's forward
+and backward as one method each (0 %); testing the optimizer's slots by the identity of their list
+alone (~1 %, and wrong when two FastSteps take turns on one model: tests/engine/test_layer_steps.py).
 """
 from __future__ import annotations
 
