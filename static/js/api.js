@@ -101,6 +101,18 @@ export const startCompare = (body) => postJSON('/api/compare', body);
 export const getCompare = (id) => getJSON(`/api/compare/${id}`);
 export const cancelCompare = (id) => del(`/api/compare/${id}`);
 
+/** The timeline (issue 14): branches, position, and with curves each branch's batch losses. */
+export const timeline = (id, curves = false) => getJSON(`/api/sessions/${id}/timeline${curves ? '?curves=true' : ''}`);
+/** Stand at step k (of a branch; phase ready / forward / backward): that step's frame, as it was. */
+export const seek = (id, step, branch, phase = 'ready') =>
+  postJSON(`/api/sessions/${id}/seek`, { step, ...(branch === undefined || branch === null ? {} : { branch }), phase });
+/** A new branch from a step: {step, branch, optimizer: {learning_rate, name, ...}, batch_size}. */
+export const branch = (id, body) => postJSON(`/api/sessions/${id}/branch`, body);
+export const deleteBranch = (id, branchId) => del(`/api/sessions/${id}/branches/${branchId}`);
+/** Why the current branch diverged: the last finite step, gradient health per step and layer, a
+ *  suggested rate; the session then stands, alive, at the step that rate is for (branch_from). */
+export const postMortem = (id) => postJSON(`/api/sessions/${id}/post-mortem`);
+
 /** Change the optimizer's hyperparameters (learning rate) without touching the weights. */
 export async function setOptimizer(id, optimizer) {
   return patchJSON(`/api/sessions/${id}`, { optimizer });

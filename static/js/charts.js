@@ -21,19 +21,25 @@ export class Charts {
   }
 
   clear() {
+    this.epochKey = null;
     this.history = {};
     this.steps = [];
     this.losses = [];
     this.draw();
   }
 
-  /** Replace everything with the server's history (Keras' History.history plus batch_loss). */
+  /** Replace everything with the server's history (Keras' History.history plus batch_loss); answers
+   *  whether the per-epoch curves changed (going back within an epoch leaves them as they are). */
   setHistory(h) {
+    const epochs = JSON.stringify(Object.entries(h || {}).filter(([k]) => !['batch_loss', 'batch_step', 'steps'].includes(k)));
+    const changed = epochs !== this.epochKey || !this.plotted;
+    this.epochKey = epochs;
     this.history = h || {};
     const bl = (h && h.batch_loss) || [];
     const given = h && (h.batch_step || h.steps);
     this.steps = bl.map((_, i) => (given ? given[i] : i + 1));
     this.losses = bl.slice();
+    return changed;
   }
 
   /** Append the loss of one step (from a live frame); steps never go backwards. */

@@ -1,6 +1,6 @@
 // The training controls: Forward, Backward, Update, Step, Epoch, Play/Pause (+ speed), Reset;
 // where we are in the two-phase cycle (propagation → weight update); step and epoch counters.
-// Keyboard: space plays/pauses, → takes one step.
+// Keyboard: space plays/pauses (← and → step through the phases: static/js/travel.js).
 
 const SPEEDS = [1, 2, 5, 10, 20, 50, 0];   // steps per second; 0 = as fast as the server can
 
@@ -16,7 +16,7 @@ export class Controls {
         <button data-action="backward" title="Propagate δ back from the output to the first layer">Backward</button>
         <button data-action="update" title="Apply one optimizer update to W and b">Update</button>
         <span class="sep"></span>
-        <button data-action="step" title="Forward, backward and update on the next minibatch (→)">Step</button>
+        <button data-action="step" title="Forward, backward and update on the next minibatch (→ goes one phase at a time)">Step</button>
         <button data-action="epoch" title="Train on the rest of the epoch">Epoch</button>
         <button data-action="play" class="primary" title="Train continuously (space)">▶ Play</button>
         <label class="speed" title="Steps per second while playing">speed
@@ -54,7 +54,6 @@ export class Controls {
       if (['input', 'select', 'textarea', 'button'].includes(tag) && ev.key === ' ') return;
       if (['input', 'select', 'textarea'].includes(tag)) return;
       if (ev.key === ' ') { ev.preventDefault(); this.onAction(this.playing ? 'pause' : 'play'); }
-      if (ev.key === 'ArrowRight') { ev.preventDefault(); if (!this.playing) this.onAction('step'); }
     });
   }
 

@@ -148,6 +148,17 @@ export class DataView {
     }
   }
 
+  /** No confusion matrix (back in time before the first epoch ended). */
+  clearConfusion() {
+    const el = this.root.querySelector('[data-role="confusion"]');
+    if (!el || !el.dataset.total) return;
+    Plotly.purge(el);
+    delete el.dataset.total;
+    delete el.dataset.epoch;
+    const note = this.root.querySelector('[data-role="confusion-note"]');
+    if (note) note.textContent = 'rows: true class, columns: predicted — the whole test set, after each epoch (run an Epoch)';
+  }
+
   /** Confusion matrix over the test set (GET /confusion): rows true class, columns predicted. */
   showConfusion(res) {
     const el = this.root.querySelector('[data-role="confusion"]');

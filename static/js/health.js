@@ -34,6 +34,7 @@ export class Health {
     this.el = el;
     this.series = {};
     this.plotted = false;
+    this.until = Infinity;       // the step shown (after going back in time, the later ones are hidden)
     this.note = document.createElement('p');
     this.note.className = 'help health-note';
     this.note.dataset.role = 'health-left-out';
@@ -42,25 +43,35 @@ export class Health {
 
   clear() { this.series = {}; this.draw(); }
 
+  /** Forget the steps after ``step`` (they were another branch's). */
+  cut(step) {
+    Object.values(this.series).forEach((s) => {
+      const n = s.step.filter((k) => k <= step).length;
+      ['step', 'grad', 'ratio'].forEach((k) => { s[k].length = n; });
+    });
+  }
+
   /** Record the norms of a view that holds gradients (after Backward / Update / Step). */
   record(view) {
     if (!view.layers.some((e) => e.dW)) return;
     view.layers.forEach((e) => {
       const s = this.series[e.index] || (this.series[e.index] = { step: [], grad: [], ratio: [] });
-      const step = view.step;
-      const last = s.step.length - 1;
+      // After Backward the gradients are those of the next update (step + 1), as Step would record them.
+      const step = view.step + (view.phase === 'backward' ? 1 : 0);
+      let i = s.step.length - 1;         // steps in order, also when the page goes back in time
+      while (i >= 0 && s.step[i] > step) i -= 1;
       const gradNorm = e.dW ? norm(e.dW) : null;
       const wNorm = e.dW_applied && e.W ? norm(e.W_fwd || e.W) : null;
       // ‖W‖ = 0: no ratio (it is not ‖ΔW‖); kept as NaN so the note counts it
       const ratio = wNorm === null ? null : (wNorm > 0 ? norm(e.dW_applied) / wNorm : NaN);
-      if (last >= 0 && s.step[last] === step) {
-        if (gradNorm !== null) s.grad[last] = gradNorm;
-        if (ratio !== null) s.ratio[last] = ratio;
+      if (i >= 0 && s.step[i] === step) {
+        if (gradNorm !== null) s.grad[i] = gradNorm;
+        if (ratio !== null) s.ratio[i] = ratio;
         return;
       }
-      s.step.push(step);
-      s.grad.push(gradNorm);
-      s.ratio.push(ratio);
+      s.step.splice(i + 1, 0, step);
+      s.grad.splice(i + 1, 0, gradNorm);
+      s.ratio.splice(i + 1, 0, ratio);
       if (s.step.length > MAX_POINTS) ['step', 'grad', 'ratio'].forEach((k) => s[k].splice(0, s[k].length - MAX_POINTS));
     });
   }
@@ -68,8 +79,10 @@ export class Health {
   draw() {
     const traces = [];
     const notes = [];
-    Object.entries(this.series).forEach(([index, s], i) => {
+    Object.entries(this.series).forEach(([index, all], i) => {
       const color = layerColor(i);
+      const upTo = all.step.filter((k) => k <= this.until).length;
+      const s = { step: all.step.slice(0, upTo), grad: all.grad.slice(0, upTo), ratio: all.ratio.slice(0, upTo) };
       const parts = [];
       let n = 0;
       const quantities = [
@@ -79,7 +92,7 @@ export class Health {
       quantities.forEach((q) => {
         // Copies: Plotly.react only redraws arrays it has not seen (same reference = unchanged).
         const { y, size } = plotted(s[q.key]);
-        traces.push({ x: s.step.slice(), y, name: q.name, mode: 'lines+markers', yaxis: q.yaxis, xaxis: q.xaxis,
+        traces.push({ x: s.step, y, name: q.name, mode: 'lines+markers', yaxis: q.yaxis, xaxis: q.xaxis,
           line: q.line, marker: { color, size }, hovertemplate: `${q.name} = %{y:.3e}<extra></extra>` });
         const out = leftOut(s[q.key]);
         const what = q.key === 'grad' ? '‖∂cost/∂W‖' : '‖ΔW‖/‖W‖';
@@ -105,6 +118,10 @@ export class Health {
       + '(0: nothing flowed back to W, e.g. saturated units, or an update too small to change W in float32.)' : '';
     this.note.hidden = !notes.length;
     this.el.dataset.leftOut = String(notes.length);
+    // The same points as drawn last time (e.g. one phase back and on): no Plotly redraw (~100 ms).
+    const key = JSON.stringify(traces.map((t) => [t.x.length, t.x[t.x.length - 1], t.y[t.y.length - 1]]));
+    if (this.plotted && key === this.drawnKey) return;
+    this.drawnKey = key;
     if (!this.plotted) { Plotly.newPlot(this.el, traces, layout, PLOT_CONFIG); this.plotted = true; } else Plotly.react(this.el, traces, layout, PLOT_CONFIG);
   }
 }

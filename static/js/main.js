@@ -18,6 +18,7 @@ import { Sources, importButton } from './sources.js';
 import { watchProgress } from './progress.js';
 import { $, app, ui, hooks, handleError } from './page.js';
 import { renderAll, apply, loadPoints, loadWeights, refreshHistory, refreshGrid } from './refresh.js';
+import { startTravel } from './travelpage.js';
 
 async function act(name) {
   if (name === 'play') return play();
@@ -103,6 +104,7 @@ function closeSession() {
   delete document.body.dataset.diverged;
   ui.charts.clear();
   ui.health.clear();
+  ui.travel.clear();
 }
 
 /** Show a session the server answered (new, or imported under the same id). */
@@ -225,7 +227,7 @@ async function setLearningRate(lr) {
   app.config.optimizer.learning_rate = lr;
   ui.builder.setLearningRate(lr);
   writeURL(app.config);
-  if (app.id) await api.setOptimizer(app.id, { learning_rate: lr });
+  if (app.id) ui.travel.patched(await api.setOptimizer(app.id, { learning_rate: lr }));   // maybe a new branch
 }
 
 hooks.fixDivergence = fixDivergence;
@@ -244,8 +246,7 @@ async function onConfigChange(cfg) {
       const res = await api.patchSession(app.id, body);
       app.config.optimizer = { ...app.config.optimizer, ...res.config.optimizer };
       writeURL(app.config);
-      if (res.state) app.view = merge(app.view, { state: res.state });
-      ui.notify.say(res.changes.message, 7000);
+      ui.notify.say(res.changes.message + ui.travel.patched(res), 7000);   // at an earlier step: a new branch
     } catch (err) {
       handleError(err);                // refused (e.g. a value out of range): back to what the server has
       app.config = old;
@@ -300,6 +301,7 @@ async function init() {
   ui.builder = new Builder($('#builder'), { options: app.options, onChange: onConfigChange });
   ui.builder.set(app.config);
   ui.controls = new Controls($('#controls'), { onAction: act });
+  ui.travel = startTravel({ act, pause });
   ui.equations = new Equations($('#equations'));
   ui.diagram = new Diagram($('#diagram'), { onSelect: (sel) => { ui.equations.select(sel); renderAll(); } });
   ui.layers = new LayerPanels($('#layers'), { onPickSample: setSample });

@@ -13,7 +13,7 @@ export const lazy = new Lazy({
   health: { every: 1000, draw: () => ui.health.draw() },
   grid: { every: 800, draw: () => ui.dataview.showGrid(app.gridData) },
 });
-export const drawLazy = () => lazy.draw(app.playing);
+export const drawLazy = () => lazy.draw(app.playing || app.scrubbing);   // scrubbing: static/js/travel.js
 
 export function renderAll() {
   const v = app.view;
@@ -23,6 +23,7 @@ export function renderAll() {
   ui.equations.render(v, app.config);
   ui.dataview.showView(v);
   ui.charts.drawStep();               // a canvas: every frame
+  ui.health.until = v.step + (v.phase === 'backward' ? 1 : 0);   // back in time: not the later steps
   lazy.mark('health');
   drawLazy();
   const n = v.batch && v.batch.x ? v.batch.x.rows : 0;
@@ -36,6 +37,7 @@ export function renderAll() {
     ui.notify.exploding(boom, app.config.optimizer.learning_rate, hooks.fixDivergence);
     if (boom) document.body.dataset.exploding = 'true'; else delete document.body.dataset.exploding;
   }
+  hooks.afterRender(v);
 }
 
 /** The first layer whose weights have grown far beyond any initializer's scale (finite, so the
@@ -90,8 +92,7 @@ export async function refreshHistory() {
   if (!app.id) return;
   try {
     const h = await api.history(app.id);
-    ui.charts.setHistory(h.history || h);
-    lazy.mark('epoch');
+    if (ui.charts.setHistory(h.history || h)) lazy.mark('epoch');
     ui.charts.drawStep();
     drawLazy();
     refreshConfusion();

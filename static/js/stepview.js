@@ -62,6 +62,10 @@ export function merge(view, payload) {
     if (Number.isFinite(payload[key])) next[key] = payload[key];
     else if (Number.isFinite(state[key])) next[key] = state[key];
   }
+  // Where on the timeline (app/timeline.py): the branch, its last step, the place in the epoch.
+  if (Number.isInteger(state.branch)) { next.branch = state.branch; next.branchHead = state.branch_head; }
+  if (Number.isInteger(state.batch)) next.epochBatch = state.batch;
+  if (Number.isInteger(state.steps_per_epoch)) next.perEpoch = state.steps_per_epoch;
   if (Number.isFinite(payload.loss)) next.loss = payload.loss;
   if (isForward) next.learningRate = null;               // η_t of this batch's update, once the answer says
   if (Number.isFinite(payload.learning_rate)) next.learningRate = payload.learning_rate;
