@@ -30,22 +30,47 @@ def percentile(values, q):
 
 
 class RawClient:
-    """POST over one keep-alive socket, reading exactly Content-Length bytes of answer."""
+    """POST over one keep-alive socket, reading exactly Content-Length bytes of answer (200 only).
+
+    uvicorn closes a connection idle for 5 s (the httpx lines run in between): the request then goes
+    again on a new connection instead of reading an empty socket forever."""
 
     def __init__(self, port: int):
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.port = port
+        self.sock = self._connect()
+
+    def _connect(self) -> socket.socket:
+        sock = socket.create_connection(("127.0.0.1", self.port))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
+    def _recv(self) -> bytes:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionResetError("the server closed the connection")
+        return chunk
 
     def post(self, path: str) -> bytes:
+        try:
+            return self._post(path)
+        except (ConnectionResetError, BrokenPipeError):
+            self.sock.close()
+            self.sock = self._connect()
+            return self._post(path)
+
+    def _post(self, path: str) -> bytes:
         self.sock.sendall(f"POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 0\r\n\r\n".encode())
         data = b""
         while b"\r\n\r\n" not in data:
-            data += self.sock.recv(65536)
+            data += self._recv()
         head, _, body = data.partition(b"\r\n\r\n")
+        status = head.split(b"\r\n", 1)[0]
+        if status.split(b" ")[1:2] != [b"200"]:
+            raise RuntimeError(f"POST {path}: {status.decode('latin-1')}")
         length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
                       if line.lower().startswith(b"content-length:"))
         while len(body) < length:
-            body += self.sock.recv(65536)
+            body += self._recv()
         return body
 
 
