@@ -50,7 +50,7 @@ class Branch:
     def public(self) -> dict:
         return {"id": self.id, "parent": self.parent, "start": self.start, "head": self.head,
                 "changed": self.changed, "optimizer": self.optimizer, "batch_size": self.batch_size,
-                "regularization": self.regularization,
+                "regularization": self.regularization, "epoch_steps": [step for step, _ in self.epochs],
                 "oneoff_steps": sorted(self.oneoff), "diverged": self.diverged}
 
 
@@ -76,13 +76,13 @@ class Timeline:
     def branch(self) -> Branch:
         return self.branches[self.current]
 
-    def public(self, curves: bool = False) -> dict:
+    def public(self, curves: bool = False, points: int = 3000) -> dict:
         out = {"branches": [b.public() for b in self.branches.values()],
                "position": {"branch": self.current, "step": self.run.model.step},
                "keyframe_interval": self.interval, "keyframes": sum(len(b.keyframes) for b in self.branches.values()),
                "keyframe_bytes": self.nbytes()}
         if curves:
-            out["curves"] = {str(b.id): {"steps_from": b.start + 1, "batch_loss": self._losses(b, b.start, b.head)}
+            out["curves"] = {str(b.id): _thinned(b.start + 1, self._losses(b, b.start, b.head), points)
                              for b in self.branches.values()}
         return out
 
@@ -231,6 +231,16 @@ class Timeline:
         history = {k: [logs.get(k) for logs in epochs] for k in run.history if k != "batch_loss"}
         history["batch_loss"] = list(self._losses(b, self.loss_offset, step))
         run.history = history
+
+
+def _thinned(first: int, losses: list, points: int) -> dict:
+    """A branch's curve of at most ``points`` points: every k-th step's batch loss, and the last one."""
+    every = max(1, -(-len(losses) // max(points, 2)))
+    keep = list(range(0, len(losses), every))
+    if losses and keep[-1] != len(losses) - 1:
+        keep.append(len(losses) - 1)
+    return {"steps_from": first, "every": every, "steps": [first + i for i in keep],
+            "batch_loss": [losses[i] for i in keep]}
 
 
 def layer_penalties(model) -> list:

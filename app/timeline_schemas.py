@@ -59,12 +59,15 @@ class BranchEntry(BaseModel):
     oneoff_steps: list[int] = Field(description="Steps that took chosen rows instead of the scheduled batch.")
     regularization: list[dict[str, float] | None] = Field(description="Each layer's kernel penalty {l1, l2} "
                                                            "on this branch (null: none).")
+    epoch_steps: list[int] = Field(description="The steps at which epochs ended on this line, up to its head.")
     diverged: dict[str, Any] | None
 
 
 class Curve(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    steps_from: int = Field(description="The step of the first batch loss (the branch's start + 1).")
+    steps_from: int = Field(description="The step of the branch's first batch loss (its start + 1).")
+    every: int = Field(description="Every how many steps a point is kept (1: all; the last step always).")
+    steps: list[int] = Field(description="The step of each point.")
     batch_loss: list[float | None]
 
 

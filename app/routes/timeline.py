@@ -22,11 +22,13 @@ Render = Annotated[RenderOptions, Depends(render_options)]
 
 @router.get("/{session_id}/timeline", response_model=TimelineAnswer, responses=errors(404))
 async def timeline(session_id: str, store: Store,
-                   curves: bool = Query(False, description="Also each branch's batch losses, for the overlay.")):
+                   curves: bool = Query(False, description="Also each branch's batch losses, for the overlay."),
+                   points: int = Query(3000, ge=2, le=100_000, description="At most this many points per curve "
+                                       "(every k-th step, and the last).")):
     """The branches (id, the branch it leaves, the step it starts from, what changed, its last step,
     where it diverged) and the current position; keyframes kept every ``keyframe_interval`` steps."""
     session = store.get(session_id)
-    return await run_locked(session, session.timeline.public, curves)
+    return await run_locked(session, session.timeline.public, curves, points)
 
 
 @router.post("/{session_id}/seek", response_model=SeekAnswer, responses=errors(404, 409, 422))

@@ -18,10 +18,10 @@ function curve(tl, b) {
     x.push(b.start);
     y.push(lossAt(tl, b.parent, b.start));
   }
-  const every = Math.max(1, Math.ceil(c.batch_loss.length / MAX_POINTS));
+  const every = Math.max(1, Math.ceil(c.batch_loss.length / MAX_POINTS));   // (the server thins too)
   c.batch_loss.forEach((v, i) => {
     if (i % every && i !== c.batch_loss.length - 1) return;
-    x.push(c.steps_from + i);
+    x.push(c.steps ? c.steps[i] : c.steps_from + i);
     y.push(Number.isFinite(v) ? v : null);
   });
   return { x, y };

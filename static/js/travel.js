@@ -191,7 +191,10 @@ export class Travel {
     if (v.phase === 'ready' && Number.isInteger(v.epochBatch) && v.perEpoch > 0) {
       this.epochAt = { step: v.step, epochStart: v.step - v.epochBatch, epochs: v.epoch, perEpoch: v.perEpoch };
     }
-    const ticks = this.epochAt ? epochTicks(segs, this.epochAt) : [];
+    const here = this.tl ? entry(this.tl, this.line ?? v.branch) : null;   // the server's epoch ends
+    const ticks = here && Array.isArray(here.epoch_steps)
+      ? here.epoch_steps.map((step, i) => ({ step, epoch: i + 1 })).filter((t) => t.step >= segs[0].from)
+      : (this.epochAt ? epochTicks(segs, this.epochAt) : []);
     const marks = this.tl ? branchPoints(this.tl, this.line).map((m) => {
       const b = entry(this.tl, m.id);
       return { ...m, title: m.kind === 'joins' ? `from step ${m.step} this line is #${m.id}: ${branchName(b)}`

@@ -340,3 +340,15 @@ def test_reset_goes_back_to_step_0_and_keeps_the_steps_taken():
     tl = s.timeline
     assert s.model.step == 0 and tl.branch.start == 0 and tl.current != 0
     assert s.config["optimizer"]["learning_rate"] == 0.005 and tl.branches[0].head == 8
+
+
+def test_long_curves_are_thinned_and_epoch_ends_listed():
+    s = _session()
+    for _ in range(100):
+        s.step_quiet()
+    line = s.timeline.public(curves=True, points=30)
+    curve = line["curves"]["0"]
+    assert curve["every"] == 4 and curve["steps"][:3] == [1, 5, 9] and curve["steps"][-1] == 100
+    assert curve["batch_loss"] == [s.history["batch_loss"][k - 1] for k in curve["steps"]]
+    per_epoch = -(-s.data.n_train // 8)
+    assert line["branches"][0]["epoch_steps"] == list(range(per_epoch, 101, per_epoch))
