@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 
+from engine.activations import overflow_ignored
 from engine.confusion import model_confusion
 from engine.datasets.playground import make_features
 from engine.saving import model_config
@@ -45,7 +46,9 @@ def unit_maps(session, resolution: int, encoding: str = "json") -> dict:
     out = {"resolution": resolution, "x1": x1.tolist(), "x2": x2.tolist(), "step": session.model.step,
            "features": [{"name": name, "map": encode(inputs[:, j].reshape(shape), name, encoding)}
                         for j, name in enumerate(features)], "layers": []}
-    for number, a in enumerate(session.model.layer_outputs(inputs), start=1):
+    with overflow_ignored():            # huge weights may overflow exp(); the maps say so (clipped)
+        outputs = session.model.layer_outputs(inputs)
+    for number, a in enumerate(outputs, start=1):
         maps = np.moveaxis(a.reshape(resolution, resolution, -1), -1, 0)      # (units, rows x2, cols x1)
         out["layers"].append({"index": number, "label": f"a({number + 1})", "units": int(maps.shape[0]),
                               "min": finite(float(maps.min())), "max": finite(float(maps.max())),
@@ -57,7 +60,8 @@ def predict_grid(session, resolution: int) -> dict:
     """The network's output over a resolution × resolution grid covering the 2-D points (rows: x2)."""
     data = session.data
     x1, x2, inputs, _ = _plane(session, resolution, "predict-grid")
-    out = session.model.predict(inputs)
+    with overflow_ignored():            # huge (finite) weights may overflow: the tensors say so
+        out = session.model.predict(inputs)
     units = out.shape[1]
     outputs = out.reshape(resolution, resolution, units)
     value = outputs[..., 1] if data.kind == "classification" and units == 2 else outputs[..., 0]
@@ -102,7 +106,8 @@ def confusion(session, split: str) -> dict:
     if session.diverged:
         raise Conflict("the session diverged: its weights are not finite; POST /reset first")
     x, labels = (data.x_test, data.y_test) if split == "test" else (data.x_train, data.y_train)
-    result = model_confusion(session.model, x, labels, data.n_classes)
+    with overflow_ignored():
+        result = model_confusion(session.model, x, labels, data.n_classes)
     return {"split": split, "epoch": session.epoch, "step": session.model.step, "n": result["n"],
             "accuracy": result["accuracy"], "class_names": data.class_names or
             [str(k) for k in range(data.n_classes)], "matrix": result["matrix"].tolist()}
