@@ -25,6 +25,10 @@ export class Diagram {
     this.sample = 0;
     this.selected = null;
     this.view = null;
+    this.maxShown = MAX_SHOWN;   // static/js/unitmaps.js: 8, or every unit ("show all")
+    this.gap = 24;
+    this.radius = 9;
+    this.onBuild = null;         // called after each build (unit maps attach their canvases)
   }
 
   build(sizes, activations) {
@@ -32,7 +36,8 @@ export class Diagram {
     this.activations = activations;
     this.root.innerHTML = '';
     const W = 520;
-    const H = 300;
+    const gap = this.gap;
+    const H = Math.max(300, (Math.min(Math.max(...sizes), this.maxShown) + 1) * gap + 40);
     const svg = svgEl('svg', { viewBox: `0 0 ${W} ${H}`, class: 'diagram', role: 'img',
       'aria-label': 'network diagram' }, this.root);
     this.svg = svg;
@@ -40,8 +45,7 @@ export class Diagram {
     const gNodes = svgEl('g', { class: 'nodes' }, svg);
     const nL = sizes.length;
     const x = (l) => 40 + (l * (W - 80)) / Math.max(1, nL - 1);
-    const shown = sizes.map((n) => Math.min(n, MAX_SHOWN));
-    const gap = 24;
+    const shown = sizes.map((n) => Math.min(n, this.maxShown));
     const y = (l, j, withBias) => {
       const n = shown[l] + (withBias ? 1 : 0);
       return H / 2 - ((n - 1) * gap) / 2 + j * gap - 6;
@@ -78,7 +82,7 @@ export class Diagram {
     }
     this.nodes.forEach((layerNodes) => {
       layerNodes.forEach((n) => {
-        n.circle = svgEl('circle', { cx: n.cx, cy: n.cy, r: 9, class: 'neuron',
+        n.circle = svgEl('circle', { cx: n.cx, cy: n.cy, r: this.radius, class: 'neuron',
           'data-layer': n.l, 'data-unit': n.j + 1 }, gNodes);
         n.circle.addEventListener('click', () => { this.selected = { l: n.l, j: n.j }; this.render(this.view); this.onSelect(this.selected); });
       });
@@ -89,9 +93,12 @@ export class Diagram {
         t.textContent = '+1';
       }
     });
+    this.gMaps = svgEl('g', { class: 'unit-maps' }, svg);
+    this.W = W; this.H = H;
     svg.addEventListener('mousemove', (ev) => this.hover(ev));
     svg.addEventListener('mouseleave', hideTip);
     this.render(this.view);
+    if (this.onBuild) this.onBuild(this);
   }
 
   setSample(i) { this.sample = i; this.render(this.view); }

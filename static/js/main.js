@@ -19,6 +19,7 @@ import { watchProgress } from './progress.js';
 import { $, app, ui, hooks, handleError } from './page.js';
 import { renderAll, apply, loadPoints, loadWeights, refreshHistory, refreshGrid } from './refresh.js';
 import { startTravel } from './travelpage.js';
+import { UnitMaps } from './unitmaps.js';
 
 async function act(name) {
   if (name === 'play') return play();
@@ -116,6 +117,8 @@ function startSession(res) {
   ui.diagram.build([inputs, ...app.config.layers.map((l) => l.units)]);
   ui.layers.build(app.config, inputs);
   ui.dataview.build(app.info);
+  ui.unitmaps.clear();
+  ui.unitmaps.setAvailable(ui.dataview.kind === 'plane');
   app.view = merge(emptyView(), res);
   app.socket = new api.SessionSocket(app.id, { onFrame, onMessage, onStatus: onSocketStatus });
   app.socket.send({ command: 'options', encoding: 'b64' });
@@ -304,6 +307,9 @@ async function init() {
   ui.travel = startTravel({ act, pause });
   ui.equations = new Equations($('#equations'));
   ui.diagram = new Diagram($('#diagram'), { onSelect: (sel) => { ui.equations.select(sel); renderAll(); } });
+  ui.unitmaps = new UnitMaps(ui.diagram, { legend: $('#unit-legend'), zoom: $('#unit-zoom'), toggle: $('#unit-all'),
+    getId: () => app.id, onError: handleError });
+  $('#unit-zoom [data-role="zoom-close"]').addEventListener('click', () => { $('#unit-zoom').hidden = true; ui.unitmaps.picked = null; });
   ui.layers = new LayerPanels($('#layers'), { onPickSample: setSample });
   ui.charts = new Charts($('#chart-epoch'), $('#chart-step'), $('#log-y'));
   ui.health = new Health($('#chart-health'));

@@ -19,6 +19,7 @@ export function renderAll() {
   const v = app.view;
   ui.controls.show(v, { noSession: !app.id });
   ui.diagram.render(v);
+  if (v.phase !== 'diverged') ui.unitmaps.refresh(`${v.branch ?? ''}:${v.step}`, { playing: app.playing || app.scrubbing });
   ui.layers.render(v);
   ui.equations.render(v, app.config);
   ui.dataview.showView(v);
