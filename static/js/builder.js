@@ -2,6 +2,7 @@
 // and its hyperparameters, learning rate, initializers, batch size, seed — all from /api/options.
 
 import { clone } from './state.js';
+import { featuresField, regularizationField, dropoutField, readPlayground } from './playground.js';
 
 const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
 const opts = (names, selected) => names.map((n) => `<option value="${esc(n)}" ${n === selected ? 'selected' : ''}>${esc(n)}</option>`).join('');
@@ -56,12 +57,14 @@ export class Builder {
         <p class="help">${esc(ds.description || '')}</p>
         ${unavailable.map((d) => `<p class="help warn" data-unavailable="${esc(d.name)}"><b>${esc(d.name)}</b>: ${esc((d.reason || '').split(':')[0])}. Download it below (or run <code>backprop-lab download ${esc(d.name)}</code>).</p>`).join('')}
         <div class="grid2">${dsOpts.map(([k, spec]) => this.field(`d.${k}`, k.replace(/_/g, ' '), spec, c.dataset[k] ?? spec.default)).join('')}</div>
+        ${featuresField(ds, c)}
       </fieldset>
       <fieldset><legend>Layers <span class="muted">(layer 1 = input: ${esc((ds.input_shape || ['?'])[0])} units)</span></legend>
         <ol class="layer-list">${c.layers.map((l, i) => `<li data-i="${i}">
           <span class="lname" title="${i === c.layers.length - 1 ? 'the output layer ŷ' : 'a hidden layer'}">layer ${i + 2}${i === c.layers.length - 1 ? ' · ŷ' : ''}</span>
           <input type="number" name="units" data-i="${i}" min="1" max="${o.limits?.max_units ?? 1024}" value="${l.units}" aria-label="units of layer ${i + 2}">
           <select name="activation" data-i="${i}" aria-label="activation of layer ${i + 2}">${opts(o.activations, l.activation)}</select>
+          ${dropoutField(l, i, c.layers.length - 1)}
           <button type="button" data-act="remove" data-i="${i}" title="remove this layer" ${c.layers.length < 2 ? 'disabled' : ''}>×</button></li>`).join('')}</ol>
         <button type="button" data-act="add" class="small">+ add hidden layer</button>
       </fieldset>
@@ -76,6 +79,7 @@ export class Builder {
           <label>batch size <input type="number" name="batch_size" min="1" max="${o.limits?.max_batch_size ?? 4096}" value="${c.batch_size}"></label>
           <label>seed <input type="number" name="seed" min="0" value="${c.seed}"></label>
         </div>
+        ${regularizationField(c)}
         <label>W initializer <select name="kernel_initializer">${opts(o.initializers, c.kernel_initializer)}</select></label>
         <label>b initializer <select name="bias_initializer">${opts(o.initializers, c.bias_initializer)}</select></label>
       </fieldset>`;
@@ -99,7 +103,9 @@ export class Builder {
     if (t.type === 'number' && (t.value === '' || !Number.isFinite(n))) { this.markInvalid(t.name, 'enter a number'); return; }
     this.clearInvalid(t.name);       // a value to apply: marked again if the server refuses it
     const i = Number(t.dataset.i);
-    if (t.name === 'dataset') {
+    const pg = readPlayground(t, cfg, this.root);
+    if (typeof pg === 'string') { this.markInvalid(t.name, pg); return; }
+    if (pg) { /* features, regularization, dropout: static/js/playground.js */ } else if (t.name === 'dataset') {
       cfg.dataset = { name: n };
       fitOutput(cfg, this.dataset(n));
     } else if (t.name.startsWith('d.')) cfg.dataset[t.name.slice(2)] = n;
@@ -114,7 +120,7 @@ export class Builder {
       cfg.optimizer.learning_rate = n;
     } else if (['batch_size', 'seed'].includes(t.name)) cfg[t.name] = Math.round(n);
     else cfg[t.name] = n;
-    const rebuild = ['dataset', 'optimizer'].includes(t.name);
+    const rebuild = ['dataset', 'optimizer', 'reg_kind'].includes(t.name);
     this.config = cfg;
     if (rebuild) this.set(cfg);
     this.onChange(cfg);

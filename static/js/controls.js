@@ -33,7 +33,7 @@ export class Controls {
         <span class="cycle-phase" data-phase="update">weight update:
           <span class="cycle-step" data-stage="update">update</span></span>
         <span class="counters">step <b data-role="step">0</b> · epoch <b data-role="epoch">0</b>
-          · loss <b data-role="loss">–</b> <span class="fps muted" data-role="fps"></span></span>
+          · loss <b data-role="loss">–</b> <span class="penalty" data-role="penalty" title="the regularization penalty l1·Σ|W| + l2·ΣW², included in the loss"></span> <span class="fps muted" data-role="fps"></span></span>
       </div>`;
     root.addEventListener('click', (ev) => {
       const btn = ev.target.closest('button[data-action]');
@@ -104,6 +104,8 @@ export class Controls {
     this.root.querySelector('[data-role="epoch"]').textContent = view.epoch ?? 0;
     this.root.querySelector('[data-role="loss"]').textContent =
       Number.isFinite(view.loss) ? view.loss.toPrecision(4) : '–';
+    this.root.querySelector('[data-role="penalty"]').textContent =
+      Number.isFinite(view.penalty) ? `(of which penalty ${view.penalty.toPrecision(3)})` : '';
     this.refreshButtons();
   }
 

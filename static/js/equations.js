@@ -1,6 +1,7 @@
 // The lecture's equations for the neuron the user clicked, with this step's numbers in:
 //   z = Σ w·a + b,  a = f(z),  δ = (Wᵀδ′) ⊙ f′(z),  ∂cost/∂w = δ·a, and the optimizer's update of w.
 
+import { penaltyGradient } from './playground.js';
 import { at, fmt, activationDerivative } from './tensor.js';
 import { activationsOf } from './stepview.js';
 import { updateRule, ruleTitle, hyperparameters, digitsFor, prec, sci } from './rules.js';
@@ -116,6 +117,14 @@ export class Equations {
         lines.push(`<p>∂cost/∂${q('w', `w<sub>${J}${K}</sub>(${l - 1})`)} = ${q('delta', `δ<sub>${J}</sub>(${l})`)}·${q('a', `a<sub>${K}</sub>(${l - 1})`)} = ${num(delta)}·${paren(as[kBest])} = ${num(delta * as[kBest])} <span class="muted">for this sample</span></p>`,
           `<p class="eq-num">averaged over the batch: ∂cost/∂${q('w', `w<sub>${J}${K}</sub>(${l - 1})`)} = ${num(at(entry.dW, j, kBest))}, `
           + `∂cost/∂${q('b', `b<sub>${J}</sub>(${l - 1})`)} = mean of ${q('delta', `δ<sub>${J}</sub>(${l})`)} = ${entry.db ? num(entry.db.data[j]) : '–'}</p>`);
+        const reg = config && config.regularization;
+        if (reg && (reg.l1 > 0 || reg.l2 > 0) && entry.W_fwd) {      // issue 15: the penalty's term, in ∂cost/∂W
+          const w = at(entry.W_fwd, j, kBest);
+          const g = penaltyGradient(reg, w);
+          lines.push(`<p class="eq-num penalty-term">with regularization: ∂cost/∂${q('w', `w<sub>${J}${K}</sub>(${l - 1})`)} = mean of δ·a `
+            + `+ l1·sign(w) + 2·l2·w = ${num(at(entry.dW, j, kBest) - g)} + ${num(reg.l1 || 0)}·${num(Math.sign(w))} + 2·${num(reg.l2 || 0)}·${paren(w)} `
+            + `= ${num(at(entry.dW, j, kBest))} <span class="muted">(the average above includes it)</span></p>`);
+        }
         kShow = kBest;
       }
       lines.push('</div>');

@@ -20,6 +20,7 @@ import { $, app, ui, hooks, handleError } from './page.js';
 import { renderAll, apply, loadPoints, loadWeights, refreshHistory, refreshGrid } from './refresh.js';
 import { startTravel } from './travelpage.js';
 import { UnitMaps } from './unitmaps.js';
+import { presetButtons } from './playground.js';
 
 async function act(name) {
   if (name === 'play') return play();
@@ -144,9 +145,10 @@ async function newSession() {
 
 /** The page's config from a session's (the server's) config. */
 function pageConfig(config) {
-  const { dataset, layers, loss, optimizer, kernel_initializer, bias_initializer, batch_size, seed } = config;
-  return { dataset, layers: layers.map((l) => ({ units: l.units, activation: l.activation })), loss,
-    optimizer, kernel_initializer, bias_initializer, batch_size, seed };
+  const { dataset, layers, loss, optimizer, kernel_initializer, bias_initializer, batch_size, seed, regularization } = config;
+  const reg = regularization && (regularization.l1 > 0 || regularization.l2 > 0) ? regularization : null;
+  return { dataset, layers: layers.map((l) => ({ units: l.units, activation: l.activation, ...(l.dropout ? { dropout: l.dropout } : {}) })), loss,
+    optimizer, kernel_initializer, bias_initializer, batch_size, seed, ...(reg ? { regularization: reg } : {}) };
 }
 
 /** Show a session that already exists (imported, or this tab's after a reload): its config,
@@ -263,6 +265,16 @@ async function onConfigChange(cfg) {
   if (app.id) ui.notify.say('The network changed, so it starts again from new initial weights (reset to step 0).', 6000);
 }
 
+/** A lecture preset (/api/options "presets"): its session, built as a new network. */
+async function usePreset(session, title) {
+  const ds = app.options.datasets.find((d) => d.name === session.dataset.name);
+  if (!ds || !ds.available) { ui.notify.say(`${title} needs ${session.dataset.name}, which is not available here${ds ? `: ${ds.reason}` : ''}.`, 8000); return; }
+  const cfg = pageConfig({ ...clone(app.options.defaults), ...session });
+  ui.builder.set(cfg);
+  await onConfigChange(cfg);
+  if (app.id) ui.notify.say(`${title}: a new network (${[(app.info.input_shape || ['?'])[0], ...cfg.layers.map((l) => l.units)].join('-')}), step 0.`, 7000);
+}
+
 async function exportSession() {
   if (!app.id) return;
   try {
@@ -303,6 +315,7 @@ async function init() {
   writeURL(app.config);
   ui.builder = new Builder($('#builder'), { options: app.options, onChange: onConfigChange });
   ui.builder.set(app.config);
+  presetButtons($('#presets'), app.options.presets, usePreset);
   ui.controls = new Controls($('#controls'), { onAction: act });
   ui.travel = startTravel({ act, pause });
   ui.equations = new Equations($('#equations'));

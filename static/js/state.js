@@ -31,6 +31,8 @@ export function configToQuery(cfg) {
   Object.entries(cfg.optimizer).forEach(([k, v]) => {
     if (k !== 'name' && k !== 'learning_rate' && v !== undefined && v !== null) p.set(`o.${k}`, showValue(v));
   });
+  if (cfg.regularization) p.set('reg', `${cfg.regularization.l1 || 0}:${cfg.regularization.l2 || 0}`);
+  if (cfg.layers.some((l) => l.dropout)) p.set('dropout', cfg.layers.map((l) => l.dropout || 0).join(','));
   p.set('init', cfg.kernel_initializer);
   p.set('binit', cfg.bias_initializer);
   p.set('batch', String(cfg.batch_size));
@@ -54,6 +56,9 @@ export function configFromQuery(query, defaults) {
     return { units: Math.round(Number(units)), activation: activation || 'relu' };
   }).filter((l) => Number.isFinite(l.units) && l.units > 0);
   if (layers.length) cfg.layers = layers;
+  (p.get('dropout') || '').split(',').forEach((d, i) => { if (cfg.layers[i] && Number(d) > 0 && Number(d) < 1) cfg.layers[i].dropout = Number(d); });
+  const [l1, l2] = (p.get('reg') || '').split(':').map(Number);
+  if (l1 > 0 || l2 > 0) cfg.regularization = { l1: l1 || 0, l2: l2 || 0 };
   if (p.get('loss')) cfg.loss = p.get('loss');
   if (p.get('opt')) cfg.optimizer.name = p.get('opt');
   const lr = Number(p.get('lr'));
@@ -81,6 +86,7 @@ export function needsReset(a, b) {
     const o = clone(c);
     delete o.optimizer;
     delete o.batch_size;
+    delete o.regularization;         // PATCH too (issue 15): the weights stay
     return canonical(o);
   };
   return strip(a) !== strip(b);
@@ -104,6 +110,7 @@ export function trainingPatch(a, b) {
     if (changed.length) body.optimizer = Object.fromEntries(changed.map((k) => [k, b.optimizer[k]]));
   }
   if (a.batch_size !== b.batch_size) body.batch_size = b.batch_size;
+  if (canonical(a.regularization || null) !== canonical(b.regularization || null)) body.regularization = b.regularization || { l1: 0, l2: 0 };
   return Object.keys(body).length ? body : null;
 }
 

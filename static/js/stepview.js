@@ -67,6 +67,9 @@ export function merge(view, payload) {
   if (Number.isInteger(state.batch)) next.epochBatch = state.batch;
   if (Number.isInteger(state.steps_per_epoch)) next.perEpoch = state.steps_per_epoch;
   if (Number.isFinite(payload.loss)) next.loss = payload.loss;
+  // Regularized (issue 15): the penalty l1·Σ|W| + l2·ΣW², included in the loss
+  if (Number.isFinite(payload.penalty)) next.penalty = payload.penalty;
+  else if (Number.isFinite(payload.loss)) next.penalty = null;
   if (isForward) next.learningRate = null;               // η_t of this batch's update, once the answer says
   if (Number.isFinite(payload.learning_rate)) next.learningRate = payload.learning_rate;
   const phase = state.phase === 'diverged' ? 'diverged' : (payload.phase || state.phase);

@@ -166,7 +166,7 @@ export class UnitMaps {
       if (!L) return;
       row.forEach((c, j) => {
         if (j >= L.count) return;
-        drawMap(c, L.mat.data, j * d.res * d.res, d.res, L.scale, d.flip);
+        drawMap(c, L.mat.data, j * d.res * d.res, d.res, L.scales ? L.scales[j] : L.scale, d.flip);
         c.dataset.drawn = String(d.step);
       });
     });
@@ -179,6 +179,10 @@ export class UnitMaps {
     const d = this.data;
     const parts = [d.inputs, ...d.layers].map((L) => {
       const s = L.scale;
+      if (L.scales) {
+        return `<span class="cbar-item" title="each input feature has its own colour scale, ± its largest value over the plane">
+        <b>${L.label}</b> <span class="num">−max</span><canvas class="cbar" width="60" height="1"></canvas><span class="num">+max</span> <span class="muted">(each its own)</span></span>`;
+      }
       return `<span class="cbar-item" title="the colour scale of ${L.label}: every unit of the layer uses it">
         <b>${L.label}</b> <span class="num">${fmt(s.lo, 2)}</span><canvas class="cbar" width="60" height="1"></canvas><span class="num">${fmt(s.hi, 2)}</span></span>`;
     });
@@ -203,9 +207,10 @@ export class UnitMaps {
     const name = this.picked.li === 0 ? `input ${L.names[this.picked.j]}` : `${L.label} unit ${this.picked.j + 1}`;
     this.zoom.querySelector('[data-role="zoom-title"]').textContent = `${name} over the input plane (step ${d.step})`;
     const c = this.zoom.querySelector('canvas');
-    drawMap(c, L.mat.data, this.picked.j * d.res * d.res, d.res, L.scale, d.flip);
+    const s = L.scales ? L.scales[this.picked.j] : L.scale;
+    drawMap(c, L.mat.data, this.picked.j * d.res * d.res, d.res, s, d.flip);
     this.zoom.querySelector('[data-role="zoom-scale"]').textContent =
-      `x₁ ${fmt(d.x1[0], 2)} … ${fmt(d.x1[d.res - 1], 2)} →, x₂ ${fmt(Math.min(d.x2[0], d.x2[d.res - 1]), 2)} … ${fmt(Math.max(d.x2[0], d.x2[d.res - 1]), 2)} ↑; colours ${fmt(L.scale.lo, 2)} … ${fmt(L.scale.hi, 2)}`;
+      `x₁ ${fmt(d.x1[0], 2)} … ${fmt(d.x1[d.res - 1], 2)} →, x₂ ${fmt(Math.min(d.x2[0], d.x2[d.res - 1]), 2)} … ${fmt(Math.max(d.x2[0], d.x2[d.res - 1]), 2)} ↑; colours ${fmt(s.lo, 2)} … ${fmt(s.hi, 2)}`;
   }
 
   clear() {
@@ -225,14 +230,15 @@ function decode(res) {
   const x2 = axis(res.x2);
   const feats = res.features.map((f) => toMat(f.map));
   const inputs = new Float32Array(feats.length * r * r);
-  let lo = Infinity; let hi = -Infinity;
-  feats.forEach((m, k) => {
+  const scales = feats.map((m, k) => {
     inputs.set(m.data, k * r * r);
+    let lo = Infinity; let hi = -Infinity;
     m.data.forEach((v) => { if (v < lo) lo = v; if (v > hi) hi = v; });
+    return scaleOf(Math.min(lo, -1e-9), hi);        // symmetric ±max: white at 0
   });
   return {
     res: r, step: res.step, x1, x2, flip: x2[0] < x2[r - 1],
-    inputs: { mat: { data: inputs }, count: feats.length, scale: scaleOf(lo, hi), label: 'a(1) = x',
+    inputs: { mat: { data: inputs }, count: feats.length, scales, scale: { lo: -1, mid: 0, hi: 1 }, label: 'a(1) = x',
       names: res.features.map((f) => featureLabel(f.name)) },
     layers: res.layers.map((L) => ({ mat: toMat(L.maps), count: L.units, scale: scaleOf(L.min, L.max), label: L.label })),
   };

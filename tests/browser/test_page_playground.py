@@ -58,3 +58,54 @@ def test_unit_maps_follow_play_throttled(lab):
     n = sum("/unit-maps" in u for u in watch.requests)
     assert 2 <= n <= 3 * 4 + 3, n                                 # a few per second, not one per frame
     assert not watch.errors, watch.errors
+
+
+def test_a_feature_toggle_rebuilds_with_more_input_units(lab):
+    page, watch = lab
+    maps_at(page, 0)
+    first = page.evaluate("document.body.dataset.session")
+    page.check('input[data-feature="x1^2"]')
+    page.check('input[data-feature="sin_x1"]')
+    page.wait_for_function(f"document.body.dataset.session !== '{first}' && document.body.dataset.session !== ''")
+    page.wait_for_function("document.querySelectorAll('#diagram circle[data-layer=\"1\"]').length === 4", timeout=15000)
+    page.wait_for_function("[...document.querySelectorAll('#diagram canvas[data-layer=\"1\"]')].every((c) => c.dataset.drawn)", timeout=15000)
+    assert "x1%5E2" in page.url and "sin_x1" in page.url              # the link keeps the features
+    assert page.is_checked('input[data-feature="x1^2"]')
+    inputs = page.evaluate(PIXELS, '#diagram canvas[data-layer="1"]')
+    assert len(inputs) == 4 and all(p[1] > 0 for p in inputs)
+    assert len({p[0] for p in inputs}) == 4                       # four different maps
+    page.screenshot(path="/tmp/playground-features.png")
+    assert not watch.errors, watch.errors
+
+
+def test_regularization_shows_the_penalty(lab):
+    page, watch = lab
+    page.click('button[data-action="step"]')
+    page.wait_for_function("document.body.dataset.step === '1'")
+    assert page.inner_text('[data-role="penalty"]') == ""
+    session = page.evaluate("document.body.dataset.session")
+    page.select_option('[name="reg_kind"]', "l2")
+    page.fill('[name="reg_rate"]', "0.01")
+    page.press('[name="reg_rate"]', "Enter")
+    page.wait_for_function("location.search.includes('reg=0%3A0.01') || location.search.includes('reg=0:0.01')")
+    page.click('circle[data-layer="3"][data-unit="1"]')
+    page.click('button[data-action="step"]')
+    page.wait_for_function("document.body.dataset.step === '2'")
+    assert page.evaluate("document.body.dataset.session") == session   # the weights were kept (PATCH)
+    assert "penalty" in page.inner_text('[data-role="penalty"]')
+    assert "l1·sign(w) + 2·l2·w" in page.inner_text("#equations")
+    page.screenshot(path="/tmp/playground-regularization.png")
+    assert not watch.errors, watch.errors
+
+
+def test_a_preset_builds_its_network(lab):
+    page, watch = lab
+    first = page.evaluate("document.body.dataset.session")
+    page.click('button[data-preset="lecture_figure"]')
+    page.wait_for_function(f"document.body.dataset.session !== '{first}' && document.body.dataset.session !== ''")
+    page.wait_for_function("document.querySelectorAll('#builder .layer-list li').length === 4")
+    assert page.input_value('[name="dataset"]') == "spiral"
+    assert page.locator('#diagram circle[data-layer="4"]').count() == 6
+    assert page.locator('#diagram circle[data-layer="5"]').count() == 2
+    maps_at(page, 0)
+    assert not watch.errors, watch.errors
