@@ -29,7 +29,11 @@ def _last_finite(session, b) -> int:
     tl = session.timeline
     k = min(b.head, session.model.step if tl.current == b.id else b.head)
     while True:
-        tl.seek(k, b.id)
+        try:
+            tl.seek(k, b.id)
+        except Diverged:                # its last update left a weight non-finite
+            k -= 1
+            continue
         if all(np.isfinite(w).all() for w in session.model.get_weights()) or k <= b.start:
             return k
         k -= 1

@@ -22,7 +22,7 @@ from engine.runner import Run
 from . import frames, travel
 from .errors import Conflict, NotFound, Unprocessable
 from .tensors import finite
-from .timeline import Timeline, layer_penalties, set_penalties
+from .timeline import DEFAULT_BUDGET, Timeline, layer_penalties, set_penalties
 
 ORDER_HELP = "the cycle is forward → backward → update (or /step for all three)"
 CHEAP_WORK = 20_000     # parameters × batch size below which one step takes well under a millisecond
@@ -96,7 +96,8 @@ class Session:
 
     def restart_timeline(self) -> None:
         """A new timeline whose first step is where the run stands (a new or imported session)."""
-        self.timeline = Timeline(self.run, self.config["optimizer"])   # every step, to go back to
+        self.timeline = Timeline(self.run, self.config["optimizer"],    # every step, to go back to
+                                 budget=getattr(self, "timeline_budget", DEFAULT_BUDGET))
 
     # what the run knows, read by the routes and the export
     schedule = property(lambda self: self.run.schedule, doc="the run's batch order")
@@ -376,9 +377,13 @@ class Session:
 
     def _set_regularization(self, spec: dict | None) -> dict:
         before = layer_penalties(self.model)
-        set_penalties(self.model, [spec] * len(self.model.dense_layers))
-        self.config = {**self.config, **_penalty_config(self.config, layer_penalties(self.model))}
+        self._use_penalties([spec] * len(self.model.dense_layers))
         return {"from": before, "to": layer_penalties(self.model), "applies": "from the next step"}
+
+    def _use_penalties(self, penalties: list) -> None:
+        """Each kernel's penalty ({"l1", "l2"} or None, input to output), in the model and the config."""
+        set_penalties(self.model, penalties)
+        self.config = {**self.config, **_penalty_config(self.config, layer_penalties(self.model))}
 
     def reset(self, weights: str = "initial", seed: int | None = None) -> None:
         """Start again: the same initial weights (step 0 of the timeline: the steps taken stay there to

@@ -96,7 +96,7 @@ class SessionStore:
             session = Session(config, data, weights=weights)
         except ValueError as exc:
             raise _build_error(exc, config) from None
-        session.timeline.budget = self.settings.timeline_bytes
+        session.timeline_budget = session.timeline.budget = self.settings.timeline_bytes
         return session
 
     def load_data(self, spec: dict):
@@ -156,7 +156,7 @@ class SessionStore:
                                  "Backprop Lab tabs you no longer use, or import a smaller network; a teacher "
                                  "can raise the cap: backprop-lab serve --max-total-params N.")
             session.owner = old.owner
-            session.timeline.budget = self.settings.timeline_bytes
+            session.timeline_budget = session.timeline.budget = self.settings.timeline_bytes
             self._sessions[session_id] = session
         old.deleted.set()
 

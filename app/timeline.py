@@ -21,8 +21,11 @@ from engine.activations import overflow_ignored
 from engine.builder import kernel_penalty, penalty_spec
 from engine.snapshot import capture, restore
 
+from .errors import Conflict
+
 DEFAULT_INTERVAL = 10          # steps between keyframes to begin with (doubled to stay in budget)
 DEFAULT_BUDGET = 32_000_000    # bytes of keyframes a session may keep (the server's timeline_bytes)
+MAX_BRANCHES = 100             # branches a session's timeline keeps
 
 
 @dataclass
@@ -98,20 +101,13 @@ class Timeline:
     # ----- recording, as the session steps -----------------------------------------------------
     def before_forward(self, rows) -> Branch | None:
         """Called before a forward pass at the current step: if the branch's recorded future takes
-        another batch there, a new branch starts here (returned); a one-off batch at the head is
-        recorded."""
+        another batch there, a new branch starts here (returned). (Which batch a step took is
+        recorded by ``after_update``: a forward whose cycle is dropped leaves no trace.)"""
         b, k = self.branch, self.run.model.step
         rows = None if rows is None else [int(r) for r in rows]
-        if k < b.head:
-            if b.oneoff.get(k) == rows:
-                return None                           # the recorded future: replayed as it was
+        if k < b.head and b.oneoff.get(k) != rows:
             what = f"the rows {rows[:5]}{'…' if len(rows) > 5 else ''}" if rows else "the scheduled batch"
-            new = self.fork(f"{what} at step {k}")
-            if rows:
-                new.oneoff[k] = rows
-            return new
-        if rows:
-            b.oneoff[k] = rows
+            return self.fork(f"{what} at step {k}")
         return None
 
     def after_update(self) -> None:
@@ -122,6 +118,11 @@ class Timeline:
         if k <= b.head:
             return                                    # replaying the known future
         b.head = k
+        took = run.last_update
+        if took is not None and not took.scheduled:
+            b.oneoff[k - 1] = [int(r) for r in took.rows]     # the rows the step from k − 1 took
+        else:
+            b.oneoff.pop(k - 1, None)
         b.batch_loss.append(run.history["batch_loss"][-1])
         if len(b.epochs) < len(run.history.get("loss", [])):
             b.epochs.append((k, dict(run.last_logs)))
@@ -133,17 +134,38 @@ class Timeline:
 
     def _keep(self, b: Branch, k: int) -> None:
         b.keyframes[k] = capture(self.run)
-        while self.nbytes() > self.budget and self.interval < (1 << 30):
+        self._thin()
+
+    def start_bytes(self) -> int:
+        """Bytes of the branches' start keyframes, which are never dropped."""
+        return sum(b.keyframes[b.start].nbytes for b in self.branches.values() if b.start in b.keyframes)
+
+    def _thin(self) -> None:
+        """Double the interval (dropping the keyframes off it) while the keyframes outgrow the budget
+        and there is something left to drop."""
+        while self.nbytes() > self.budget and self.nbytes() > self.start_bytes():
             self.interval *= 2
             for other in self.branches.values():
                 other.keyframes = {s: v for s, v in other.keyframes.items()
                                    if s == other.start or s % self.interval == 0}
+
+    def room_for_a_branch(self) -> None:
+        """409 when one more branch would pass ``MAX_BRANCHES`` or make the branches' start keyframes
+        alone outgrow the budget (nothing has changed then)."""
+        if len(self.branches) >= MAX_BRANCHES:
+            raise Conflict(f"the timeline has {len(self.branches)} branches, the most it keeps; delete some "
+                             "(DELETE .../branches/{id}) to branch again")
+        one = self.branches[0].keyframes[self.branches[0].start].nbytes if self.branches[0].keyframes else 0
+        if self.start_bytes() + one > self.budget:
+            raise Conflict(f"the branches' keyframes would pass this session's {self.budget:,} bytes "
+                             "(timeline_bytes); delete some branches (DELETE .../branches/{id}) to branch again")
 
     # ----- branches ----------------------------------------------------------------------------
     def fork(self, changed: str, optimizer: dict | None = None, batch_size: int | None = None) -> Branch:
         """A new branch from the current step (the run stands between two steps), now current;
         ``optimizer``/``batch_size``: its settings when they change (the caller applies them to the
         run before the keyframe is taken: call ``settle`` after)."""
+        self.room_for_a_branch()
         b, k = self.branch, self.run.model.step
         epochs = [(s, logs) for s, logs in b.epochs if s <= k]
         new = Branch(self._next_id, b.id, k, changed, dict(optimizer or b.optimizer),
@@ -154,6 +176,7 @@ class Timeline:
         self.branches[new.id] = new
         self.current = new.id
         new.keyframes[k] = capture(self.run)
+        self._thin()
         return new
 
     def settle(self, optimizer: dict, batch_size: int, regularization: list | None = None) -> None:

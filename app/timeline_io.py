@@ -17,7 +17,7 @@ from engine import optimizers
 from engine.snapshot import capture
 
 from . import session_state, travel
-from .errors import Unprocessable
+from .errors import Conflict, Unprocessable
 from .timeline import Branch, set_penalties
 
 LOC = ["body", "state", "timeline"]
@@ -92,6 +92,18 @@ def _branch(entry, i: int, known: dict, n_train: int, max_batch: int, n_dense: i
                   list(penalties))
 
 
+def _use_settings(session, b: Branch) -> None:
+    """The branch's optimizer (carrying the parent's state when it is the same one, as a PATCH does),
+    batch size and kernel penalties, exactly as exported."""
+    old, new = session.model.optimizer, optimizers.get(dict(b.optimizer))
+    if type(new) is type(old):
+        new.carry_state_from(old)
+    session.model.optimizer = new
+    session.run.schedule.batch_size = b.batch_size
+    set_penalties(session.model, b.regularization)
+    session.config = {**session.config, "optimizer": dict(b.optimizer), "batch_size": b.batch_size}
+
+
 def restore_timeline(session, data, arrays: dict[str, np.ndarray], max_batch: int) -> None:
     """Rebuild the exported timeline on ``session`` (already at the exported state, which it returns to)."""
     if not isinstance(data, dict) or not isinstance(data.get("branches"), list) or not data["branches"]:
@@ -108,7 +120,14 @@ def restore_timeline(session, data, arrays: dict[str, np.ndarray], max_batch: in
     if not known[current].start <= step <= known[current].head:
         raise Unprocessable(LOC + ["current"], f"the exported step {step} is not on branch {current}")
     root = known[0]
-    if sum(b.start - root.start for b in known.values()) + step - root.start > MAX_REPLAY:
+    offset = data.get("loss_offset", 0)
+    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= root.start:
+        raise Unprocessable(LOC + ["loss_offset"], f"must be a whole number in 0..{root.start}")
+    for i, b in enumerate(known.values()):
+        if len(b.batch_loss) != b.head - offset:
+            raise Unprocessable(LOC + ["branches", i, "head"], f"must match its batch losses: {len(b.batch_loss)} "
+                                f"of them end at step {len(b.batch_loss) + offset}, not {b.head}")
+    if sum(b.head - b.start for b in known.values()) + step - root.start > MAX_REPLAY:
         raise Unprocessable(LOC, f"rebuilding this timeline would replay more than {MAX_REPLAY} steps")
     expected = session.model.get_weights()
     first = {k[len(PREFIX):]: v for k, v in arrays.items()
@@ -125,16 +144,17 @@ def restore_timeline(session, data, arrays: dict[str, np.ndarray], max_batch: in
     tl = session.timeline
     if tl.branches[0].start != root.start:
         raise Unprocessable(LOC + ["branches", 0, "start"], "must be the first state's step")
-    tl.loss_offset = int(data.get("loss_offset", tl.loss_offset)) if isinstance(data.get("loss_offset"), int) \
-        else tl.loss_offset
+    tl.loss_offset = offset
     root.keyframes = tl.branches[0].keyframes
     tl.branches = {0: root}
     for b in list(known.values())[1:]:
+        try:
+            tl.room_for_a_branch()
+        except Conflict as exc:
+            raise Unprocessable(LOC + ["branches"], exc.message) from None
         tl.current = b.parent
         tl.seek(b.start, b.parent)
-        session._set_optimizer(dict(b.optimizer))
-        session._set_batch_size(b.batch_size)
-        set_penalties(session.model, b.regularization)
+        _use_settings(session, b)
         b.keyframes = {b.start: capture(session.run)}
         tl.branches[b.id] = b
     tl._next_id = max(known) + 1

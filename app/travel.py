@@ -9,8 +9,8 @@ import numpy as np
 from engine.errors import Diverged
 
 from . import frames
-from .errors import NotFound, Unprocessable
-from .timeline import layer_penalties, set_penalties
+from .errors import Conflict, NotFound, Unprocessable
+from .timeline import layer_penalties
 
 PHASES = ("ready", "forward", "backward")
 
@@ -59,6 +59,8 @@ def changing(session):
         yield
         return
     tl, run = session.timeline, session.run
+    if not tl.at_fresh_start():
+        tl.room_for_a_branch()           # a 409 now, before anything changed
     redo = None
     if run.pending is not None:
         pending = run.pending
@@ -111,18 +113,24 @@ def seek(session, step: int, branch: int | None = None, phase: str = "ready") ->
     session.diverged = None
     if phase == "ready" and step > tl.branches[0].start:
         before = tl.locate(step - 1, target.id)
-        tl.seek(step - 1, before.id)
+        stuck = _go(session, step - 1, before.id)
+        if stuck is not None:
+            return stuck
         session._follow_branch()
         try:
             session.run.forward(before.oneoff.get(step - 1))     # the batch it took, as recorded
         except Diverged as exc:
             return _answer(session, session._diverged_answer(exc))
         frame = session._step()
-        if tl.current != target.id:      # the branch's first step was taken on its parent: stand on it
-            tl.seek(step, target.id)
+        if tl.current != target.id and not session.diverged:   # the branch's first step was taken on
+            stuck = _go(session, step, target.id)              # its parent: stand on the branch
+            if stuck is not None:
+                return stuck
         session._follow_branch()
         return _answer(session, frame)
-    tl.seek(step, target.id)
+    stuck = _go(session, step, target.id)
+    if stuck is not None:
+        return stuck
     session._follow_branch()
     if phase == "ready":
         return _answer(session, {"step": step, "phase": "ready"})
@@ -132,6 +140,16 @@ def seek(session, step: int, branch: int | None = None, phase: str = "ready") ->
         frame = {**frame, **{k: v for k, v in back.items() if k != "layers"},
                  "layers": frames.merge_layers(frame["layers"], back.get("layers", []))}
     return _answer(session, frame)
+
+
+def _go(session, step: int, branch: int) -> dict | None:
+    """Seek the timeline; None, or the diverged answer when the state there is not finite (the last
+    update before a divergence is recorded when its test was deferred)."""
+    try:
+        session.timeline.seek(step, branch)
+    except Diverged as exc:
+        return _answer(session, session._diverged_answer(exc))
+    return None
 
 
 def branch(session, step: int | None, branch: int | None, optimizer: dict | None,
@@ -145,7 +163,9 @@ def branch(session, step: int | None, branch: int | None, optimizer: dict | None
     step = session.model.step if step is None else step
     target = _check_position(session, step, branch)
     session.diverged = None
-    tl.seek(step, target.id)
+    if _go(session, step, target.id) is not None:
+        raise Conflict(f"the weights at step {step} are not finite: branch from an earlier step "
+                       "(POST .../post-mortem finds the last finite one)")
     session._follow_branch()
     changes = {}
     with changing(session):
@@ -202,5 +222,5 @@ def reset_to_start(session) -> bool:
         with changing(session):
             session._set_optimizer(dict(wanted[0]))
             session._set_batch_size(wanted[1])
-            set_penalties(session.model, wanted[2])
+            session._use_penalties(wanted[2])
     return True

@@ -81,6 +81,7 @@ class Run:
         if self.validation is not None:
             self.history.update({f"val_{k}": [] for k in keys})
         self.pending: Pending | None = None
+        self.last_update: Pending | None = None        # the batch of the last update (one-off or not)
 
     # ----- one phase at a time ------------------------------------------------------------------
     def position(self) -> Position:
@@ -123,6 +124,7 @@ class Run:
         """The optimizer's update, then the bookkeeping: the batch loss, the meter, the epoch's end."""
         trace = self.stepper.apply_gradients(return_deltas=return_deltas, check=check)
         pending, self.pending = self.pending, None
+        self.last_update = pending
         if not (self.stored and pending.scheduled):
             self.history["batch_loss"].append(trace.loss)
             if pending.scheduled:

@@ -311,6 +311,7 @@ def _rebuild(store: SessionStore, config: dict, weights, state: dict, arrays: di
         arrays = npz_import.state_arrays(members, probe.model, probe.data.n_train)
     session_io.check_weights(weights, probe.model)
     session = Session(probe.config, probe.data, weights=weights, session_id=session_id)
+    session.timeline_budget = store.settings.timeline_bytes      # (the imported timeline is held to it)
     session_state.restore(session, state, arrays)
     return session
 

@@ -352,3 +352,73 @@ def test_long_curves_are_thinned_and_epoch_ends_listed():
     assert curve["batch_loss"] == [s.history["batch_loss"][k - 1] for k in curve["steps"]]
     per_epoch = -(-s.data.n_train // 8)
     assert line["branches"][0]["epoch_steps"] == list(range(per_epoch, 101, per_epoch))
+
+
+# ----- found in review: each was a wrong number, a 500 or unbounded memory ----------------------
+def test_a_dropped_one_off_forward_leaves_no_trace():
+    s = _session()
+    for _ in range(5):
+        s.step()
+    s.forward(indices=[1, 2, 3])
+    travel.seek(s, 5)                                   # the half-done one-off cycle is dropped
+    s.step()
+    w6 = s.model.get_weights()
+    assert s.timeline.branch.oneoff == {}
+    travel.seek(s, 3)
+    travel.seek(s, 6)
+    _same_weights(s.model.get_weights(), w6)
+    s.forward(indices=[4, 5])
+    s.set_optimizer({"learning_rate": 0.001})           # mid-cycle: the cycle is redone on the branch
+    s.backward()
+    s.update()
+    assert s.timeline.branch.oneoff == {6: [4, 5]} and s.timeline.branches[0].oneoff == {}
+
+
+@pytest.mark.anyio
+async def test_sibling_branches_on_other_optimizers_import(client):
+    created = await new_session(client, **{k: NET[k] for k in ("dataset", "layers", "optimizer", "batch_size")})
+    base = f"/api/sessions/{created['id']}"
+    for _ in range(6):
+        await client.post(f"{base}/step")
+    await client.post(f"{base}/branch", json={"step": 5, "optimizer": {"name": "sgd", "momentum": 0.9}})
+    await client.post(f"{base}/step")
+    await client.post(f"{base}/branch", json={"step": 3, "branch": 0, "optimizer": {"learning_rate": 0.01}})
+    await client.post(f"{base}/step")
+    body = (await client.get(f"{base}/export")).json()
+    put = await client.put(f"{base}/export", json=body)
+    assert put.status_code == 200, put.text
+    line = strict_json(await client.get(f"{base}/timeline"))
+    assert [b["optimizer"]["name"] for b in line["branches"]] == ["adam", "sgd", "adam"]
+    assert line["branches"][1]["optimizer"] == {"name": "sgd", "learning_rate": 0.01, "momentum": 0.9}
+    body["state"]["timeline"]["branches"][0]["head"] = 10 ** 9
+    put = await client.put(f"{base}/export", json=body)
+    assert put.status_code == 422 and put.json()["detail"][0]["loc"][-1] == "head"
+
+
+def test_branches_stay_within_the_budget():
+    s = _session()
+    s.timeline.budget = 5 * s.timeline.branch.keyframes[0].nbytes
+    s.step()
+    made = 0
+    with pytest.raises(Conflict, match="timeline_bytes"):
+        for k in range(20):
+            s.set_optimizer({"learning_rate": 0.01 + k / 1000})
+            s.step()
+            made += 1
+    assert made <= 4 and s.timeline.nbytes() <= s.timeline.budget
+    assert s.model.phase == "ready" and s.run.pending is None
+
+
+def test_resets_keep_the_budget_and_show_the_penalty():
+    from app.settings import Settings
+    store = create_app(Settings(timeline_bytes=100_000)).state.store
+    s = store.build(SessionCreate(**NET))
+    s.step()
+    s.reset("new", 5)
+    assert s.timeline.budget == 100_000
+    for _ in range(4):
+        s.step()
+    s.set_regularization({"l2": 0.01})
+    s.step()
+    s.reset()
+    assert s.config["regularization"] == {"l1": 0.0, "l2": 0.01} and s.model.penalty() > 0
