@@ -21,6 +21,7 @@ import { renderAll, apply, loadPoints, loadWeights, refreshHistory, refreshGrid 
 import { startTravel } from './travelpage.js';
 import { UnitMaps } from './unitmaps.js';
 import { presetButtons } from './playground.js';
+import { TrainingHealthBanner } from './trainhealth.js';
 
 async function act(name) {
   if (name === 'play') return play();
@@ -61,6 +62,7 @@ function stopped() {
   renderAll();
   refreshHistory();
   refreshGrid(true);
+  ui.trainhealth.check(app.view, { force: true });
 }
 
 function onFrame(data) {
@@ -107,6 +109,7 @@ function closeSession() {
   ui.charts.clear();
   ui.health.clear();
   ui.travel.clear();
+  ui.trainhealth.clear();
 }
 
 /** Show a session the server answered (new, or imported under the same id). */
@@ -316,6 +319,10 @@ async function init() {
   ui.builder = new Builder($('#builder'), { options: app.options, onChange: onConfigChange });
   ui.builder.set(app.config);
   presetButtons($('#presets'), app.options.presets, usePreset);
+  ui.trainhealth = new TrainingHealthBanner($('#health-banner'), { getId: () => app.id,
+    onUseRate: async (lr) => {
+      try { await setLearningRate(lr); ui.trainhealth.hide(); ui.notify.say(`Training goes on with η = ${lr} (weights kept).`); } catch (err) { handleError(err); }
+    } });
   ui.controls = new Controls($('#controls'), { onAction: act });
   ui.travel = startTravel({ act, pause });
   ui.equations = new Equations($('#equations'));

@@ -38,6 +38,7 @@ export function renderAll() {
     ui.notify.exploding(boom, app.config.optimizer.learning_rate, hooks.fixDivergence);
     if (boom) document.body.dataset.exploding = 'true'; else delete document.body.dataset.exploding;
   }
+  ui.trainhealth.check(v, { playing: app.playing });
   hooks.afterRender(v);
 }
 

@@ -109,3 +109,23 @@ def test_a_preset_builds_its_network(lab):
     assert page.locator('#diagram circle[data-layer="5"]').count() == 2
     maps_at(page, 0)
     assert not watch.errors, watch.errors
+
+
+def test_a_too_large_rate_gets_a_warning_banner(lab):
+    page, watch = lab
+    page.fill('[name="learning_rate"]', "8")
+    page.press('[name="learning_rate"]', "Enter")
+    page.wait_for_function("location.search.includes('lr=8')")
+    page.click('button[data-action="epoch"]')
+    page.wait_for_selector("#health-banner:not([hidden]) li[data-kind]", timeout=20000)
+    text = page.inner_text("#health-banner")
+    assert "η = 8" in text
+    button = page.locator('#health-banner button[data-action="use-suggested"]')
+    suggested = float(button.get_attribute("data-rate"))
+    assert 0 < suggested < 8
+    page.screenshot(path="/tmp/playground-health.png")
+    button.click()
+    page.wait_for_function(f"location.search.includes('lr={suggested:g}')")
+    assert float(page.input_value('[name="learning_rate"]')) == pytest.approx(suggested)
+    page.wait_for_selector("#health-banner", state="hidden")
+    assert not watch.errors, watch.errors
