@@ -59,7 +59,7 @@ export class Builder {
         <div class="grid2">${dsOpts.map(([k, spec]) => this.field(`d.${k}`, k.replace(/_/g, ' '), spec, c.dataset[k] ?? spec.default)).join('')}</div>
         ${featuresField(ds, c)}
       </fieldset>
-      <fieldset><legend>Layers <span class="muted">(layer 1 = input: ${esc((ds.input_shape || ['?'])[0])} units; units, activation, dropout p)</span></legend>
+      <fieldset><legend>Layers <span class="muted">(layer 1 = input: ${esc((c.dataset.features || []).length || (ds.input_shape || ['?'])[0])} units; units, activation, dropout p)</span></legend>
         <ol class="layer-list">${c.layers.map((l, i) => `<li data-i="${i}">
           <span class="lname" title="${i === c.layers.length - 1 ? 'the output layer ŷ' : 'a hidden layer'}">layer ${i + 2}${i === c.layers.length - 1 ? ' · ŷ' : ''}</span>
           <input type="number" name="units" data-i="${i}" min="1" max="${o.limits?.max_units ?? 1024}" value="${l.units}" aria-label="units of layer ${i + 2}">

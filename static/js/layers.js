@@ -14,6 +14,8 @@ const QUANTITIES = [
     help: 'z(l+1) = W(l)·a(l) + b(l): the weighted input of each unit, one column per sample.' },
   { key: 'a', group: 'forward', rowName: 'sample', colName: 'unit', transpose: true,
     help: 'a(l+1) = f(z(l+1)): the activation, one column per sample of the batch.' },
+  { key: 'mask', group: 'forward', rowName: 'sample', colName: 'unit', transpose: true, dropout: true,
+    help: 'Dropout mask of layer l+1 for this batch: white = the unit was switched off for that sample, blue = kept (scaled by 1/(1−p)).' },
   { key: 'delta', group: 'backward', rowName: 'sample', colName: 'unit', transpose: true,
     help: 'δ(l+1) = ∂cost/∂z(l+1): the error of each unit, propagated back from the output.' },
   { key: 'dW', group: 'backward', rowName: 'to unit', colName: 'from unit',
@@ -23,8 +25,8 @@ const QUANTITIES = [
     help: 'ΔW(l): the change the optimizer made to W(l) in the last update (W ← W − η·∂cost/∂W for SGD).' },
 ];
 
-const LABEL = { W: 'W', b: 'b', z: 'z', a: 'a', delta: 'δ', dW: '∂cost/∂W', db: '∂cost/∂b', dW_applied: 'ΔW' };
-const SHIFTED = new Set(['z', 'a', 'delta']);
+const LABEL = { mask: 'mask', W: 'W', b: 'b', z: 'z', a: 'a', delta: 'δ', dW: '∂cost/∂W', db: '∂cost/∂b', dW_applied: 'ΔW' };
+const SHIFTED = new Set(['z', 'a', 'delta', 'mask']);
 const label = (key, index) => `${LABEL[key]}(${SHIFTED.has(key) ? index + 1 : index})`;
 
 export class LayerPanels {
@@ -78,6 +80,7 @@ export class LayerPanels {
       this.root.appendChild(sec);
       const maps = {};
       QUANTITIES.forEach((q) => {
+        if (q.dropout && !(layer.dropout > 0)) return;    // the mask: only where dropout is on
         const row = sec.querySelector(`[data-group="${q.group}"] .hm-row`);
         const big = q.key === 'W' || q.key === 'dW' || q.key === 'dW_applied';
         maps[q.key] = new Heatmap(row, {
@@ -120,6 +123,7 @@ export class LayerPanels {
     view.layers.forEach((entry) => {
       let layerMax = 0;
       QUANTITIES.forEach(({ key }) => {
+        if (key === 'mask') return;
         const m = maxAbs(entry[key]);
         global[key] = Math.max(global[key] || 0, m);
         layerMax = Math.max(layerMax, m);
@@ -130,6 +134,7 @@ export class LayerPanels {
   }
 
   scaleFor(key, entry, mat) {
+    if (key === 'mask') return maxAbs(mat) || 1;
     if (this.mode === 'global') return this.scales.global[key] || 1;
     if (this.mode === 'layer') return this.scales.perLayer[entry.index] || 1;
     return maxAbs(mat) || 1;
@@ -152,6 +157,7 @@ export class LayerPanels {
     QUANTITIES.forEach(({ key }) => {
       const mat = entry && entry[key];
       const map = p.maps[key];
+      if (!map) return;
       if (mat) {
         mat.label = label(key, p.index);
         map.set(mat, this.scaleFor(key, entry, mat));

@@ -4,7 +4,7 @@
 
 import { toMat } from './tensor.js';
 
-const FIELDS = ['W', 'b', 'z', 'a', 'delta', 'dW', 'db', 'dW_applied', 'db_applied'];
+const FIELDS = ['W', 'b', 'z', 'a', 'delta', 'dW', 'db', 'dW_applied', 'db_applied', 'mask'];
 const BACKWARD = ['delta', 'dW', 'db', 'dW_applied', 'db_applied', 'slots'];
 
 export function emptyView() {
@@ -18,7 +18,7 @@ export function merge(view, payload) {
   const state = payload.state || {};
   const isForward = Array.isArray(payload.layers) && payload.layers.some((l) => l.z);
   if (isForward) {
-    next.layers.forEach((l) => { BACKWARD.forEach((f) => { l[f] = null; }); });
+    next.layers.forEach((l) => { BACKWARD.forEach((f) => { l[f] = null; }); l.mask = null; });   // dropout's mask: this batch's
   }
   if (payload.batch) {
     next.batch = {
@@ -88,6 +88,7 @@ function combine(a, b, sign) {
 export function labelFor(field, index) {
   const shifted = { z: 'z', a: 'a', delta: 'δ' };
   if (shifted[field]) return `${shifted[field]}(${index + 1})`;
+  if (field === 'mask') return `mask(${index + 1})`;
   const names = { W: 'W', b: 'b', dW: '∂cost/∂W', db: '∂cost/∂b', dW_applied: 'ΔW', db_applied: 'Δb' };
   return `${names[field] || field}(${index})`;
 }

@@ -129,3 +129,21 @@ def test_a_too_large_rate_gets_a_warning_banner(lab):
     assert float(page.input_value('[name="learning_rate"]')) == pytest.approx(suggested)
     page.wait_for_selector("#health-banner", state="hidden")
     assert not watch.errors, watch.errors
+
+
+def test_dropout_shows_its_mask_in_the_layer_panel(lab):
+    page, watch = lab
+    first = page.evaluate("document.body.dataset.session")
+    page.fill('input[name="dropout"][data-i="0"]', "0.5")
+    page.press('input[name="dropout"][data-i="0"]', "Enter")
+    page.wait_for_function(f"document.body.dataset.session !== '{first}' && document.body.dataset.session !== ''")
+    assert "dropout=0.5" in page.url
+    page.click('button[data-action="step"]')
+    page.wait_for_function("document.body.dataset.step === '1'")
+    mask = page.locator('.layer-panel[data-layer="1"] figure[data-key="mask"]')
+    page.wait_for_function("document.querySelector('.layer-panel[data-layer=\"1\"] figure[data-key=\"mask\"]').dataset.state === 'filled'")
+    assert mask.get_attribute("data-shape") == "[16,8]"
+    assert page.locator('.layer-panel[data-layer="2"] figure[data-key="mask"]').count() == 0
+    mask.scroll_into_view_if_needed()
+    page.screenshot(path="/tmp/playground-dropout.png")
+    assert not watch.errors, watch.errors
