@@ -17,6 +17,10 @@ export class Builder {
     // Enter applies the field it was typed in, and nothing else: no implicit form submission (which
     // "clicked" the first button of the form, the first layer's ×, and removed that layer).
     root.addEventListener('submit', (ev) => ev.preventDefault());
+    root.addEventListener('input', (ev) => {       // a slider's value beside it while it moves
+      const out = ev.target.type === 'range' && ev.target.closest('label')?.querySelector('.range-val');
+      if (out) out.textContent = showSlider(ev.target.name, Number(ev.target.value));
+    });
     root.addEventListener('keydown', (ev) => {
       if (ev.key !== 'Enter' || ev.target.tagName !== 'INPUT') return;
       ev.preventDefault();
@@ -57,6 +61,7 @@ export class Builder {
         <p class="help">${esc(ds.description || '')}</p>
         ${unavailable.map((d) => `<p class="help warn" data-unavailable="${esc(d.name)}"><b>${esc(d.name)}</b>: ${esc((d.reason || '').split(':')[0])}. Download it below (or run <code>backprop-lab download ${esc(d.name)}</code>).</p>`).join('')}
         <div class="grid2">${dsOpts.map(([k, spec]) => this.field(`d.${k}`, k.replace(/_/g, ' '), spec, c.dataset[k] ?? spec.default)).join('')}</div>
+        ${dsOpts.some(([k]) => SLIDERS[`d.${k}`]) ? '<p class="help reset-note">Moving noise or train : test makes new data, so the network starts again (new weights, step 0); the batch size below keeps the weights.</p>' : ''}
         ${featuresField(ds, c)}
       </fieldset>
       <fieldset><legend>Layers <span class="muted">(layer 1 = input: ${esc((c.dataset.features || []).length || (ds.input_shape || ['?'])[0])} units; units, activation, dropout p)</span></legend>
@@ -76,7 +81,8 @@ export class Builder {
         <datalist id="lr-presets">${[0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10].map((x) => `<option value="${x}">`).join('')}</datalist>
         <div class="grid2">${hyper.map(([k, spec]) => this.field(`o.${k}`, k.replace(/_/g, ' '), spec, c.optimizer[k] ?? spec.default)).join('')}</div>
         <div class="grid2">
-          <label>batch size <input type="number" name="batch_size" min="1" max="${o.limits?.max_batch_size ?? 4096}" value="${c.batch_size}"></label>
+          <label>batch size <input type="number" name="batch_size" min="1" max="${o.limits?.max_batch_size ?? 4096}" value="${c.batch_size}">
+            <input type="range" name="batch_range" min="1" max="64" step="1" value="${Math.min(64, c.batch_size)}" aria-label="batch size slider" title="Batch size 1–64 (type larger ones in the box). Changing it keeps the weights."></label>
           <label>seed <input type="number" name="seed" min="0" value="${c.seed}"></label>
         </div>
         ${regularizationField(c)}
@@ -91,6 +97,7 @@ export class Builder {
     if (spec.type === 'choice') {
       return `<label>${esc(label)} <select name="${name}">${(spec.choices || []).map((ch) => `<option value="${esc(ch)}" ${ch === value ? 'selected' : ''}>${esc(ch ?? 'auto')}</option>`).join('')}</select></label>`;
     }
+    if (SLIDERS[name] && spec.min !== null && spec.max !== null) return slider(name, label, spec, value, SLIDERS[name]);
     const step = spec.type === 'int' ? 1 : 'any';
     return `<label title="${esc(spec.help)}">${esc(label)} <input type="number" name="${name}" data-type="${spec.type}" step="${step}" ${spec.min !== null && spec.min !== undefined ? `min="${spec.min}"` : ''} ${spec.max !== null && spec.max !== undefined ? `max="${spec.max}"` : ''} value="${value ?? ''}"></label>`;
   }
@@ -99,7 +106,7 @@ export class Builder {
     const t = ev.target;
     if (!t.name || this.rebuilding) return;
     const cfg = clone(this.config);
-    const n = t.type === 'checkbox' ? t.checked : (t.type === 'number' ? Number(t.value) : t.value);
+    const n = t.type === 'checkbox' ? t.checked : (['number', 'range'].includes(t.type) ? Number(t.value) : t.value);
     if (t.type === 'number' && (t.value === '' || !Number.isFinite(n))) { this.markInvalid(t.name, 'enter a number'); return; }
     this.clearInvalid(t.name);       // a value to apply: marked again if the server refuses it
     const i = Number(t.dataset.i);
@@ -119,7 +126,12 @@ export class Builder {
       if (!(n > 0 && n <= 100)) { this.markInvalid(t.name, `η must be above 0 and at most 100 (not applied: still ${this.config.optimizer.learning_rate})`); return; }
       cfg.optimizer.learning_rate = n;
     } else if (['batch_size', 'seed'].includes(t.name)) cfg[t.name] = Math.round(n);
+    else if (t.name === 'batch_range') cfg.batch_size = Math.round(n);
     else cfg[t.name] = n;
+    if (['batch_size', 'batch_range'].includes(t.name)) {       // the box and the slider agree
+      this.root.querySelector('[name="batch_size"]').value = String(cfg.batch_size);
+      this.root.querySelector('[name="batch_range"]').value = String(Math.min(64, cfg.batch_size));
+    }
     const rebuild = ['dataset', 'optimizer', 'reg_kind'].includes(t.name);
     this.config = cfg;
     if (rebuild) this.set(cfg);
@@ -198,6 +210,17 @@ export class Builder {
     const input = this.root.querySelector('[name="learning_rate"]');
     if (input) input.value = String(lr);
   }
+}
+
+const SLIDERS = { 'd.noise': 'noise', 'd.train_fraction': 'train' };
+const showSlider = (name, v) => (name === 'd.noise' ? `${Math.round(v * 100)} %`
+  : (name === 'd.train_fraction' ? `${Math.round(v * 100)} % train : ${Math.round((1 - v) * 100)} % test` : String(v)));
+
+/** A Playground slider for a data set option: new data, hence a new network (said beside it). */
+function slider(name, label, spec, value, kind) {
+  return `<label class="slider" title="${esc(spec.help)} Changing it regenerates the data: a new network from step 0.">${esc(kind === 'train' ? 'train : test' : label)}
+    <span class="range-val">${showSlider(name, value)}</span>
+    <input type="range" name="${name}" min="${spec.min}" max="${spec.max}" step="0.05" value="${value}"></label>`;
 }
 
 /** The builder's field for a config path: learning_rate, o.<key> (optimizer), batch_size, ... */

@@ -147,3 +147,19 @@ def test_dropout_shows_its_mask_in_the_layer_panel(lab):
     mask.scroll_into_view_if_needed()
     page.screenshot(path="/tmp/playground-dropout.png")
     assert not watch.errors, watch.errors
+
+
+def test_sliders_noise_resets_and_batch_keeps(lab):
+    page, watch = lab
+    first = page.evaluate("document.body.dataset.session")
+    page.locator('input[type="range"][name="d.noise"]').fill("0.3")
+    page.wait_for_function(f"document.body.dataset.session !== '{first}' && document.body.dataset.session !== ''")
+    assert "d.noise=0.3" in page.url
+    assert "starts again" in page.inner_text("#notice")
+    assert "30 %" in page.inner_text("#builder")
+    second = page.evaluate("document.body.dataset.session")
+    page.locator('input[name="batch_range"]').fill("8")
+    page.wait_for_function("location.search.includes('batch=8')")
+    assert page.evaluate("document.body.dataset.session") == second    # the weights were kept
+    page.screenshot(path="/tmp/playground-sliders.png")
+    assert not watch.errors, watch.errors
