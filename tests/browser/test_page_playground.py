@@ -163,3 +163,19 @@ def test_sliders_noise_resets_and_batch_keeps(lab):
     assert page.evaluate("document.body.dataset.session") == second    # the weights were kept
     page.screenshot(path="/tmp/playground-sliders.png")
     assert not watch.errors, watch.errors
+
+
+def test_a_wide_layer_shows_its_first_units_and_all_on_demand(page, server_url):
+    watch_errors = []
+    page.on("pageerror", lambda e: watch_errors.append(str(e)))
+    page.goto(server_url + "/?data=xor&layers=12:tanh,2:softmax&loss=categorical_crossentropy&opt=sgd&lr=0.1")
+    page.wait_for_selector("body[data-session]:not([data-session=''])", timeout=15000)
+    maps_at(page, 0)
+    assert page.locator('#diagram canvas[data-layer="2"]').count() == 8
+    page.click("#unit-all")
+    page.wait_for_function("document.querySelectorAll('#diagram canvas[data-layer=\"2\"]').length === 12")
+    page.wait_for_function("[...document.querySelectorAll('#diagram canvas.unit-map-canvas')].every((c) => c.dataset.drawn)")
+    page.locator("#diagram").screenshot(path="/tmp/playground-showall.png")
+    page.click("#unit-all")
+    page.wait_for_function("document.querySelectorAll('#diagram canvas[data-layer=\"2\"]').length === 8")
+    assert not watch_errors, watch_errors
