@@ -64,13 +64,13 @@ export class Builder {
         ${dsOpts.some(([k]) => SLIDERS[`d.${k}`]) ? '<p class="help reset-note">Moving noise or train : test makes new data, so the network starts again (new weights, step 0); the batch size below keeps the weights.</p>' : ''}
         ${featuresField(ds, c)}
       </fieldset>
-      <fieldset><legend>Layers <span class="muted">(layer 1 = input: ${esc((c.dataset.features || []).length || (ds.input_shape || ['?'])[0])} units; units, activation, dropout p)</span></legend>
+      <fieldset><legend>Layers <span class="muted">(layer 1 = input: ${esc((c.dataset.features || []).length || (ds.input_shape || ['?'])[0])} units)</span></legend>
         <ol class="layer-list">${c.layers.map((l, i) => `<li data-i="${i}">
           <span class="lname" title="${i === c.layers.length - 1 ? 'the output layer ŷ' : 'a hidden layer'}">layer ${i + 2}${i === c.layers.length - 1 ? ' · ŷ' : ''}</span>
           <input type="number" name="units" data-i="${i}" min="1" max="${o.limits?.max_units ?? 1024}" value="${l.units}" aria-label="units of layer ${i + 2}">
           <select name="activation" data-i="${i}" aria-label="activation of layer ${i + 2}">${opts(o.activations, l.activation)}</select>
-          ${dropoutField(l, i, c.layers.length - 1)}
-          <button type="button" data-act="remove" data-i="${i}" title="remove this layer" ${c.layers.length < 2 ? 'disabled' : ''}>×</button></li>`).join('')}</ol>
+          <button type="button" data-act="remove" data-i="${i}" title="remove this layer" ${c.layers.length < 2 ? 'disabled' : ''}>×</button>
+          ${dropoutField(l, i, c.layers.length - 1)}</li>`).join('')}</ol>
         <button type="button" data-act="add" class="small">+ add hidden layer</button>
       </fieldset>
       <fieldset><legend>Training</legend>

@@ -38,8 +38,8 @@ export function regularizationField(c) {
 
 /** A hidden layer's dropout field (the output layer has none). */
 export function dropoutField(l, i, last) {
-  if (i === last) return '<span></span>';
-  return `<label class="dropout" title="Dropout rate p: each step, this share of the layer's units is switched off (training only; 0 = off)">
+  if (i === last) return '';
+  return `<label class="dropout" title="Dropout rate p: each step, this share of the layer's units is switched off (training only; 0 = off)">dropout p
     <input type="number" name="dropout" data-i="${i}" min="0" max="0.95" step="0.05" value="${l.dropout || 0}" aria-label="dropout of layer ${i + 2}"></label>`;
 }
 
