@@ -214,7 +214,7 @@ export class Builder {
 
 const SLIDERS = { 'd.noise': 'noise', 'd.train_fraction': 'train' };
 const showSlider = (name, v) => (name === 'd.noise' ? `${Math.round(v * 100)} %`
-  : (name === 'd.train_fraction' ? `${Math.round(v * 100)} % train : ${Math.round((1 - v) * 100)} % test` : String(v)));
+  : (name === 'd.train_fraction' ? `${Math.round(v * 100)} : ${Math.round((1 - v) * 100)} %` : String(v)));
 
 /** A Playground slider for a data set option: new data, hence a new network (said beside it). */
 function slider(name, label, spec, value, kind) {
