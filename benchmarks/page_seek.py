@@ -46,7 +46,8 @@ def stats(name: str, values: list[float]) -> None:
     if not v:
         print(f"{name}: no samples")
         return
-    print(f"{name}: n={len(v)}  p50 {v[len(v) // 2]:.1f} ms  p90 {v[int(0.9 * (len(v) - 1))]:.1f} ms  max {v[-1]:.1f} ms")
+    p50, p90 = v[len(v) // 2], v[int(0.9 * (len(v) - 1))]
+    print(f"{name}: n={len(v)}  p50 {p50:.1f} ms  p90 {p90:.1f} ms  max {v[-1]:.1f} ms")
 
 
 def main(play_seconds: float) -> None:
