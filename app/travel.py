@@ -61,10 +61,8 @@ def changing(session):
     tl, run = session.timeline, session.run
     if not tl.at_fresh_start():
         tl.room_for_a_branch()           # a 409 now, before anything changed
-    redo = None
-    if run.pending is not None:
-        pending = run.pending
-        redo = (None if pending.scheduled else pending.rows.tolist(), session.model.phase)
+    redo = _half_done(session)
+    if redo is not None:
         tl.seek(session.model.step, tl.current)
     before = _settings(session)
     forked = None if tl.at_fresh_start() else tl.fork("")
@@ -80,12 +78,7 @@ def changing(session):
             if forked is not None:
                 forked.changed = describe(before, _settings(session))
             tl.settle(*_settings(session))
-        if redo is not None:
-            rows, phase = redo
-            session._before_forward(rows)
-            run.forward(rows)
-            if phase == "backward":
-                run.backward()
+        _redo(run, redo)
 
 
 def _check_position(session, step, branch) -> object:
@@ -188,20 +181,31 @@ def visiting(session, step: int, branch: int):
     the session stood, a half-done cycle included: exact both ways, as every seek is."""
     tl, run = session.timeline, session.run
     home, here = tl.current, session.model.step
-    redo = None
-    if run.pending is not None:
-        redo = (None if run.pending.scheduled else run.pending.rows.tolist(), session.model.phase)
+    redo = _half_done(session)
     tl.seek(step, branch)
     try:
         yield
     finally:
         tl.seek(here, home)
         session._follow_branch()
-        if redo is not None:
-            rows, phase = redo
-            run.forward(rows)
-            if phase == "backward":
-                run.backward()
+        _redo(run, redo)
+
+
+def _half_done(session) -> tuple | None:
+    """(the rows of a half-done cycle, None for the scheduled batch; its phase), or None."""
+    pending = session.run.pending
+    if pending is None:
+        return None
+    return (None if pending.scheduled else pending.rows.tolist(), session.model.phase)
+
+
+def _redo(run, redo: tuple | None) -> None:
+    """Do a half-done cycle again (``_half_done``'s answer): the same batch, the same z, a and δ."""
+    if redo is not None:
+        rows, phase = redo
+        run.forward(rows)
+        if phase == "backward":
+            run.backward()
 
 
 def reset_to_start(session) -> bool:
