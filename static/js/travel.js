@@ -208,7 +208,11 @@ export class Travel {
   follow() {
     const b = entry(this.tl, app.view.branch);
     if (!b || this.followed === b.id) return;
+    const first = this.followed === null;
     this.followed = b.id;
+    // The session's first timeline: the page's config is already the session's, and an answer
+    // fetched before a PATCH (the batch size changed at once) must not undo that change.
+    if (first) return;
     const c = app.config;
     if (JSON.stringify(c.optimizer) === JSON.stringify(b.optimizer) && c.batch_size === b.batch_size) return;
     app.config = { ...c, optimizer: clone(b.optimizer), batch_size: b.batch_size };

@@ -4,6 +4,8 @@ regularization with its penalty, lecture presets, and the training-health banner
 /tmp/playground-*.png."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -163,6 +165,35 @@ def test_sliders_noise_resets_and_batch_keeps(lab):
     assert page.evaluate("document.body.dataset.session") == second    # the weights were kept
     page.screenshot(path="/tmp/playground-sliders.png")
     assert not watch.errors, watch.errors
+
+
+def test_a_batch_change_at_once_survives_an_older_timeline_answer(page, server_url):
+    """The batch size changed before the new session's first timeline came back: that older
+    answer (batch 16), arriving while the PATCH is on its way, must not put the builder and the
+    URL back to 16 while the server has 8 (it once did, seen as a flaky test under load)."""
+    held = {}
+    timeline = re.compile(r"/api/sessions/[^/?]+/timeline")
+    page.route(timeline, lambda route: held.setdefault("timeline", (route, route.fetch())))
+    page.goto(server_url + "/?data=xor&batch=16")
+    page.wait_for_selector("body[data-session]:not([data-session=''])", timeout=15000)
+    page.wait_for_function("document.querySelector('input[name=\"batch_range\"]') !== null")
+    page.wait_for_timeout(300)
+    assert "timeline" in held, "the page asked for its timeline"
+    page.route("**/api/sessions/*", lambda route: held.setdefault("patch", (route, route.fetch()))
+               if route.request.method == "PATCH" else route.fallback())
+    page.locator('input[name="batch_range"]').fill("8")
+    page.wait_for_timeout(300)
+    assert "patch" in held and held["patch"][1].status == 200      # the server has batch 8 now
+    route, answer = held.pop("timeline")
+    route.fulfill(response=answer)                                 # the older answer: batch 16
+    page.wait_for_function("document.body.dataset.branches !== undefined")
+    route, answer = held.pop("patch")
+    route.fulfill(response=answer)
+    page.wait_for_timeout(300)
+    assert "batch=8" in page.url
+    assert page.input_value('input[name="batch_size"]') == "8"
+    sid = page.evaluate("document.body.dataset.session")
+    assert page.evaluate(f"fetch('/api/sessions/{sid}').then((r) => r.json())")["config"]["batch_size"] == 8
 
 
 def test_a_wide_layer_shows_its_first_units_and_all_on_demand(page, server_url):
