@@ -97,9 +97,10 @@ class _Flusher:
         self.pending, self.last = [], time.monotonic()
 
 
-def train_run(spec: dict, learning_rate: float, epochs: int, progress: Callable[[dict], None] | None = None,
+def train_run(spec: dict, learning_rate: float | None, epochs: int, progress: Callable[[dict], None] | None = None,
               should_stop: Callable[[], bool] | None = None, flush_interval: float = 0.2) -> dict:
-    """Train one run of a comparison: ``spec`` with ``learning_rate`` for ``epochs`` epochs.
+    """Train one run of a comparison: ``spec`` with ``learning_rate`` (None: the spec's optimizer as it
+    is) for ``epochs`` epochs.
 
     ``progress`` receives {"event": "initial", "loss", ...} (before any update), {"event": "batch_loss",
     "values": [...]} (batch losses in order, a few at a time) and {"event": "epoch", "epoch", "logs"}.
@@ -113,12 +114,13 @@ def train_run(spec: dict, learning_rate: float, epochs: int, progress: Callable[
     as in fit (at the next forward), so the step whose update made a weight non-finite still adds
     its batch loss (computed before that update, finite) to the curve.
     """
-    data, model, y_train, y_test = build_run({**spec, "optimizer": {**spec["optimizer"],
-                                                                    "learning_rate": learning_rate}}, cache=True)
+    if learning_rate is not None:
+        spec = {**spec, "optimizer": {**spec["optimizer"], "learning_rate": learning_rate}}
+    data, model, y_train, y_test = build_run(spec, cache=True)
     emit = progress or (lambda message: None)
     # Every run of a comparison starts from the same weights: the metrics before training are the same,
-    # computed once per process and spec (the learning rate cannot change them).
-    key = _key({**spec, "optimizer": {k: v for k, v in spec["optimizer"].items() if k != "learning_rate"}})
+    # computed once per process and spec (the optimizer and the batch size cannot change them).
+    key = _key({k: v for k, v in spec.items() if k not in ("optimizer", "batch_size")})
     initial = _INITIAL.get(key)
     if initial is None:
         initial = _remember(_INITIAL, key, {
