@@ -111,7 +111,7 @@ def expand(grid: dict | None = None, runs: list | None = None) -> list[dict]:
         raise SweepError(("grid",), "give either a grid of axes or a list of runs")
     if grid is not None:
         if not isinstance(grid, dict) or not grid:
-            raise SweepError(("grid",), "a grid maps axes to lists of values, e.g. {\"optimizer\": [\"sgd\", \"adam\"]}")
+            raise SweepError(("grid",), "a grid maps axes to lists of values, e.g. {'optimizer': ['sgd', 'adam']}")
         for axis, values in grid.items():
             if axis not in AXES:
                 raise SweepError(("grid", axis), f"unknown axis; the axes are {', '.join(AXES)}")
