@@ -19,7 +19,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from . import compare_worker
+from . import compare_worker, curves
 from .errors import NotFound, ServerFull
 from .sessions import new_id
 from .settings import Settings
@@ -33,13 +33,12 @@ MAX_RETRIES = 1     # times a run stopped by another worker's death starts again
 class Job:
     """One comparison: its runs' status and curves so far."""
 
-    def __init__(self, mode: str, config: dict, tasks: list[dict], cancel_event):
+    def __init__(self, mode: str, config: dict, tasks: list[dict], cancel_event, max_points: int = 2000):
         self.id, self.mode, self.config, self.cancel_event = new_id(), mode, config, cancel_event
         self.created, self.cancelled, self.futures = time.time(), False, []
         self.tasks, self.attempts, self.pids = tasks, [0] * len(tasks), [None] * len(tasks)
-        self.runs = [{"learning_rate": t.get("learning_rate"), "status": "queued", "epoch": 0,
-                      "initial": None, "diverged": None, "error": None,
-                      "history": {"batch_loss": []}} for t in tasks]
+        self.max_points = max_points
+        self.runs = [new_run(t) for t in tasks]
         self.result: dict = {}
 
     @property
@@ -52,6 +51,13 @@ class Job:
     def public(self) -> dict:
         return sanitize({"id": self.id, "mode": self.mode, "status": self.status, "runs": self.runs,
                          "config": self.config, **self.result})
+
+
+def new_run(task: dict) -> dict:
+    """A run's entry before it starts: its settings, and where it will run ("worker") once it does."""
+    return {"learning_rate": task.get("learning_rate"), "settings": task.get("settings", {}), "worker": None,
+            "status": "queued", "epoch": 0, "steps": 0, "initial": None, "diverged": None, "error": None,
+            "history": {"batch_loss": []}, "batch_loss_stride": 1}
 
 
 class CompareManager:
@@ -118,7 +124,7 @@ class CompareManager:
         with self._lock:
             self._ensure_started()
             self._make_room()
-            job = Job(mode, config, tasks, self._manager.Event())
+            job = Job(mode, config, tasks, self._manager.Event(), self.settings.max_curve_points)
             self._jobs[job.id] = job
         for index in range(len(tasks)):
             self._submit(job, index)
@@ -180,8 +186,7 @@ class CompareManager:
                 with self._lock:
                     job.attempts[index] += 1
                     job.pids[index] = None
-                    job.runs[index].update(status="queued", epoch=0, initial=None, diverged=None,
-                                           history={"batch_loss": []})
+                    job.runs[index] = new_run(job.tasks[index])
                 threading.Thread(target=self._recover, args=(pool, job, index), daemon=True).start()
                 return
             code = dead.get(pid)
@@ -248,10 +253,11 @@ def _apply(job: Job, index: int, message: dict) -> None:
     history = run["history"]
     if event == "started":
         run["status"] = "running"
+        run["worker"] = message.get("worker") or f"local:{message.get('pid')}"
     elif event == "initial":
         run["initial"] = {k: v for k, v in message.items() if k != "event"}
     elif event == "batch_loss":
-        history["batch_loss"].extend(message["values"])
+        curves.extend(run, message["values"], job.max_points)
     elif event == "epoch":
         run["epoch"] = message["epoch"]
         for key, value in message["logs"].items():
@@ -274,4 +280,7 @@ def _apply_result(job: Job, run: dict, message: dict) -> None:
                       "suggestions": message.get("suggestions"), "stopped": message["stopped"]}
         run["learning_rate"] = message["suggested_learning_rate"]
     else:
-        run["history"] = message["history"]
+        history = dict(message["history"])
+        run["steps"] = len(history["batch_loss"])
+        history["batch_loss"], run["batch_loss_stride"] = curves.thin(history["batch_loss"], job.max_points)
+        run["history"] = history

@@ -5,7 +5,8 @@ import os
 import time
 
 import app.blas  # noqa: F401  (first: one BLAS thread unless asked, before NumPy loads)
-from engine.compare import range_test_run, train_run
+from engine import sweep
+from engine.compare import range_test_run
 
 
 def init() -> None:
@@ -32,7 +33,7 @@ class _Stopper:
 
 
 def run(job_id: str, index: int, spec: dict, task: dict, queue, cancel, attempt: int = 0) -> str:
-    """Train one run (task["mode"] compare: one learning rate; range_test: the LR range test).
+    """Train one run (task["mode"] sweep: the spec with the task's settings; range_test: the LR range test).
 
     Progress messages go to ``queue`` as (job_id, index, attempt, message); the first says which
     process runs it (its pid), the last one is the result.
@@ -40,13 +41,13 @@ def run(job_id: str, index: int, spec: dict, task: dict, queue, cancel, attempt:
     def progress(message: dict) -> None:
         queue.put((job_id, index, attempt, message))
     try:
-        progress({"event": "started", "pid": os.getpid()})
+        progress({"event": "started", "pid": os.getpid(), "worker": f"local:{os.getpid()}"})
         if task["mode"] == "range_test":
             result = range_test_run(spec, task["min_lr"], task["max_lr"], task.get("steps"),
                                     progress=progress, should_stop=_Stopper(cancel))
         else:
-            result = train_run(spec, task["learning_rate"], task["epochs"], progress=progress,
-                               should_stop=_Stopper(cancel))
+            result = sweep.run({"spec": spec, "settings": task["settings"], "epochs": task["epochs"]},
+                               progress=progress, should_stop=_Stopper(cancel))
     except Exception as exc:   # reported to the client as this run's error; the other runs go on
         progress({"event": "error", "message": f"{type(exc).__name__}: {exc}"})
         return "error"

@@ -154,6 +154,11 @@ class CompareCreate(SessionCreate):
     min_lr: StrictFloat = Field(1e-5, gt=0, le=100, allow_inf_nan=False)
     max_lr: StrictFloat = Field(10.0, gt=0, le=100, allow_inf_nan=False)
     steps: StrictInt | None = Field(None, ge=2, description="Range test batches (default: one pass).")
+    grid: dict[str, list[Any]] | None = Field(None, description="A sweep: every combination of these axes' "
+                                              "values (learning_rate, optimizer, batch_size, kernel_initializer, "
+                                              "activation, layers, seed).")
+    runs: list[dict[str, Any]] | None = Field(None, description="A sweep: one run per entry, each a dict of "
+                                              "those axes' values (overrides of the session config).")
 
     @field_validator("learning_rates")
     @classmethod
@@ -297,7 +302,8 @@ def check_limits(body: SessionCreate, settings: Settings) -> None:
 def _check_compare(body: CompareCreate, settings: Settings) -> None:
     if body.epochs > settings.max_epochs:
         raise Unprocessable(["body", "epochs"], f"at most {settings.max_epochs}, got {body.epochs}")
-    if body.mode == "compare":
+    swept = body.grid is not None or body.runs is not None      # a sweep: app/sweeps.py checks it
+    if body.mode == "compare" and not swept:
         n = len(body.learning_rates)
         if not 1 <= n <= settings.max_learning_rates:
             raise Unprocessable(["body", "learning_rates"],

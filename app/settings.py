@@ -31,7 +31,10 @@ class Settings:
     timeline_bytes: int = 32_000_000       # keyframes a session keeps to go back in time (their interval
                                            # doubles past it; any step is still rebuilt exactly)
     compare_workers: int = 2               # worker processes for comparisons
-    max_compare_jobs: int = 4              # comparisons kept (running or finished)
+    max_compare_jobs: int = 4              # comparisons and sweeps kept (queued, running or finished)
+    max_sweep_runs: int = 200              # runs of one sweep (grid combinations or listed runs)
+    max_curve_points: int = 2000           # batch losses kept per run (past it every 2nd, 4th, ... step)
+    dask_address: str | None = None        # a Dask scheduler (tcp://host:port): sweeps run there
     mnist_max_train: int | None = None     # None: every MNIST image may be used
     mnist_mirrors: tuple[str, ...] = MIRRORS   # where POST /api/datasets/mnist/download fetches from
     mnist_timeout: float = 30.0            # seconds per network read of that download
@@ -46,5 +49,5 @@ class Settings:
     def public(self) -> dict:
         """The limits as JSON for /api/options (never the access token)."""
         limits = asdict(self)
-        del limits["token"]
+        del limits["token"], limits["dask_address"]
         return limits

@@ -58,6 +58,8 @@ def _check_optimizer(value) -> None:
         raise ValueError(f"an optimizer name or a config with a 'name', got {value!r}")
     if config["name"].lower() not in optimizers.registry.all_names():
         raise ValueError(f"unknown optimizer {config['name']!r}; valid names: {', '.join(optimizers.registry.names())}")
+    if "learning_rate" in config:
+        check_setting("learning_rate", config["learning_rate"])
     optimizers.get(dict(config))        # its hyperparameters: ValueError naming a bad one
 
 

@@ -11,29 +11,27 @@ from ..compare_jobs import CompareManager
 from ..deps import get_compare, get_store
 from ..schemas import CompareCreate
 from ..store import SessionStore
+from ..sweeps import check_size, tasks
 
 router = APIRouter(prefix="/api/compare", tags=["compare"], responses=errors(*COMMON))
 Manager = Annotated[CompareManager, Depends(get_compare)]
 
 
-def _tasks(body: CompareCreate) -> list[dict]:
-    if body.mode == "range_test":
-        return [{"mode": "range_test", "min_lr": body.min_lr, "max_lr": body.max_lr, "steps": body.steps}]
-    return [{"mode": "compare", "learning_rate": rate, "epochs": body.epochs} for rate in body.learning_rates]
-
-
 @router.post("", status_code=202, responses=errors(422, 503))
 async def start(body: CompareCreate, manager: Manager, store: Annotated[SessionStore, Depends(get_store)]):
-    """Start: one run per learning rate (same initial weights, same batch order), or one range test.
+    """Start: one run per learning rate, per combination of a ``grid``'s axes or per entry of ``runs``
+    (runs with the same architecture and seed start from the same initial weights and see the same
+    batches), or one range test. Each run answers its ``settings`` and the ``worker`` it ran on.
 
-    Validates the config by building it once here (422 naming the field), then answers at once;
-    poll GET /api/compare/{id} for the curves so far."""
+    Validates the config by building it once here (422 naming the field; too many runs: 422 naming
+    max_sweep_runs), then answers at once; poll GET /api/compare/{id} for the curves so far."""
+    check_size(body, store.settings)
     probe = await run_in_threadpool(store.build, body)
     dataset = probe.config["dataset"]
     if dataset["name"] == "csv":               # workers read the uploaded file by path
         dataset = store.uploads.worker_spec(dataset)
     config = {**probe.config, "dataset": dataset}
-    job = await run_in_threadpool(manager.start, body.mode, config, _tasks(body))
+    job = await run_in_threadpool(manager.start, body.mode, config, tasks(body, config, store.settings))
     return {**manager.snapshot(job.id), "epochs": body.epochs}
 
 

@@ -29,6 +29,7 @@ def test_grid_is_every_combination_first_axis_slowest():
     ({"grid": {"learning_rate": [True]}}, "grid.learning_rate.0"),
     ({"grid": {"optimizer": ["adamw"]}}, "grid.optimizer.0"),
     ({"grid": {"optimizer": [{"name": "sgd", "momentum": 2.0}]}}, "grid.optimizer.0"),
+    ({"grid": {"optimizer": ["sgd", {"name": "adam", "learning_rate": 1e9}]}}, "grid.optimizer.1"),
     ({"grid": {"batch_size": [8, 2.5]}}, "grid.batch_size.1"),
     ({"grid": {"colour": [1]}}, "grid.colour"),
     ({"grid": {"seed": []}}, "grid.seed"),
