@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -104,6 +105,22 @@ def serve_settings(args):
                     allowed_hosts=tuple(hosts.allowed_host(h) for h in args.allow_host))
 
 
+def _use_dask(application, address: str) -> int:
+    """Sweeps on the Dask cluster at ``address``: 0, or 2 with a message (dask missing, no scheduler)."""
+    from .dask_jobs import use_dask
+    try:
+        client = use_dask(application, address).connect()
+    except RuntimeError as exc:             # dask.distributed is not installed: how to install it
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: no Dask scheduler answers at {address}: {exc}", file=sys.stderr)
+        return 2
+    workers = len(client.scheduler_info().get("workers", {}))
+    print(f"Comparisons and sweeps run on the Dask cluster at {address} ({workers} workers now)", flush=True)
+    return 0
+
+
 def cmd_serve(args) -> int:
     """Run the web app with uvicorn."""
     import uvicorn
@@ -116,6 +133,10 @@ def cmd_serve(args) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.dask:
+        code = _use_dask(application, args.dask)
+        if code:
+            return code
     links = hosts.links(settings, args.port)
     if settings.token is None:
         print(f"Backprop Lab is running at {links[0][1]}  (Ctrl+C stops it)", flush=True)
@@ -177,6 +198,10 @@ def make_parser() -> argparse.ArgumentParser:
                        help="access token every page and API client must show (default: $BACKPROP_LAB_TOKEN, "
                        "else a new random one when --host is not loopback, else none); the server prints "
                        "the link with it, and API clients may send 'Authorization: token TOKEN'")
+    serve.add_argument("--dask", default=os.environ.get("BACKPROP_LAB_DASK") or None, metavar="ADDRESS",
+                       help="run comparisons and sweeps on this Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+                       "(default: $BACKPROP_LAB_DASK, else local worker processes); needs pip install -e "
+                       "\".[dask]\" here and on the cluster's workers")
     serve.set_defaults(func=cmd_serve)
     return parser
 

@@ -1,0 +1,49 @@
+"""Code that runs on a Dask worker: one run of a sweep, its progress sent back through a Dask Queue.
+
+The worker needs this package installed (``pip install -e ".[dask]"`` on every machine of the
+cluster, the same version as the server). Messages are (job_id, index, token, message) with plain
+Python numbers (a Dask Queue carries msgpack data); ``token`` is new at every attempt, so when Dask
+runs the task again after its worker died, the server starts that run's curves afresh.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+import app.blas  # noqa: F401  (one BLAS thread unless asked, as in the local workers)
+
+from .compare_worker import _Stopper
+
+
+def plain(value):
+    """``value`` with NumPy scalars and arrays as Python numbers and lists (msgpack-encodable)."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return value
+
+
+def run(job_id: str, index: int, spec: dict, task: dict, queue_name: str, event_name: str) -> dict:
+    """Train run ``index`` of sweep ``job_id`` (engine.sweep.run); returns its result."""
+    from distributed import Event, Queue, get_worker
+
+    from engine import sweep
+    from engine.compare import range_test_run
+
+    queue, cancel, token = Queue(queue_name), Event(event_name), uuid.uuid4().hex
+    worker = get_worker().address
+
+    def progress(message: dict) -> None:
+        queue.put([job_id, index, token, plain(message)])
+    progress({"event": "started", "pid": os.getpid(), "worker": worker})
+    stop = _Stopper(cancel, interval=0.2)       # each look at the event asks the scheduler
+    if task["mode"] == "range_test":
+        result = range_test_run(spec, task["min_lr"], task["max_lr"], task.get("steps"),
+                                progress=progress, should_stop=stop)
+    else:
+        result = sweep.run({"spec": spec, "settings": task["settings"], "epochs": task["epochs"]},
+                           progress=progress, should_stop=stop)
+    return {**result, "worker": worker}
