@@ -13,7 +13,7 @@ from .api_docs import DESCRIPTION
 from .body_limit import BodyLimitMiddleware
 from .compare_jobs import CompareManager
 from .downloads import MnistDownload
-from .routes import compare, datasets, health, options, pages, sessions, timeline, views, ws
+from .routes import autodiff, compare, datasets, health, options, pages, sessions, timeline, views, ws
 from .settings import Settings
 from .store import SessionStore
 from .uploads import Uploads
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(BodyLimitMiddleware, settings=settings)   # inside the security checks
     app.add_middleware(security.SecurityMiddleware, policy=policy)
-    for module in (health, options, sessions, timeline, views, datasets, compare, ws, pages):
+    for module in (health, options, sessions, timeline, views, autodiff, datasets, compare, ws, pages):
         app.include_router(module.router)
     pages.STATIC.mkdir(exist_ok=True)
     keep = pages.STATIC / ".gitkeep"
