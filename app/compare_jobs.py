@@ -55,7 +55,8 @@ class Job:
 
 def new_run(task: dict) -> dict:
     """A run's entry before it starts: its settings, and where it will run ("worker") once it does."""
-    return {"learning_rate": task.get("learning_rate"), "settings": task.get("settings", {}), "worker": None,
+    return {"learning_rate": task.get("learning_rate"), "settings": task.get("settings", {}),
+            "config": task.get("config"), "worker": None,
             "status": "queued", "epoch": 0, "steps": 0, "initial": None, "diverged": None, "error": None,
             "history": {"batch_loss": []}, "batch_loss_stride": 1}
 
@@ -145,10 +146,16 @@ class CompareManager:
             raise NotFound(f"no comparison {job_id!r}")
         return job
 
-    def snapshot(self, job_id: str) -> dict:
+    def snapshot(self, job_id: str, points: int | None = None) -> dict:
+        """The job's state; with ``points`` each batch-loss curve thinned further to at most that many."""
         job = self.get(job_id)
         with self._lock:
-            return job.public()
+            answer = job.public()
+        if points is not None:
+            for run in answer["runs"]:
+                curve, stride = curves.thin(run["history"].get("batch_loss", []), points)
+                run["history"]["batch_loss"], run["batch_loss_stride"] = curve, stride * run["batch_loss_stride"]
+        return answer
 
     def cancel(self, job_id: str) -> dict:
         job = self.get(job_id)

@@ -60,5 +60,7 @@ def tasks(body: CompareCreate, config: dict, limits: Settings) -> list[dict]:
             rate = sweep.learning_rate_of(spec)
         except ValueError as exc:
             raise Unprocessable([*where, "optimizer"], str(exc)) from None
-        out.append({"mode": "sweep", "settings": settings_, "epochs": body.epochs, "learning_rate": rate})
+        run_config = {**spec, "optimizer": {**spec["optimizer"], "learning_rate": rate}}     # what a session
+        out.append({"mode": "sweep", "settings": settings_, "epochs": body.epochs, "learning_rate": rate,
+                    "config": run_config})       # built from it starts from this run's weights
     return out

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
 
 from ..answer_schemas import COMMON, errors
@@ -36,8 +36,11 @@ async def start(body: CompareCreate, manager: Manager, store: Annotated[SessionS
 
 
 @router.get("/{job_id}", responses=errors(404))
-async def get(job_id: str, manager: Manager):
-    return manager.snapshot(job_id)
+async def get(job_id: str, manager: Manager,
+              points: Annotated[int | None, Query(ge=2, le=100_000, description="Thin each run's batch-loss "
+                                                  "curve to at most this many points (every 2nd, 4th, ... step; "
+                                                  "its batch_loss_stride says which).")] = None):
+    return manager.snapshot(job_id, points)
 
 
 @router.delete("/{job_id}", responses=errors(404))

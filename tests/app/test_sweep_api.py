@@ -52,6 +52,14 @@ async def test_a_grid_runs_every_combination_with_its_settings_and_worker(client
         assert run["steps"] == 10 and run["batch_loss_stride"] == 2
         assert run["history"]["batch_loss"] == expected["history"]["batch_loss"][::2]
         assert run["history"]["loss"] == expected["history"]["loss"]
+        # the config a session is built from to step through this run: its seed, its optimizer and η
+        assert run["config"]["seed"] == run["settings"]["seed"]
+        assert run["config"]["optimizer"]["learning_rate"] == run["learning_rate"]
+    # thumbnails: ?points thins every curve further (10 steps, at most 3 points: every 4th)
+    thin = strict_json(await client.get(f"/api/compare/{job['id']}?points=3"))
+    for run, full in zip(thin["runs"], runs):
+        assert run["batch_loss_stride"] == 4 and run["history"]["batch_loss"] == full["history"]["batch_loss"][::2]
+    assert (await client.get(f"/api/compare/{job['id']}?points=1")).status_code == 422
 
 
 async def test_a_list_of_runs_and_the_old_form_still_work(client):
