@@ -5,6 +5,7 @@
 import * as api from './api.js';
 import { PLOT_CONFIG, baseLayout, rateColor } from './colors.js';
 import { fmt } from './tensor.js';
+import { Sweep } from './sweep.js';
 
 const Plotly = window.Plotly;
 const DONE = new Set(['done', 'finished', 'complete', 'completed', 'cancelled', 'canceled', 'failed', 'error']);
@@ -35,6 +36,10 @@ export class Compare {
       const lr = Number(this.useSelect.value);
       if (lr > 0) this.onUseRate(lr);
     });
+    const box = document.createElement('div');      // the sweep panel: any setting, not only η
+    box.id = 'sweep';
+    root.append(box);
+    this.sweep = new Sweep(box, { getConfig, onError });
   }
 
   rates() {
