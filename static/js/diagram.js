@@ -1,12 +1,12 @@
 // The network as the lecture draws it: circles for neurons (filled by their activation for the
 // selected sample), a "+1" bias unit under every layer but the last, and links coloured by the
 // sign of the weight and as thick as |w| (TensorFlow Playground style). Big layers show their
-// first units only. Hover shows the values; click a neuron to see its equations.
+// first units only. Hover (or a tap) shows the values; click a neuron to see its equations.
 
 import { divergingCss } from './colors.js';
 import { at, fmt, maxAbs } from './tensor.js';
 import { activationsOf } from './stepview.js';
-import { showTip, hideTip } from './tooltip.js';
+import { showTip, hideTip, onHover } from './tooltip.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const MAX_SHOWN = 10;
@@ -95,8 +95,7 @@ export class Diagram {
     });
     this.gMaps = svgEl('g', { class: 'unit-maps' }, svg);
     this.W = W; this.H = H;
-    svg.addEventListener('mousemove', (ev) => this.hover(ev));
-    svg.addEventListener('mouseleave', hideTip);
+    onHover(svg, (ev) => this.hover(ev));           // mouse, pen and a finger's tap (static/js/tooltip.js)
     this.render(this.view);
     if (this.onBuild) this.onBuild(this);
   }

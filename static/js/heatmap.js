@@ -1,9 +1,9 @@
 // A heatmap drawn on a canvas straight from a Float32Array (one pixel per cell, scaled by CSS),
-// so even MNIST's 128×784 W(1) draws in a few milliseconds. Hover shows the exact value.
+// so even MNIST's 128×784 W(1) draws in a few milliseconds. Hover (or a tap) shows the exact value.
 
 import { divergingRGB } from './colors.js';
 import { fmt, sum } from './tensor.js';
-import { showTip, hideTip } from './tooltip.js';
+import { showTip, hideTip, onHover } from './tooltip.js';
 
 export class Heatmap {
   /**
@@ -27,8 +27,7 @@ export class Heatmap {
     this.emptyEl = this.root.querySelector('.hm-empty');
     this.mat = null;
     this.max = 1;
-    this.canvas.addEventListener('mousemove', (ev) => this.hover(ev));
-    this.canvas.addEventListener('mouseleave', hideTip);
+    onHover(this.canvas, (ev) => this.hover(ev));   // mouse, pen and a finger's tap
     this.canvas.addEventListener('click', (ev) => {
       const cell = this.cellAt(ev);
       if (cell && this.onPick) this.onPick(cell);

@@ -53,7 +53,7 @@ export class TimelineStrip {
     this.label = root.querySelector('[data-role="phase-label"]');
     root.querySelector('[data-role="tl-end"]').addEventListener('click', () => onEnd());
     this.slider.addEventListener('pointerdown', (ev) => {
-      if (this.disabled || ev.button !== 0) return;
+      if (this.disabled || ev.button !== 0 || !ev.isPrimary) return;   // mouse, pen or one finger (touch-action: none)
       this.slider.setPointerCapture(ev.pointerId);
       this.drag = ev.pointerId;
       this.pick(ev);
