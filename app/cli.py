@@ -154,6 +154,35 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def _architectures(text: str) -> list[list[int]]:
+    return [_parse_layers(part) for part in text.split(";") if part.strip()]
+
+
+def _sweep_parser(sub) -> None:
+    from .sweep_cli import cmd_sweep
+    p = sub.add_parser("sweep", help="train every combination of settings, print a table, write JSON and CSV",
+                       description="Every combination of the given values (comma-separated) × the seeds is one run "
+                       "from the same initial weights per seed (engine/sweep.py).")
+    p.add_argument("--dataset", default="xor", choices=datasets.names(), help="data set (default: xor)")
+    p.add_argument("--layers", type=_architectures, default=[[8, 8]],
+                   help="hidden units, e.g. 128,64; several architectures with ; (8,8;16)")
+    p.add_argument("--activation", default="tanh", help="hidden activation (default: tanh)")
+    p.add_argument("--optimizer", default="sgd", help="optimizers, e.g. sgd,adam (default: sgd)")
+    p.add_argument("--lr", default="0.1", help="learning rates, e.g. 0.01,0.1,1 (default: 0.1)")
+    p.add_argument("--batch-size", type=lambda t: [_positive_int(v) for v in t.split(",") if v.strip()], default=[16],
+                   help="batch sizes, e.g. 16,64 (default: 16)")
+    p.add_argument("--seeds", type=_positive_int, default=1, help="seeds per setting: seed, seed+1, ... (default: 1)")
+    p.add_argument("--seed", type=int, default=0, help="the first seed (weights, batch order, 2-D data)")
+    p.add_argument("--epochs", type=_positive_int, default=3, help="epochs per run (default: 3)")
+    p.add_argument("--max-train", type=int, default=None, help="MNIST: use only the first N images")
+    p.add_argument("--workers", type=_positive_int, default=2, help="local worker processes (default: 2)")
+    p.add_argument("--dask", default=os.environ.get("BACKPROP_LAB_DASK") or None, metavar="ADDRESS",
+                   help="run on this Dask scheduler instead (default: $BACKPROP_LAB_DASK)")
+    p.add_argument("--out", default=None, metavar="PREFIX", help="write PREFIX.json and PREFIX.csv "
+                   "(default: sweep-DATE-TIME in the current folder)")
+    p.set_defaults(func=cmd_sweep)
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="backprop-lab", description="Watch a neural network learn.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -175,6 +204,7 @@ def make_parser() -> argparse.ArgumentParser:
     download.add_argument("name", choices=["mnist"])
     download.add_argument("--dest", default=None, help="folder to write to (default: the user cache)")
     download.set_defaults(func=cmd_download)
+    _sweep_parser(sub)
     serve = sub.add_parser("serve", help="run the web app", description="Run the web app. Each page (browser "
                            "tab) holds one training session; a closed page gives its session back, and a "
                            "session unused for --idle-expiry seconds is dropped. For a class, raise "
