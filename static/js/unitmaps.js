@@ -7,6 +7,7 @@
 import { getJSON } from './api.js';
 import { toMat, fmt } from './tensor.js';
 import { NEG, POS, MID } from './colors.js';
+import { drawColorbar } from './colorbar.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const FEW = 8;              // layers wider than this show their first FEW units ("show all" toggles)
@@ -209,6 +210,7 @@ export class UnitMaps {
     const c = this.zoom.querySelector('canvas');
     const s = L.scales ? L.scales[this.picked.j] : L.scale;
     drawMap(c, L.mat.data, this.picked.j * d.res * d.res, d.res, s, d.flip);
+    drawColorbar(this.zoom, s, (v) => rgb(v, s));              // its scale: lo, mid and hi in numbers
     this.zoom.querySelector('[data-role="zoom-scale"]').textContent =
       `x₁ ${fmt(d.x1[0], 2)} … ${fmt(d.x1[d.res - 1], 2)} →, x₂ ${fmt(Math.min(d.x2[0], d.x2[d.res - 1]), 2)} … ${fmt(Math.max(d.x2[0], d.x2[d.res - 1]), 2)} ↑; colours ${fmt(s.lo, 2)} … ${fmt(s.hi, 2)}`;
   }
