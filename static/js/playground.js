@@ -1,6 +1,6 @@
 // TensorFlow Playground's knobs in the builder (issue 15): the input features of a 2-D data set,
-// regularization (None / L1 / L2 / L1+L2 and its rate, changed mid-session by PATCH), dropout per
-// hidden layer, and the lecture presets (one-click sessions from /api/options "presets").
+// regularization (None / L1 / L2 with its rate, L1+L2 with both rates; changed mid-session by PATCH),
+// dropout per hidden layer, and the lecture presets (one-click sessions from /api/options "presets").
 
 import { featureLabel } from './unitmaps.js';
 
@@ -24,16 +24,34 @@ function kindOf(reg) {
   return l1 && l2 ? 'l1l2' : (l1 ? 'l1' : (l2 ? 'l2' : 'none'));
 }
 
-/** Regularization: the kind and its rate (the rate of both terms for L1+L2). */
+/** Regularization: the kind and its rates: one rate for L1 or L2 (reg_rate), two for L1 + L2 (reg_rate
+ *  the L1 rate, reg_l2 the L2 rate), each in [0, 1] as the API takes them. */
 export function regularizationField(c) {
   const reg = c.regularization || null;
   const kind = kindOf(reg);
   const rate = reg ? (reg.l1 || reg.l2 || 0.001) : 0.001;
   const names = { none: 'None', l1: 'L1', l2: 'L2', l1l2: 'L1 + L2' };
-  return `<div class="grid2" title="A penalty on every kernel added to the cost: L1 adds l1·Σ|W|, L2 adds l2·ΣW². Changing it keeps the weights (a new branch at an earlier step).">
+  const rateName = { none: 'regularization rate', l1: 'L1 rate l1', l2: 'L2 rate l2', l1l2: 'L1 rate l1' }[kind];
+  const field = (name, label, value, off) => `<label>${label} <input type="number" name="${name}" min="0" max="1" step="any" value="${value}" list="reg-presets" ${off ? 'disabled' : ''}></label>`;
+  return `<div class="grid2" title="A penalty on every kernel added to the cost: L1 adds l1·Σ|W|, L2 adds l2·ΣW², L1 + L2 both with their own rates. Changing it keeps the weights (a new branch at an earlier step).">
     <label>regularization <select name="reg_kind">${Object.keys(KINDS).map((k) => `<option value="${k}" ${k === kind ? 'selected' : ''}>${names[k]}</option>`).join('')}</select></label>
-    <label>regularization rate <input type="number" name="reg_rate" min="0" max="10" step="any" value="${rate}" list="reg-presets" ${kind === 'none' ? 'disabled' : ''}></label></div>
+    ${field('reg_rate', rateName, rate, kind === 'none')}
+    ${kind === 'l1l2' ? `<span></span>${field('reg_l2', 'L2 rate l2', reg.l2, false)}` : ''}</div>
     <datalist id="reg-presets">${[0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1].map((x) => `<option value="${x}">`).join('')}</datalist>`;
+}
+
+/** The rates the fields ask for, {l1, l2}, or a message naming what is wrong. */
+function readRates(root) {
+  const kind = root.querySelector('[name="reg_kind"]').value;
+  const value = (name, fallback) => {
+    const el = root.querySelector(`[name="${name}"]`);
+    return el && el.value !== '' ? Number(el.value) : fallback;
+  };
+  const rate = value('reg_rate', 0.001);
+  const [a, b] = KINDS[kind];
+  const rates = kind === 'l1l2' ? { l1: rate, l2: value('reg_l2', rate) } : { l1: a * rate, l2: b * rate };
+  const bad = Object.entries(rates).find(([, v]) => !(v >= 0 && v <= 1));
+  return bad ? `the ${bad[0].toUpperCase()} rate must be in [0, 1]` : (kind === 'none' ? null : rates);
 }
 
 /** A hidden layer's dropout field (the output layer has none). */
@@ -51,11 +69,10 @@ export function readPlayground(t, cfg, root) {
     cfg.dataset.features = on;
     return true;
   }
-  if (t.name === 'reg_kind' || t.name === 'reg_rate') {
-    const kind = root.querySelector('[name="reg_kind"]').value;
-    const rate = Number(root.querySelector('[name="reg_rate"]').value) || 0.001;
-    const [a, b] = KINDS[kind];
-    cfg.regularization = kind === 'none' ? null : { l1: a * rate, l2: b * rate };
+  if (['reg_kind', 'reg_rate', 'reg_l2'].includes(t.name)) {
+    const rates = readRates(root);
+    if (typeof rates === 'string') return rates;
+    cfg.regularization = rates;
     return true;
   }
   if (t.name === 'dropout') {
