@@ -1,0 +1,66 @@
+"""The lecture's MNIST preset on the page (issue 15, item 7): with MNIST available (the test server
+reads $BACKPROP_LAB_DATA; skipped, saying how to get the files, when they are not found), one click
+builds 784-128-64-10 ReLU + softmax, SGD η 0.05 with momentum 0.9, batch 128 — in the session's
+config and in the builder — and one Step fills the panels: W(1) 128×784, z and a for all 128
+samples, the batch's digits, and a first loss near ln 10 (ten classes, nothing learnt yet).
+Screenshot in /tmp/preset-mnist.png."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def mnist_env(mnist_dir, monkeypatch):
+    monkeypatch.setenv("BACKPROP_LAB_DATA", str(mnist_dir))     # the test server runs in this process
+
+
+def shape(page, layer, key):
+    return page.get_attribute(f'section[data-layer="{layer}"] figure.heatmap[data-key="{key}"]', "data-shape")
+
+
+def test_the_mnist_preset_builds_the_lecture_network_and_steps(lab, mnist_env):
+    page, watch = lab
+    page.reload()                                           # the options again, now with MNIST available
+    page.wait_for_selector("body[data-session]:not([data-session=''])", timeout=15000)
+    first = page.evaluate("document.body.dataset.session")
+    page.click('button[data-preset="lecture_mnist"]')
+    page.wait_for_function(f"document.body.dataset.session !== '{first}' && document.body.dataset.session !== ''",
+                           timeout=60000)
+    page.wait_for_selector("#dataview[data-kind=mnist]", timeout=60000)
+    sid = page.evaluate("document.body.dataset.session")
+    config = page.evaluate(f"fetch('/api/sessions/{sid}').then((r) => r.json())")["config"]
+    assert config["dataset"]["name"] == "mnist"
+    assert [(x["units"], x["activation"]) for x in config["layers"]] == [(128, "relu"), (64, "relu"), (10, "softmax")]
+    assert config["optimizer"]["name"] == "sgd"
+    assert config["optimizer"]["learning_rate"] == 0.05 and config["optimizer"]["momentum"] == 0.9
+    assert config["batch_size"] == 128
+    assert config["loss"] == "categorical_crossentropy"
+    # the builder shows the same network
+    assert [page.input_value(f'#builder [name="units"][data-i="{i}"]') for i in range(3)] == ["128", "64", "10"]
+    assert [page.input_value(f'#builder [name="activation"][data-i="{i}"]') for i in range(3)] == ["relu", "relu", "softmax"]
+    assert float(page.input_value('[name="learning_rate"]')) == 0.05
+    assert float(page.input_value('[name="o.momentum"]')) == 0.9
+    assert page.input_value('[name="batch_size"]') == "128"
+    assert "data=mnist" in page.url and "batch=128" in page.url
+
+    page.click('button[data-action="step"]')
+    page.wait_for_function("document.body.dataset.step === '1'", timeout=30000)
+    loss = float(page.inner_text('#controls [data-role="loss"]'))
+    assert abs(loss - math.log(10)) < 0.5, f"a first loss near ln 10 = 2.303, not {loss}"
+    assert page.locator("#dataview .digit").count() > 0
+    assert "sample 1 of 128" in page.inner_text("#sample-label")
+    for layer in (1, 2, 3):
+        page.locator(f'section[data-layer="{layer}"]').scroll_into_view_if_needed()   # big panels draw on screen
+        page.wait_for_function(f"document.querySelector('section[data-layer=\"{layer}\"] figure.heatmap[data-key=\"dW\"]')"
+                               ".dataset.state === 'filled'", timeout=15000)
+    assert shape(page, 1, "W") == "[128,784]"
+    assert shape(page, 1, "z") == "[128,128]" and shape(page, 1, "a") == "[128,128]"
+    assert shape(page, 2, "W") == "[64,128]" and shape(page, 2, "delta") == "[128,64]"
+    assert shape(page, 3, "a") == "[128,10]" and shape(page, 3, "dW_applied") == "[10,64]"
+    page.locator("#dataview").scroll_into_view_if_needed()
+    page.screenshot(path="/tmp/preset-mnist.png")
+    assert not watch.errors, watch.errors
