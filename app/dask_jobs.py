@@ -40,6 +40,8 @@ class DaskManager(CompareManager):
 
     def connect(self, timeout: float = 10.0):
         """Connect to the scheduler (at the first sweep, or now); the Client."""
+        if self._client is not None and self._client.status not in ("running", "connecting", "newly-created"):
+            self._client = None         # the scheduler went away and the client gave up: connect again
         if self._client is None:
             require_dask()
             from distributed import Client, Queue
@@ -47,7 +49,8 @@ class DaskManager(CompareManager):
             self._client = Client(self.address, timeout=timeout, set_as_default=False)
             self._queue_name = f"backprop-lab-{new_id()}"
             self._queue = Queue(self._queue_name, client=self._client)
-            self._collector = threading.Thread(target=self._collect, name="dask-collector", daemon=True)
+            self._collector = threading.Thread(target=self._collect, args=(self._queue,), name="dask-collector",
+                                               daemon=True)
             self._collector.start()
         return self._client
 
@@ -98,10 +101,11 @@ class DaskManager(CompareManager):
                     run["status"] = "cancelled"
             return job.public()
 
-    def _collect(self) -> None:
-        while not self._stop.is_set():
+    def _collect(self, queue) -> None:
+        """Fold ``queue``'s messages into the jobs until shutdown or until a new connection replaced it."""
+        while not self._stop.is_set() and self._queue is queue:
             try:
-                messages = self._queue.get(batch=True)
+                messages = queue.get(batch=True)
             except Exception:          # the client closed (shutdown) or the scheduler went away
                 if self._stop.wait(0.5):
                     return
