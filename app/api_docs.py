@@ -32,10 +32,14 @@ unless one reconnects. Send JSON objects as text frames:
 | `forward`, `backward`, `update`, `step`, `epoch`, `state` | `forward`: `indices` (optional, training rows) | `{"type": <command>, "data": <the HTTP answer>}` |
 | `play` | `speed`: steps per second (optional, at most `max_play_speed`) | `{"type": "playing", "speed"}`, then frames |
 | `pause` | | the last frame, then `{"type": "paused", "reason", "state"}` |
-| `options` | `encoding`: `json`/`b64`; `layers`: `[l, ...]` or null; `fields`: `[...]` or null; `big`: n or null; `max_fps`: f or null | `{"type": "options", ...}` (the options now) |
+| `options` | `encoding`: `json`/`b64`; `layers`: `[l, ...]` or null; `fields`: `[...]` or null; `big`: n or null; `max_fps`: f or null; `ack`: true/false | `{"type": "options", ...}` (the options now) |
+| `drawn` | | none: with `ack`, the client drew the last frame (the next one is built now) |
 
 While playing the server sends `{"type": "frame", "seq", "data": <a /step answer with state>}`,
-at most `max_fps` a second (default 20); of layers with more than `big` weights (default
+at most `max_fps` a second (default 20). With `"ack": true` the client paces them: after each
+frame the next is built only when it has sent `{"command": "drawn"}` (or after 1 s), so it gets
+as many frames as it draws and the training builds none it would drop (the page: `ack`, `max_fps`
+60). Of layers with more than `big` weights (default
 `play_lean_weights`) frames leave out what the page does not draw live unless `fields` asks for
 it, and with `b64` send big tensors as int8 with a scale (`"dtype": "int8q"`). On `pause` the last
 frame before `"paused"` is the session's current step.

@@ -1,9 +1,12 @@
 """WS /ws/sessions/{id}: commands in, answers and (while playing) a stream of the newest frames out.
 
 Client → server: {"command": "forward" | "backward" | "update" | "step" | "epoch" | "state" |
-"play" (with "speed": steps per second, optional) | "pause" | "options" (with "encoding": "json"|"b64",
-"layers": [l, ...], "fields": [...], "big": n | null, "max_fps": f | null)}. Frames while playing
-come at most ``max_fps`` a second (default 20; the player trains on between them, building none).
+"play" (with "speed": steps per second, optional) | "pause" | "drawn" | "options" (with "encoding":
+"json"|"b64", "layers": [l, ...], "fields": [...], "big": n | null, "max_fps": f | null, "ack": bool)}.
+Frames while playing come at most ``max_fps`` a second (default 20; the player trains on between
+them, building none). With "ack": true the client paces them: after each frame the next is built
+only once the client sent {"command": "drawn"} (or after ACK_TIMEOUT s), so a page gets as many
+frames as it can draw and the training builds none it would drop (the page asks for max_fps 60).
 They leave out, of layers with more than ``big`` weights (default 10,000), what the page does not draw
 live unless "fields" ask for it (frames.LEAN_DROP; the default is Settings.play_lean_weights, which
 /api/options publishes as limits.play_lean_weights), and with b64 send tensors of more than ``big``
@@ -38,6 +41,8 @@ router = APIRouter()
 MANUAL = {"forward": "forward", "backward": "backward", "update": "update", "step": "step",
           "epoch": "run_epoch", "state": "public"}
 MAX_FPS = 20.0      # frames per second while playing, at most (each costs the training a few ms)
+ACK_TIMEOUT = 1.0   # s: with "ack", the longest wait for the client's "drawn" before the next frame
+ACK_AHEAD = 2       # with "ack", frames sent and not yet drawn, at most
 MAX_LIST = 4096     # entries of "layers" or "fields" in "options"
 JSON_HELP = 'send a JSON object like {"command": "step"} as a text frame'
 
@@ -50,6 +55,8 @@ class Connection:
         self.settings = store.settings
         self.encoding, self.layers, self.fields, self.max_fps = "json", None, None, MAX_FPS
         self.big = self.settings.play_lean_weights   # weights of a layer above which play frames are lean
+        self.ack, self.drawn = False, asyncio.Event()   # "ack": frames paced by the client's "drawn"
+        self.undrawn = 0                                 # frames sent, not yet reported drawn
         self.send_lock = asyncio.Lock()
         self.slot = LatestFrame(asyncio.get_running_loop(), render=self._render)
         self.player: Player | None = None
@@ -81,11 +88,26 @@ class Connection:
                     message = await run_in_threadpool(self._render, message)
                 async with self.send_lock:
                     await self.ws.send_text(message.decode("utf-8"))
+                if self.ack:        # paced by the client: the next frame once it drew this one
+                    await self._drawn_or_timeout()
                 if self.max_fps:    # the next frame no sooner than 1/max_fps after this one's start
                     await asyncio.sleep(max(0.0, 1.0 / self.max_fps - (time.monotonic() - started)))
             self.slot.want()
             if self.player is not None and self.player.finished.is_set() and self.slot.empty():
                 await self._paused()
+
+    async def _drawn_or_timeout(self) -> None:
+        """With ACK_AHEAD frames sent and not yet drawn, wait for the client's {"command": "drawn"}
+        (at most ACK_TIMEOUT s: a lost one never stalls). One frame ahead: the next one is built
+        and on its way while the client draws this one."""
+        self.undrawn += 1
+        if self.undrawn < ACK_AHEAD:
+            return
+        try:
+            await asyncio.wait_for(self.drawn.wait(), ACK_TIMEOUT)
+        except asyncio.TimeoutError:
+            self.undrawn = 0
+        self.drawn.clear()
 
     async def _paused(self) -> None:
         player = self.player
@@ -169,8 +191,12 @@ class Connection:
             return
         if command == "options":
             return await self.options(message)
+        if command == "drawn":          # the client drew a frame (with "ack": send the next)
+            self.undrawn = max(0, self.undrawn - 1)
+            self.drawn.set()
+            return
         if command not in MANUAL:
-            valid = ", ".join([*MANUAL, "play", "pause", "options"])
+            valid = ", ".join([*MANUAL, "play", "pause", "options", "drawn"])
             return await self.error(command, 422, f"unknown command; valid: {valid}")
         await self._settle()
         if self.player is not None:
@@ -240,7 +266,12 @@ class Connection:
                                     or not 0 < fps < math.inf):
                 return await self.error("options", 422, "max_fps must be a positive number or null")
             self.max_fps = fps
-        await self.send(clean({"type": "options", "encoding": self.encoding,
+        if "ack" in message:
+            if not isinstance(message["ack"], bool):
+                return await self.error("options", 422, "ack must be true or false")
+            self.ack, self.undrawn = message["ack"], 0
+            self.drawn.clear()
+        await self.send(clean({"type": "options", "encoding": self.encoding, "ack": self.ack,
                                "layers": sorted(self.layers) if self.layers else None,
                                "fields": sorted(self.fields) if self.fields else None, "big": self.big,
                                "max_fps": self.max_fps}))

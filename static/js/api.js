@@ -188,7 +188,11 @@ export class SessionSocket {
     if (!frame) return;
     this.drawn += 1;
     this.onFrame(frame);
+    if (this.ack) this.send({ command: 'drawn' });   // paced frames: the server builds the next now
   }
+
+  /** Frames paced by drawing (the "ack" option): call before asking for it. */
+  paced(on) { this.ack = on; }
 
   send(command) {
     const msg = JSON.stringify(command);

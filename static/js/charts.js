@@ -6,6 +6,18 @@ import { StepChart } from './stepchart.js';
 
 const Plotly = window.Plotly;
 const MAX_STEP_POINTS = 4000;
+const MAX_EPOCH_POINTS = 500;     // per curve drawn in the per-epoch chart
+const MARKERS_UP_TO = 60;         // epochs: beyond, the curves are lines only
+
+/** Indices 0, k, 2k, … and the last, at most about `most` of them, or null when all n fit. */
+export function thinned(n, most) {
+  if (n <= most) return null;
+  const k = Math.ceil(n / most);
+  const out = [];
+  for (let i = 0; i < n; i += k) out.push(i);
+  if (out[out.length - 1] !== n - 1) out.push(n - 1);
+  return out;
+}
 
 export class Charts {
   constructor(epochEl, stepEl, logToggle) {
@@ -60,8 +72,12 @@ export class Charts {
   drawEpoch() {
     const h = this.history;
     const epochs = (h.loss || []).map((_, i) => i + 1);
+    // Many epochs (xor: hundreds a minute): lines only, at most MAX_EPOCH_POINTS of them (every k-th
+    // and the last) — markers on each of thousands of points made one redraw take ~300 ms.
+    const keep = thinned(epochs.length, MAX_EPOCH_POINTS);
+    const pick = (arr) => (keep ? keep.map((i) => arr[i]) : arr);
     const line = (key, name, color, dash, yaxis = 'y') => ({
-      x: epochs, y: h[key] || [], name, mode: 'lines+markers', yaxis,
+      x: pick(epochs), y: pick(h[key] || []), name, mode: epochs.length > MARKERS_UP_TO ? 'lines' : 'lines+markers', yaxis,
       line: { color, dash, width: 2 }, marker: { size: 5 },
       hovertemplate: `${name}: %{y:.4f}<extra></extra>`,
     });

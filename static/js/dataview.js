@@ -3,7 +3,7 @@
 // labels and output probabilities, W(1) drawn as one 28×28 image per hidden unit, and the
 // confusion matrix.
 
-import { CLASS_COLORS, PLOTLY_DIVERGING, PLOTLY_SEQUENTIAL, PLOT_CONFIG, baseLayout, divergingRGB } from './colors.js';
+import { CLASS_COLORS, PLOTLY_DIVERGING, PLOTLY_SEQUENTIAL, PLOT_CONFIG, baseLayout, divergingInto } from './colors.js';
 import { toMat } from './tensor.js';
 
 const Plotly = window.Plotly;
@@ -22,12 +22,17 @@ function argmax(arr, off, n) {
 function drawImage(canvas, data, off, side, signed) {
   const ctx = canvas.getContext('2d');
   const img = ctx.createImageData(side, side);
-  let max = 1;
-  if (signed) { max = 0; for (let i = 0; i < side * side; i += 1) max = Math.max(max, Math.abs(data[off + i])); }
-  for (let i = 0; i < side * side; i += 1) {
-    const v = data[off + i];
-    const [r, g, b] = signed ? divergingRGB(v, max || 1) : [255 - 255 * v, 255 - 255 * v, 255 - 255 * v];
-    img.data.set([r, g, b, 255], i * 4);
+  const px = img.data;
+  const n = side * side;
+  if (signed) {
+    let max = 0;
+    for (let i = 0; i < n; i += 1) max = Math.max(max, Math.abs(data[off + i]));
+    for (let i = 0; i < n; i += 1) divergingInto(px, i * 4, data[off + i], max || 1);
+  } else {
+    for (let i = 0; i < n; i += 1) {
+      const g = 255 - 255 * data[off + i];          // grey: 0 white … 1 black
+      px[i * 4] = g; px[i * 4 + 1] = g; px[i * 4 + 2] = g; px[i * 4 + 3] = 255;
+    }
   }
   ctx.putImageData(img, 0, 0);
 }

@@ -101,19 +101,20 @@ export class LayerPanels {
     this.render(this.view);
   }
 
-  /** Show a view (from stepview.merge). Only visible panels are drawn now. */
-  render(view) {
+  /** Show a view (from stepview.merge). Only visible panels are drawn now; the others when they
+   *  scroll into view. Stopped, small layers are drawn anyway; while `playing`, none off screen. */
+  render(view, { playing = false } = {}) {
     if (!view) return;
     this.view = view;
     this.scales = this.computeScales(view);
     this.inputDirty = true;
     this.panels.forEach((p) => { p.dirty = true; });
-    this.drawPanel(-1);
-    // Small layers are always drawn; big ones (MNIST's 128×784) only while on screen.
+    if (!playing || this.visible.has(-1)) this.drawPanel(-1);
+    // Big layers (MNIST's 128×784) only while on screen.
     this.panels.forEach((p, i) => {
       const entry = view.layers.find((e) => e.index === p.index);
       const size = entry && entry.W ? entry.W.data.length : 0;
-      if (size <= 4096 || this.visible.has(i)) this.drawPanel(i);
+      if ((!playing && size <= 4096) || this.visible.has(i)) this.drawPanel(i);
     });
   }
 
@@ -153,6 +154,7 @@ export class LayerPanels {
     const p = this.panels[i];
     if (!p || !p.dirty) return;
     p.dirty = false;
+    p.section.dataset.step = String(view.step);      // the step this panel shows
     const entry = view.layers.find((e) => e.index === p.index);
     QUANTITIES.forEach(({ key }) => {
       const mat = entry && entry[key];

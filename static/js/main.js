@@ -17,7 +17,7 @@ import { Notify } from './notify.js';
 import { Sources, importButton } from './sources.js';
 import { watchProgress } from './progress.js';
 import { $, app, ui, hooks, handleError } from './page.js';
-import { renderAll, apply, loadPoints, loadWeights, refreshHistory, refreshGrid } from './refresh.js';
+import { renderAll, apply, loadPoints, loadWeights, refreshHistory, refreshGrid, watchViews } from './refresh.js';
 import { startTravel } from './travelpage.js';
 import { UnitMaps } from './unitmaps.js';
 import { presetButtons } from './playground.js';
@@ -44,7 +44,9 @@ function play() {
   app.fps.reset();
   // Big layers (MNIST): while playing the server leaves out W before the update and ΔW (W_updated
   // is enough); the frame after Pause is whole. The threshold is the server's own setting.
-  app.socket.send({ command: 'options', fields: null, big: app.options.limits.play_lean_weights });
+  // Frames paced by drawing: the next one is built when this one is drawn (at most 60 a second).
+  app.socket.paced(true);
+  app.socket.send({ command: 'options', fields: null, big: app.options.limits.play_lean_weights, ack: true, max_fps: PLAY_FPS });
   app.socket.send(s ? { command: 'play', speed: s } : { command: 'play' });
 }
 
@@ -74,7 +76,10 @@ function onFrame(data) {
   ui.controls.showFps(rate);
   document.body.dataset.fps = rate.fps.toFixed(1);
   document.body.dataset.stepsPerSecond = rate.stepsPerSecond.toFixed(1);
+  const started = performance.now();
   apply(data, 'frame');
+  app.fps.worked(performance.now() - started);      // benchmarks/page_fps.py reads data-frame-ms
+  document.body.dataset.frameMs = app.fps.workMs().toFixed(1);
 }
 
 function onMessage(msg) {
@@ -171,6 +176,7 @@ function imported(res, name) {
   ui.notify.say(`Imported ${name}: its configuration, weights, optimizer state and curves (step ${res.state.step}, epoch ${res.state.epoch}).`);
 }
 
+const PLAY_FPS = 60;      // frames a second while playing, at most (paced by drawing: see play())
 const TAB_KEY = 'backprop-lab-session';     // sessionStorage: this tab's session survives a reload
 
 /** After a reload: this tab's session again, if the server still has it and the URL asks for the
@@ -334,6 +340,7 @@ async function init() {
   ui.charts = new Charts($('#chart-epoch'), $('#chart-step'), $('#log-y'));
   ui.health = new Health($('#chart-health'));
   ui.dataview = new DataView($('#dataview'));
+  watchViews();
   ui.sources = new Sources($('#sources'), { getOptions: () => app.options, onError: handleError,
     onOptions: (o) => { app.options = o; ui.builder.setOptions(o); ui.notify.say('MNIST is downloaded: pick it as the data set.'); },
     onDataset: (spec, info) => ui.builder.useDataset(spec, info) });

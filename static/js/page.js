@@ -6,7 +6,7 @@ import { FpsMeter } from './schedule.js';
 
 export const $ = (sel) => document.querySelector(sel);
 export const app = { options: null, config: null, id: null, info: null, view: emptyView(), socket: null,
-  playing: false, stopping: false, scrubbing: false, sample: 0, grid: { busy: false, last: 0 }, fps: new FpsMeter() };
+  playing: false, stopping: false, scrubbing: false, sample: 0, grid: { busy: false, last: 0 }, historyFetch: { busy: false, last: 0 }, fps: new FpsMeter() };
 export const ui = {};
 export const hooks = { fixDivergence: () => {}, afterRender: () => {}, act: () => {}, pause: () => {} };
 

@@ -6,24 +6,39 @@ import * as api from './api.js';
 import { merge } from './stepview.js';
 import { maxAbs } from './tensor.js';
 import { Lazy } from './schedule.js';
+import { OnScreen } from './onscreen.js';
 import { $, app, ui, hooks, handleError } from './page.js';
 
+/** While playing, views off screen are not redrawn each frame (measured on MNIST, headless
+ *  Chromium: the layer panels, digits and charts below the fold took most of a frame's script time). */
+export const onScreen = new OnScreen();
+const shown = (sel) => () => onScreen.visible($(sel));
+const live = (sel) => !app.playing || onScreen.visible($(sel));
+
 export const lazy = new Lazy({
-  epoch: { every: 1000, draw: () => ui.charts.drawEpoch() },
-  health: { every: 1000, draw: () => ui.health.draw() },
-  grid: { every: 800, draw: () => ui.dataview.showGrid(app.gridData) },
-});
+  epoch: { every: 1500, draw: () => ui.charts.drawEpoch(), shown: shown('#chart-epoch') },
+  health: { every: 1500, draw: () => ui.health.draw(), shown: shown('#chart-health') },
+  grid: { every: 800, draw: () => ui.dataview.showGrid(app.gridData), shown: shown('#dataview') },
+}, { gap: 450 });
+
+/** Watch the views that wait while off screen: each is drawn as it scrolls back into view. */
+export function watchViews() {
+  ['#diagram', '#equations', '#dataview', '#chart-step', '#chart-epoch', '#chart-health']
+    .forEach((sel) => onScreen.watch($(sel), () => { if (app.playing) { renderAll(); drawLazy(); } }));
+}
 export const drawLazy = () => lazy.draw(app.playing || app.scrubbing);   // scrubbing: static/js/travel.js
 
 export function renderAll() {
   const v = app.view;
   ui.controls.show(v, { noSession: !app.id });
-  ui.diagram.render(v);
-  if (v.phase !== 'diverged') ui.unitmaps.refresh(`${v.branch ?? ''}:${v.step}`, { playing: app.playing || app.scrubbing });
-  ui.layers.render(v);
-  ui.equations.render(v, app.config);
-  ui.dataview.showView(v);
-  ui.charts.drawStep();               // a canvas: every frame
+  if (live('#diagram')) {
+    ui.diagram.render(v);
+    if (v.phase !== 'diverged') ui.unitmaps.refresh(`${v.branch ?? ''}:${v.step}`, { playing: app.playing || app.scrubbing });
+  }
+  ui.layers.render(v, { playing: app.playing });
+  if (live('#equations')) ui.equations.render(v, app.config);
+  if (live('#dataview')) ui.dataview.showView(v);
+  if (live('#chart-step')) ui.charts.drawStep();               // a canvas: every frame
   ui.health.until = v.step + (v.phase === 'backward' ? 1 : 0);   // back in time: not the later steps
   lazy.mark('health');
   drawLazy();
@@ -90,15 +105,22 @@ export async function refreshConfusion() {
   try { ui.dataview.showConfusion(await api.confusion(app.id)); } catch (err) { if (err.status !== 409) handleError(err); }
 }
 
+const HISTORY_PLAYING_MS = 1500;    // while playing, the history (it grows) at most this often
+
 export async function refreshHistory() {
+  const h0 = app.historyFetch;
   if (!app.id) return;
+  // While playing: one in flight, at most every HISTORY_PLAYING_MS (a later epoch, or Pause, fetches it)
+  if (app.playing && (h0.busy || performance.now() - h0.last < HISTORY_PLAYING_MS)) return;
+  h0.busy = true;
+  h0.last = performance.now();
   try {
     const h = await api.history(app.id);
     if (ui.charts.setHistory(h.history || h)) lazy.mark('epoch');
-    ui.charts.drawStep();
+    if (live('#chart-step')) ui.charts.drawStep();
     drawLazy();
     refreshConfusion();
-  } catch (err) { handleError(err); }
+  } catch (err) { handleError(err); } finally { h0.busy = false; }
 }
 
 export async function refreshGrid(force = false) {

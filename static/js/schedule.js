@@ -3,8 +3,14 @@
 // animation frame and each no more often than `every` ms (≤ 2 Hz); when stopped, all at once.
 
 export class Lazy {
-  constructor(charts) {
-    this.charts = charts;                 // {name: {every, draw}}
+  /** @param charts {name: {every, draw, shown?}} (shown(): on screen; while playing, charts off
+   *  screen stay dirty and are drawn when they are back, or after Pause); @param gap while playing, ms between two Plotly draws of
+   *  any chart (measured in headless Chromium, xor: the epoch chart took 290 ms, the decision
+   *  boundary 120 ms, the health chart 55 ms; one of them every `gap` leaves the frames the rest). */
+  constructor(charts, { gap = 0 } = {}) {
+    this.charts = charts;
+    this.gap = gap;
+    this.lastAny = 0;
     Object.values(charts).forEach((c) => { c.last = 0; c.dirty = false; });
   }
 
@@ -12,8 +18,11 @@ export class Lazy {
 
   draw(playing) {
     const now = performance.now();
-    const due = Object.values(this.charts).filter((c) => c.dirty && (!playing || now - c.last >= c.every));
+    if (playing && now - this.lastAny < this.gap) return;
+    const due = Object.values(this.charts).filter((c) => c.dirty
+      && (!playing || (now - c.last >= c.every && (!c.shown || c.shown()))));   // off screen: later
     const todo = playing ? due.sort((a, b) => a.last - b.last).slice(0, 1) : due;
+    if (todo.length) this.lastAny = now;
     todo.forEach((c) => { c.dirty = false; c.last = now; c.draw(); });
   }
 }
@@ -22,7 +31,17 @@ export class Lazy {
 export class FpsMeter {
   constructor() { this.reset(); }
 
-  reset() { this.times = []; this.steps = []; }
+  reset() { this.times = []; this.steps = []; this.work = []; }
+
+  /** A frame took `ms` of script time to apply and draw (the newest 120 are kept). */
+  worked(ms) { this.work.push(ms); if (this.work.length > 120) this.work.shift(); }
+
+  /** The median script time per frame (ms) over the newest frames, or null. */
+  workMs() {
+    if (!this.work.length) return null;
+    const v = [...this.work].sort((a, b) => a - b);
+    return v[Math.floor(v.length / 2)];
+  }
 
   /** A frame of training step `step` was drawn: {fps, stepsPerSecond} (0 until two frames). */
   tick(step) {

@@ -24,6 +24,8 @@ export class StepChart {
     this.canvas = el.querySelector('canvas');
     this.readout = el.querySelector('.step-readout');
     this.logY = false;
+    this.size = null;
+    new ResizeObserver(() => { this.size = null; }).observe(el);
     this.steps = [];
     this.losses = [];
     this.canvas.addEventListener('mousemove', (ev) => this.hover(ev));
@@ -44,8 +46,9 @@ export class StepChart {
     this.steps = steps;
     this.losses = losses;
     const dpr = window.devicePixelRatio || 1;
-    const w = this.el.clientWidth || 300;
-    const h = (this.el.clientHeight || 240) - 18;
+    // The size read once per resize: reading clientWidth every frame forced a layout of the page.
+    if (!this.size) this.size = { w: this.el.clientWidth || 300, h: (this.el.clientHeight || 240) - 18 };
+    const { w, h } = this.size;
     if (this.canvas.width !== Math.round(w * dpr) || this.canvas.height !== Math.round(h * dpr)) {
       this.canvas.width = Math.round(w * dpr);
       this.canvas.height = Math.round(h * dpr);

@@ -366,8 +366,10 @@ def test_the_divergence_banner_says_a_tenth_is_a_guess_and_runs_the_range_test(p
         run.click()
     assert request.value.post_data_json["mode"] == "range_test"
     assert "range test is running" in banner.inner_text()
-    page.wait_for_timeout(1200)                                   # the smooth scroll
-    assert in_view(page, "#compare")                             # the test runs where its curve is drawn
+    # the test runs where its curve is drawn: the page scrolls there (smoothly: give it time)
+    page.wait_for_function("""() => { const r = document.querySelector('#compare').getBoundingClientRect();
+        return r.bottom > 0 && r.top < innerHeight; }""", timeout=8000)
+    assert in_view(page, "#compare")
     offer = banner.locator("[data-use-suggested]")
     offer.wait_for(timeout=60000)
     status = page.locator('#compare [data-role="compare-status"]').inner_text()

@@ -23,6 +23,7 @@ def test_play_streams_over_the_websocket_and_pause_stops(lab, artifacts):
     steps_over_http = []
     page.on("request", lambda r: steps_over_http.append(r.url) if re.search(r"/(step|forward)$", r.url) else None)
     page.click('circle[data-layer="3"][data-unit="2"]')
+    page.locator("#chart-step").scroll_into_view_if_needed()   # while playing, views off screen wait
     page.click('button[data-action="play"]')
     page.wait_for_function("Number(document.querySelector('#chart-step').dataset.points) >= 5", timeout=15000)
     first = points(page)

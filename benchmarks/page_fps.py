@@ -1,0 +1,121 @@
+"""Does the page keep up with training? Frames drawn per second and training steps per second while
+the page plays at full speed, against the same training with nobody drawing (issue 15, item 8).
+
+Not a test (timings never decide a test): ``python3 -m benchmarks.page_fps [--seconds S] [--quick]``
+serves the app in its own process (1 BLAS thread, as ``backprop-lab serve`` runs it), opens it in
+Debian's Chromium (/usr/bin/chromium, headless, software rendering as in the browser tests) and, for
+1. the default network on xor (2-8-8-2, batch 16) with every unit's map in the diagram, and
+2. MNIST 784-128-64-10 (ReLU, batch 32), when the MNIST files are there,
+plays for S seconds and reads what the page itself measured: frames drawn per second
+(``data-fps``), the page's script time per frame (``data-frame-ms``, median) and training steps per
+second (``data-steps-per-second``). "Alone" is the same network played by a bare WebSocket client
+that asks for one frame a second and decodes none: the training rate with no live view. The ratio
+page / alone is what drawing costs the training (the target: ≥ 0.9).
+Prints a table and, with ``--json PATH``, writes the numbers.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import SHARED_MNIST  # noqa: E402
+from benchmarks.server_bench import DEFAULT_NET, Server, _session, mnist_net  # noqa: E402
+
+CASES = {
+    "xor 2-8-8-2 b16, unit maps": {"url": "/?data=xor", "body": DEFAULT_NET, "target_fps": 30},
+    "MNIST 784-128-64-10 b32": {
+        "url": "/?data=mnist&layers=128:relu,64:relu,10:softmax&loss=categorical_crossentropy"
+               "&opt=sgd&lr=0.05&batch=32",
+        "body": mnist_net(60000), "target_fps": 20},
+}
+LAUNCH = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+          "--disable-sync", "--no-first-run"]
+
+
+def alone(server, client, body: dict, seconds: float) -> float:
+    """Steps per second of a session played with no live view (one frame a second, not decoded)."""
+    from websockets.sync.client import connect
+    sid = _session(client, body)
+    with connect(f"{server.ws_base}/ws/sessions/{sid}", max_size=None) as ws:
+        ws.send(json.dumps({"command": "options", "encoding": "b64", "max_fps": 1}))
+        step0 = client.get(f"/api/sessions/{sid}").json()["state"]["step"]
+        ws.send(json.dumps({"command": "play"}))
+        start = time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            try:
+                ws.recv(timeout=0.2)
+            except TimeoutError:
+                pass
+        elapsed = time.perf_counter() - start
+        step1 = client.get(f"/api/sessions/{sid}").json()["state"]["step"]
+        ws.send(json.dumps({"command": "pause"}))
+    client.delete(f"/api/sessions/{sid}")
+    return (step1 - step0) / elapsed
+
+
+def on_page(browser, base: str, url: str, seconds: float) -> dict:
+    """Play at full speed on the page for ``seconds``; what the page measured at the end."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.goto(base + url)
+        page.wait_for_selector("body[data-session]:not([data-session=''])", timeout=60000)
+        page.wait_for_timeout(1500)                       # the first views, weights, unit maps
+        page.evaluate("""() => { const r = document.querySelector('#controls [data-role=speed]');
+            r.value = r.max; r.dispatchEvent(new Event('input')); }""")
+        page.click('button[data-action="play"]')
+        page.wait_for_timeout(1000)                       # warm-up: the meter covers the last 2 s
+        samples = []
+        t_end = time.perf_counter() + seconds
+        while time.perf_counter() < t_end:
+            page.wait_for_timeout(1000)
+            samples.append(page.evaluate("""() => ({ fps: +document.body.dataset.fps || 0,
+                steps: +document.body.dataset.stepsPerSecond || 0, ms: +document.body.dataset.frameMs || 0 })"""))
+        page.click('button[data-action="play"]')
+        mid = lambda k: sorted(s[k] for s in samples)[len(samples) // 2]   # noqa: E731
+        return {"fps": mid("fps"), "steps_per_s": mid("steps"), "frame_ms": mid("ms"), "samples": samples}
+    finally:
+        page.close()
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--seconds", type=float, default=8.0)
+    p.add_argument("--quick", action="store_true", help="4 s per case")
+    p.add_argument("--json", type=Path)
+    args = p.parse_args(argv)
+    seconds = 4.0 if args.quick else args.seconds
+    import httpx
+    from playwright.sync_api import sync_playwright
+    rows = {}
+    with Server() as server, httpx.Client(base_url=server.base, timeout=120) as client, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=LAUNCH)
+        for name, case in CASES.items():
+            if "mnist" in case["url"] and not SHARED_MNIST.is_dir():
+                rows[name] = {"skipped": f"no MNIST files in {SHARED_MNIST}"}
+                continue
+            base_rate = alone(server, client, case["body"], seconds)
+            seen = on_page(browser, server.base, case["url"], seconds)
+            rows[name] = {**seen, "alone_steps_per_s": base_rate, "target_fps": case["target_fps"],
+                          "ratio": seen["steps_per_s"] / base_rate if base_rate else None}
+        browser.close()
+    print(f"{'case':30} {'frames/s':>9} {'target':>7} {'ms/frame':>9} {'steps/s':>9} {'alone':>9} {'ratio':>6}")
+    for name, r in rows.items():
+        if "skipped" in r:
+            print(f"{name:30} skipped: {r['skipped']}")
+            continue
+        print(f"{name:30} {r['fps']:9.1f} {r['target_fps']:7} {r['frame_ms']:9.1f} {r['steps_per_s']:9.0f} "
+              f"{r['alone_steps_per_s']:9.0f} {r['ratio']:6.2f}")
+    print("frames/s: drawn by the page (data-fps); ms/frame: the page's script time per frame (median);\n"
+          "alone: the same network played with no live view; ratio ≥ 0.9 is the target.")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
