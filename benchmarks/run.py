@@ -7,6 +7,8 @@ Prints a table and writes it as JSON to benchmarks/results/<time>.json. Sections
  3. server: /step and WebSocket step latency, bytes per frame, frames/s while playing
  4. live-view overhead: training throughput while a client streams frames / without a client
  5. learning-rate comparison: 4 rates × 1 MNIST epoch vs 4 × one run alone
+ 6. the page while playing (benchmarks/page_fps.py, headless Chromium): frames drawn per second and
+    training steps per second on xor with the unit maps and on MNIST, against no live view
 Each engine configuration runs in its own process with the BLAS thread count set before NumPy
 loads (PyTorch gets the same count). The machine may be shared: compare ratios within one run.
 """
@@ -30,7 +32,8 @@ from benchmarks.common import ROOT, child_env  # noqa: E402
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGETS = {"engine_over_torch_b32": 0.5, "engine_over_torch_b128": 0.7, "engine_over_matmul": 1.5,
            "trace_overhead": 0.05, "step_p50_ms": 2.0, "mnist_frame_bytes": 1_000_000, "mnist_fps": 15,
-           "live_view_ratio": 0.9, "compare_ratio": 0.6}
+           "live_view_ratio": 0.9, "compare_ratio": 0.6, "page_fps_2d": 30, "page_fps_mnist": 20,
+           "page_training_ratio": 0.9}
 
 
 def machine() -> dict:
@@ -58,6 +61,22 @@ def run_engine(threads: int, quick: bool, accuracy: bool, no_torch: bool, keep_c
     subprocess.run(cmd, cwd=ROOT, env=child_env(threads, keep_coretype), check=True)
     try:
         return json.loads(Path(out).read_text())
+    finally:
+        os.unlink(out)
+
+
+def run_page(quick: bool) -> dict:
+    """benchmarks/page_fps.py in its own process: {"page": rows} or {"page_error": why}."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
+        out = fh.name
+    try:
+        cmd = [sys.executable, "-m", "benchmarks.page_fps", "--json", out] + ["--quick"] * quick
+        done = subprocess.run(cmd, cwd=ROOT, env=child_env(1), capture_output=True, text=True, timeout=600)
+        if done.returncode:
+            return {"page_error": (done.stderr or done.stdout)[-500:]}
+        return {"page": json.loads(Path(out).read_text())}
+    except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
+        return {"page_error": f"{type(exc).__name__}: {exc}"}
     finally:
         os.unlink(out)
 
@@ -129,6 +148,19 @@ def print_table(res: dict) -> None:
           f"{c['one_rate_s']:.2f} s → 4 rates / (4 × one) = {c['ratio_to_4x_one']:.2f} on {c['cpus']} cores")
     elif res.get("server_error"):
         p(f"\n3-5. Server benchmarks failed: {res['server_error']}")
+    pg = res.get("page")
+    if pg:
+        p("\n6. The page while playing at full speed (headless Chromium, benchmarks/page_fps.py)")
+        p("   case                            frames/s  ms/frame  steps/s  alone steps/s  ratio")
+        for name, r in pg.items():
+            if "skipped" in r:
+                p(f"   {name:30s}  skipped: {r['skipped']}")
+                continue
+            p(f"   {name:30s}  {r['fps']:8.1f}  {r['frame_ms']:8.1f}  {r['steps_per_s']:7.0f}  "
+              f"{r['alone_steps_per_s']:13.0f}  {r['ratio']:5.2f}")
+        p("   ms/frame: the page's script time per frame; alone: the same network played with no live view")
+    elif res.get("page_error"):
+        p(f"\n6. Page benchmark failed: {res['page_error']}")
     p("\nTargets (issue 6), as measured in this run:")
     for v in res.get("verdicts", []):
         mark = {True: "met    ", False: "NOT met", None: "—      "}[v["met"]]
@@ -174,6 +206,12 @@ def verdicts(res: dict) -> list[dict]:
         [("ratio", (s.get("live_view") or {}).get("throughput_ratio"))], lambda v: v >= TARGETS["live_view_ratio"])
     add(f"4-rate comparison ≤ {TARGETS['compare_ratio']} × four runs alone",
         [("ratio", (s.get("compare") or {}).get("ratio_to_4x_one"))], lambda v: v <= TARGETS["compare_ratio"])
+    pg = {("mnist" if "MNIST" in k else "2d"): r for k, r in (res.get("page") or {}).items() if "skipped" not in r}
+    for case, key in (("2d", "page_fps_2d"), ("mnist", "page_fps_mnist")):
+        add(f"page draws ≥ {TARGETS[key]} frames/s while playing ({case})", [("fps", (pg.get(case) or {}).get("fps"))],
+            lambda v, k=key: v >= TARGETS[k])
+    add(f"drawing slows training ≤ 10 % (page / alone ≥ {TARGETS['page_training_ratio']})",
+        [(case, r.get("ratio")) for case, r in pg.items()], lambda v: v >= TARGETS["page_training_ratio"])
     return out
 
 
@@ -183,7 +221,7 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="a 1-2 minute run: fewer rows, rows and repeats")
     ap.add_argument("--threads", default=None,
                     help="BLAS thread counts to compare, comma-separated (default: 1,2; --quick: 1)")
-    ap.add_argument("--skip", default="", help="sections to skip, comma-separated: engine,accuracy,server")
+    ap.add_argument("--skip", default="", help="sections to skip, comma-separated: engine,accuracy,server,page")
     ap.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
     ap.add_argument("--keep-openblas-coretype", action="store_true",
                     help="keep OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE in the workers (default: removed for them)")
@@ -211,6 +249,9 @@ def main(argv=None) -> int:
             res["server"] = run(args.quick, args.keep_openblas_coretype)
         except Exception as exc:      # report, keep the engine numbers
             res["server_error"] = f"{type(exc).__name__}: {exc}"
+    if "page" not in skip:
+        print("page section…", file=sys.stderr, flush=True)
+        res.update(run_page(args.quick))
     res["wall_s"] = time.perf_counter() - t0
     res["verdicts"] = verdicts(res)
     print_table(res)

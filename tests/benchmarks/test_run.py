@@ -36,3 +36,18 @@ def test_verdicts_of_the_server_sections():
     assert v["MNIST play ≥ 15 frames/s"]["met"] is False
     assert v["live view costs ≤ 10 %"]["met"] is True
     assert v["4-rate comparison ≤ 0.6 × four runs alone"]["met"] is True
+
+
+def test_verdicts_of_the_page_section():
+    res = _res()
+    res["page"] = {"xor 2-8-8-2 b16, unit maps": {"fps": 31.0, "ratio": 0.93},
+                   "MNIST 784-128-64-10 b32": {"fps": 18.5, "ratio": 0.95}}
+    v = {x["target"]: x for x in verdicts(res)}
+    assert v["page draws ≥ 30 frames/s while playing (2d)"]["met"] is True
+    assert v["page draws ≥ 20 frames/s while playing (mnist)"]["met"] is False     # 18.5
+    slow = v["drawing slows training ≤ 10 % (page / alone ≥ 0.9)"]
+    assert slow["met"] is True and slow["values"] == {"2d": 0.93, "mnist": 0.95}
+    res["page"]["MNIST 784-128-64-10 b32"] = {"skipped": "no MNIST files"}
+    v = {x["target"]: x for x in verdicts(res)}
+    assert v["page draws ≥ 20 frames/s while playing (mnist)"]["met"] is None      # not measured: not judged
+    assert v["drawing slows training ≤ 10 % (page / alone ≥ 0.9)"]["values"] == {"2d": 0.93}
