@@ -22,6 +22,7 @@ import { startTravel } from './travelpage.js';
 import { UnitMaps } from './unitmaps.js';
 import { presetButtons } from './playground.js';
 import { TrainingHealthBanner } from './trainhealth.js';
+import { startAutodiff } from './autodiff.js';
 
 async function act(name) {
   if (name === 'play') return play();
@@ -332,6 +333,8 @@ async function init() {
   ui.controls = new Controls($('#controls'), { onAction: act });
   ui.travel = startTravel({ act, pause });
   ui.equations = new Equations($('#equations'));
+  ui.autodiff = startAutodiff($('#autodiff'), { getId: () => app.id, getSelection: () => ui.equations.sel,
+    getSample: () => ui.equations.sample, isPlaying: () => app.playing, onError: handleError });
   ui.diagram = new Diagram($('#diagram'), { onSelect: (sel) => { ui.equations.select(sel); renderAll(); } });
   ui.unitmaps = new UnitMaps(ui.diagram, { legend: $('#unit-legend'), zoom: $('#unit-zoom'), toggle: $('#unit-all'),
     getId: () => app.id, onError: handleError });
