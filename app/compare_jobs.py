@@ -280,7 +280,7 @@ def _apply(job: Job, index: int, message: dict) -> None:
 
 def _apply_result(job: Job, run: dict, message: dict) -> None:
     run["status"], run["diverged"] = message["status"], message.get("diverged")
-    for key in ("initial", "worker"):        # the result may arrive before the progress that said them
+    for key in ("initial", "worker", "boundary"):   # the result may arrive before the progress that said them
         if message.get(key) is not None:
             run[key] = message[key]
     if job.mode == "range_test":

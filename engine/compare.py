@@ -98,9 +98,11 @@ class _Flusher:
 
 
 def train_run(spec: dict, learning_rate: float | None, epochs: int, progress: Callable[[dict], None] | None = None,
-              should_stop: Callable[[], bool] | None = None, flush_interval: float = 0.2) -> dict:
+              should_stop: Callable[[], bool] | None = None, flush_interval: float = 0.2,
+              finish: Callable | None = None) -> dict:
     """Train one run of a comparison: ``spec`` with ``learning_rate`` (None: the spec's optimizer as it
-    is) for ``epochs`` epochs.
+    is) for ``epochs`` epochs; ``finish(model, data)`` adds its dict to the result of a run that
+    finished with finite weights (done, or stopped when its loss exploded).
 
     ``progress`` receives {"event": "initial", "loss", ...} (before any update), {"event": "batch_loss",
     "values": [...]} (batch losses in order, a few at a time) and {"event": "epoch", "epoch", "logs"}.
@@ -159,9 +161,11 @@ def train_run(spec: dict, learning_rate: float | None, epochs: int, progress: Ca
         for _ in range(epochs):
             run.run_epoch(on_batch=on_batch, should_stop=cancelled)
             if result["status"] != "done":
-                return result
+                break
             flusher.flush()
             emit({"event": "epoch", "epoch": run.epoch, "logs": run.last_logs})
+        if finish is not None and result["status"] != "cancelled":
+            result.update(finish(model, data))
     except Diverged as exc:
         where = f" in layer {exc.layer}" if exc.layer is not None else ""
         result.update(status="diverged", diverged={**exc.to_dict(),

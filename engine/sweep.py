@@ -26,8 +26,12 @@ import itertools
 import math
 from typing import Callable
 
+import numpy as np
+
 from . import activations, initializers, optimizers
+from .activations import overflow_ignored
 from .compare import train_run
+from .datasets.playground import make_features
 
 AXES = ("learning_rate", "optimizer", "batch_size", "kernel_initializer", "activation", "layers", "seed")
 
@@ -167,15 +171,40 @@ def learning_rate_of(spec: dict) -> float:
     return float(optimizers.get(config).learning_rate)
 
 
+def decision_map(model, data, resolution: int = 24) -> dict | None:
+    """The trained network's decision over the 2-D plane, for a thumbnail: on a resolution ×
+    resolution grid covering the points (row i is x2[i], column j is x1[j], through the data set's
+    feature maps), each cell 10·k + c with k = argmax ŷ the predicted class and c ∈ 0..9 its
+    confidence, (max ŷ − 1/K)/(1 − 1/K) in tenths. None unless the set is 2-D classification."""
+    if data.coords_train is None or data.kind != "classification":
+        return None
+    points = np.concatenate([data.coords_train, data.coords_test])
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    pad = 0.05 * np.maximum(hi - lo, 1e-6)
+    g1, g2 = np.meshgrid(*(np.linspace(lo[d] - pad[d], hi[d] + pad[d], resolution) for d in (0, 1)))
+    grid = make_features(np.stack([g1.ravel(), g2.ravel()], axis=1), data.options.get("features", ["x1", "x2"]))
+    with overflow_ignored():
+        y = model.predict(grid.astype(model.dtype))
+    if y.shape[1] == 1:                         # one sigmoid unit: P(class 1)
+        y = np.concatenate([1.0 - y, y], axis=1)
+    k = y.shape[1]
+    confidence = np.clip(np.floor((y.max(axis=1) - 1.0 / k) / (1.0 - 1.0 / k) * 10), 0, 9)
+    cells = 10 * np.argmax(y, axis=1) + np.nan_to_num(confidence).astype(np.int64)
+    return {"resolution": resolution, "classes": k, "cells": cells.tolist()}
+
+
 def run(config: dict, progress: Callable[[dict], None] | None = None,
         should_stop: Callable[[], bool] | None = None) -> dict:
     """Train one run of a sweep: config = {"spec": ..., "settings": {...}, "epochs": n}.
 
     ``progress`` gets the run's curves as it goes (engine.compare.train_run's messages: "initial",
     "batch_loss" a few at a time, "epoch" with its logs); ``should_stop()`` cancels it at the next
-    batch. Returns train_run's result with "settings" and the run's "learning_rate" added.
+    batch. Returns train_run's result with "settings", the run's "learning_rate" and, on 2-D
+    classification sets, its trained "boundary" (``decision_map``, config "boundary" cells a side) added.
     """
     settings = dict(config.get("settings") or {})
     spec = apply(config["spec"], settings)
-    result = train_run(spec, None, int(config["epochs"]), progress=progress, should_stop=should_stop)
+    resolution = int(config.get("boundary", 24))
+    result = train_run(spec, None, int(config["epochs"]), progress=progress, should_stop=should_stop,
+                       finish=lambda model, data: {"boundary": decision_map(model, data, resolution)})
     return {**result, "settings": settings, "learning_rate": learning_rate_of(spec)}

@@ -1,8 +1,9 @@
-// Drawing a sweep's results: small multiples (one canvas thumbnail of the minibatch loss per run,
-// its cell coloured by the final loss, diverged runs marked ✕ with their step) and an overlay of
+// Drawing a sweep's results: small multiples (one canvas thumbnail of the minibatch loss per run and,
+// on 2-D sets, its decision boundary; the cell coloured by the final loss, diverged runs marked ✕
+// with their step) and an overlay of
 // every setting's mean loss over seeds with a band of ± one standard deviation.
 
-import { PLOT_CONFIG, baseLayout, rateColor } from './colors.js';
+import { CLASS_COLORS, PLOT_CONFIG, baseLayout, rateColor } from './colors.js';
 import { fmt } from './tensor.js';
 
 const Plotly = window.Plotly;
@@ -92,6 +93,32 @@ function drawThumb(canvas, curve, range, diverged) {
   line(smooth(curve), diverged ? '#c0392b' : '#111827', 1.6);   // its moving average
 }
 
+function rgbOf(css) {
+  if (css.startsWith('#')) return [1, 3, 5].map((i) => parseInt(css.slice(i, i + 2), 16));
+  return css.match(/\d+/g).slice(0, 3).map(Number);
+}
+
+/** The trained network's decision over the plane (engine/sweep.py decision_map: each cell 10·class +
+ *  confidence in tenths), as the Playground draws it: the class's colour, paler where it is unsure;
+ *  row 0 is the lowest x2, so it is drawn at the bottom. */
+function drawMap(canvas, boundary) {
+  canvas.hidden = !boundary;
+  if (!boundary) return;
+  const n = boundary.resolution;
+  if (canvas.width !== n) { canvas.width = n; canvas.height = n; }
+  const ctx = canvas.getContext('2d');
+  const image = ctx.createImageData(n, n);
+  boundary.cells.forEach((cell, i) => {
+    const rgb = rgbOf(CLASS_COLORS[Math.floor(cell / 10) % CLASS_COLORS.length]);
+    const t = 0.15 + 0.75 * ((cell % 10) / 9);
+    const row = n - 1 - Math.floor(i / n);
+    const at = 4 * (row * n + (i % n));
+    rgb.forEach((v, m) => { image.data[at + m] = Math.round(255 + (v - 255) * t); });
+    image.data[at + 3] = 255;
+  });
+  ctx.putImageData(image, 0, 0);
+}
+
 /** The small multiples in ``root``: one cell per run (``columns`` per row), all thumbnails on one
  *  log scale; a cell's background is its final loss on viridis (finite runs only). */
 export function drawCells(root, runs, { columns, onOpen }) {
@@ -108,14 +135,15 @@ export function drawCells(root, runs, { columns, onOpen }) {
       const cell = document.createElement('button');
       cell.className = 'sweep-cell';
       cell.dataset.index = String(i);
-      cell.innerHTML = '<canvas width="132" height="64"></canvas><span class="sweep-label"></span><span class="sweep-final"></span>';
+      cell.innerHTML = '<span class="sweep-thumbs"><canvas class="sweep-map" width="24" height="24" hidden></canvas>'
+        + '<canvas class="sweep-curve" width="132" height="64"></canvas></span><span class="sweep-label"></span><span class="sweep-final"></span>';
       cell.addEventListener('click', () => onOpen(i));
       return cell;
     }));
   }
   // two axes: one row per value of the first (when the row fits); else as many cells as fit a row
-  root.style.gridTemplateColumns = columns > 1 && columns <= 4 ? `repeat(${columns}, minmax(110px, 1fr))`
-    : 'repeat(auto-fill, minmax(110px, 1fr))';
+  root.style.gridTemplateColumns = columns > 1 && columns <= 3 ? `repeat(${columns}, minmax(150px, 1fr))`
+    : 'repeat(auto-fill, minmax(150px, 1fr))';
   runs.forEach((run, i) => {
     const cell = root.children[i];
     const diverged = isDiverged(run);
@@ -133,7 +161,8 @@ export function drawCells(root, runs, { columns, onOpen }) {
     cell.title = `${settingsLabel(run.settings || {})} · ${run.status}${run.worker ? ` on ${run.worker}` : ''}`
       + (diverged && run.diverged?.reason ? `\n${run.diverged.reason}${at}` : '')
       + (run.error ? `\n${run.error}` : '') + '\nClick: open this run step by step (same config and seed, so the same initial weights)';
-    drawThumb(cell.querySelector('canvas'), run.history?.batch_loss || [], range, diverged);
+    drawThumb(cell.querySelector('.sweep-curve'), run.history?.batch_loss || [], range, diverged);
+    drawMap(cell.querySelector('.sweep-map'), run.boundary);
   });
 }
 

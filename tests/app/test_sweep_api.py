@@ -55,6 +55,7 @@ async def test_a_grid_runs_every_combination_with_its_settings_and_worker(client
         # the config a session is built from to step through this run: its seed, its optimizer and η
         assert run["config"]["seed"] == run["settings"]["seed"]
         assert run["config"]["optimizer"]["learning_rate"] == run["learning_rate"]
+        assert run["boundary"] == expected["boundary"] and len(run["boundary"]["cells"]) == 24 * 24
     # thumbnails: ?points thins every curve further (10 steps, at most 3 points: every 4th)
     thin = strict_json(await client.get(f"/api/compare/{job['id']}?points=3"))
     for run, full in zip(thin["runs"], runs):

@@ -25,7 +25,7 @@ def cells(page) -> list[dict]:
     return page.evaluate("""[...document.querySelectorAll('#sweep .sweep-cell')].map((c) => ({
         label: c.querySelector('.sweep-label').textContent, final: c.dataset.final, status: c.dataset.status,
         diverged: c.classList.contains('diverged'), text: c.querySelector('.sweep-final').textContent,
-        background: c.style.background}))""")
+        background: c.style.background, map: !c.querySelector('.sweep-map').hidden}))""")
 
 
 def test_all_seven_optimizers_from_the_same_weights(lab, artifacts):
@@ -38,6 +38,7 @@ def test_all_seven_optimizers_from_the_same_weights(lab, artifacts):
                                          "adagrad", "rmsprop", "adadelta"]
     assert all(c["status"] == "done" and float(c["final"]) > 0 for c in got)
     assert len({c["background"] for c in got}) >= 4            # coloured by their final losses
+    assert all(c["map"] for c in got)                          # XOR is 2-D: each run's decision boundary
     runs = job_runs(page)
     assert len({r["history"]["batch_loss"][0] for r in runs}) == 1        # the same first batch, same weights
     assert int(page.locator('[data-role="sweep-overlay"]').get_attribute("data-groups")) == 7
@@ -60,7 +61,7 @@ def test_two_axes_with_seeds_bands_and_a_diverged_run(lab, artifacts):
     assert got[0]["label"] == "η 0.1, batch 8, seed 0" and got[1]["label"] == "η 0.1, batch 8, seed 1"
     diverged = [c for c in got if c["diverged"]]
     assert diverged and all(c["label"].startswith("η 100") and "diverged at step" in c["text"] for c in diverged)
-    assert all(not c["diverged"] for c in got if c["label"].startswith("η 0.1"))
+    assert all(not c["diverged"] and c["map"] for c in got if c["label"].startswith("η 0.1"))
     bands = page.evaluate("document.querySelector('[data-role=sweep-overlay]').data.filter((t) => t.meta && t.meta.band).length")
     assert bands == 4                                           # one band per setting over its 2 seeds
     assert "diverged" in page.locator('[data-role="sweep-status"]').inner_text()

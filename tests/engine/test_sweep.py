@@ -107,3 +107,26 @@ def test_cancel_stops_at_the_next_batch():
         return len(calls) > 3
     result = sweep.run({"spec": SPEC, "settings": {}, "epochs": 5}, should_stop=stop)
     assert result["status"] == "cancelled" and len(result["history"]["batch_loss"]) == 3
+
+
+def test_the_decision_map_of_a_trained_xor_run_follows_the_rule():
+    """Class 1 where x1·x2 ≥ 0: the map's predicted classes, on the grid recomputed here from the
+    points, agree with the rule over most of the plane (the test accuracy is > 0.9), and the network
+    is surer in the quadrants' corners than along the axes, where the classes meet."""
+    spec = {**SPEC, "layers": [{"units": 8, "activation": "tanh"}, {"units": 2, "activation": "softmax"}]}
+    result = sweep.run({"spec": spec, "settings": {"learning_rate": 0.5}, "epochs": 40})
+    assert result["history"]["val_acc"][-1] > 0.9
+    data, *_ = build_run(spec)
+    points = np.concatenate([data.coords_train, data.coords_test])
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    pad = 0.05 * (hi - lo)
+    g1, g2 = np.meshgrid(np.linspace(lo[0] - pad[0], hi[0] + pad[0], 24), np.linspace(lo[1] - pad[1], hi[1] + pad[1], 24))
+    cells = np.array(result["boundary"]["cells"])
+    assert result["boundary"]["resolution"] == 24 and cells.shape == (576,) and result["boundary"]["classes"] == 2
+    predicted, confidence = cells // 10, cells % 10
+    assert np.mean(predicted == (g1 * g2 >= 0).ravel()) > 0.8
+    near_axes = (np.minimum(abs(g1), abs(g2)) < 0.5).ravel()
+    assert confidence[~near_axes].mean() > confidence[near_axes].mean() + 2
+    assert sweep.run({"spec": {**SPEC, "dataset": {"name": "plane", "n_samples": 60, "seed": 0}, "loss": None,
+                               "layers": [{"units": 4, "activation": "tanh"}, {"units": 1, "activation": "linear"}]},
+                      "settings": {}, "epochs": 1})["boundary"] is None          # regression: no map
