@@ -82,6 +82,21 @@ def on_page(browser, base: str, url: str, seconds: float) -> dict:
         page.close()
 
 
+def table(rows: dict, indent: str = "") -> list[str]:
+    """The rows as lines of text (also the benchmark suite's section 6)."""
+    head = f"{'case':30} {'frames/s':>9} {'target':>7} {'ms/frame':>9} {'steps/s':>9} {'alone':>9} {'ratio':>6}"
+    out = [indent + head]
+    for name, r in rows.items():
+        if "skipped" in r:
+            out.append(f"{indent}{name:30} skipped: {r['skipped']}")
+            continue
+        out.append(f"{indent}{name:30} {r['fps']:9.1f} {r['target_fps']:7} {r['frame_ms']:9.1f} "
+                   f"{r['steps_per_s']:9.0f} {r['alone_steps_per_s']:9.0f} {r['ratio']:6.2f}")
+    out.append(f"{indent}frames/s: drawn by the page (data-fps); ms/frame: the page's script time per frame "
+               f"(median);\n{indent}alone: the same network played with no live view; ratio ≥ 0.9 is the target.")
+    return out
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--seconds", type=float, default=8.0)
@@ -103,15 +118,8 @@ def main(argv=None) -> int:
             rows[name] = {**seen, "alone_steps_per_s": base_rate, "target_fps": case["target_fps"],
                           "ratio": seen["steps_per_s"] / base_rate if base_rate else None}
         browser.close()
-    print(f"{'case':30} {'frames/s':>9} {'target':>7} {'ms/frame':>9} {'steps/s':>9} {'alone':>9} {'ratio':>6}")
-    for name, r in rows.items():
-        if "skipped" in r:
-            print(f"{name:30} skipped: {r['skipped']}")
-            continue
-        print(f"{name:30} {r['fps']:9.1f} {r['target_fps']:7} {r['frame_ms']:9.1f} {r['steps_per_s']:9.0f} "
-              f"{r['alone_steps_per_s']:9.0f} {r['ratio']:6.2f}")
-    print("frames/s: drawn by the page (data-fps); ms/frame: the page's script time per frame (median);\n"
-          "alone: the same network played with no live view; ratio ≥ 0.9 is the target.")
+    for line in table(rows):
+        print(line)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     return 0

@@ -151,14 +151,9 @@ def print_table(res: dict) -> None:
     pg = res.get("page")
     if pg:
         p("\n6. The page while playing at full speed (headless Chromium, benchmarks/page_fps.py)")
-        p("   case                            frames/s  ms/frame  steps/s  alone steps/s  ratio")
-        for name, r in pg.items():
-            if "skipped" in r:
-                p(f"   {name:30s}  skipped: {r['skipped']}")
-                continue
-            p(f"   {name:30s}  {r['fps']:8.1f}  {r['frame_ms']:8.1f}  {r['steps_per_s']:7.0f}  "
-              f"{r['alone_steps_per_s']:13.0f}  {r['ratio']:5.2f}")
-        p("   ms/frame: the page's script time per frame; alone: the same network played with no live view")
+        from benchmarks.page_fps import table
+        for line in table(pg, indent="   "):
+            p(line)
     elif res.get("page_error"):
         p(f"\n6. Page benchmark failed: {res['page_error']}")
     p("\nTargets (issue 6), as measured in this run:")
