@@ -147,7 +147,7 @@ export class Diagram {
       if (a) rows.push(`a(${l}) = ${fmt(at(a, s, j), 6)}`);
       if (entry && entry.delta) rows.push(`δ(${l}) = ${fmt(at(entry.delta, s, j), 6)}`);
       if (!a) rows.push('<i>not computed yet — press Forward</i>');
-      rows.push('<span class="muted">click for the equations</span>');
+      rows.push(`<span class="muted">${ev.pointerType === 'touch' ? 'its equations: in “Equations with the numbers in”' : 'click for the equations'}</span>`);
       showTip(ev, rows.join('<br>'));
       return;
     }

@@ -14,9 +14,11 @@ IDLE = "document.querySelector('#timeline').dataset.busy !== '1'"
 
 
 @pytest.fixture
-def tablet(browser, server_url):
-    """A tablet held upright: 768×1024 CSS pixels, touch, no mouse; the default session opened."""
-    context = browser.new_context(viewport={"width": WIDTH, "height": 1024}, has_touch=True, is_mobile=True,
+def tablet(browser, server_url, request):
+    """A tablet held upright (768×1024 CSS pixels; or the size given as the fixture's param), touch and
+    no mouse, with the default session opened."""
+    width, height = getattr(request, "param", (WIDTH, 1024))
+    context = browser.new_context(viewport={"width": width, "height": height}, has_touch=True, is_mobile=True,
                                   device_scale_factor=1, bypass_csp=True)
     page = context.new_page()
     errors: list[str] = []
@@ -50,23 +52,30 @@ def finger_drag(context, page, x_from, x_to, y, moves=12):
     cdp.detach()
 
 
+@pytest.mark.parametrize("tablet", [(768, 1024), (1024, 768)], indirect=True, ids=["upright", "on-its-side"])
 def test_the_page_fits_a_tablet_and_its_buttons_fit_a_finger(tablet):
     page, errors, _ = tablet
     assert page.evaluate("matchMedia('(pointer: coarse)').matches"), "the context emulates a touch screen"
-    assert page.evaluate("innerWidth") == WIDTH
-    assert scroll_width(page) <= WIDTH
+    width = page.evaluate("innerWidth")
+    assert width in (768, 1024)
+    assert scroll_width(page) <= width
     heights = page.evaluate("""[...document.querySelectorAll('button')].filter((b) => b.offsetParent !== null)
       .map((b) => [b.textContent.trim() || b.getAttribute('aria-label'), b.getBoundingClientRect().height])""")
     assert len(heights) >= 15
     assert [h for h in heights if h[1] < 40] == [], "every visible button is at least 40 px high"
     # panels stack: the diagram, the data and the equations each take the whole width of the page
     widths = page.evaluate("[...document.querySelectorAll('.row.three > .card')].map((c) => c.getBoundingClientRect().width)")
-    assert all(w > WIDTH - 40 for w in widths), widths
+    assert all(w > width - 40 for w in widths), widths
     diagram = page.locator("#diagram svg").bounding_box()
-    assert diagram["x"] >= 0 and diagram["x"] + diagram["width"] <= WIDTH
+    assert diagram["x"] >= 0 and diagram["x"] + diagram["width"] <= width
     radius = page.evaluate("document.querySelector('#diagram circle.neuron').getBoundingClientRect().width / 2")
     assert radius >= 15, f"a node is a finger's size ({radius:.1f} px radius)"
-    page.screenshot(path="/tmp/touch-top.png")
+    page.screenshot(path=f"/tmp/touch-top-{width}.png")
+    page.locator('button[data-action="step"]').tap()               # the layer panels filled: still no sideways scroll
+    page.wait_for_function("document.body.dataset.step === '1'")
+    page.locator('section[data-layer="1"]').scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    assert scroll_width(page) <= width
     assert not errors, errors
 
 
