@@ -25,7 +25,8 @@ from .tensors import finite
 WORK_LIMIT = 2_000_000_000      # multiply-adds of one check's finite differences, at most (~1 s)
 NOTE = ("float64 copy of the network and the batch (the session's float32 weights, converted exactly); "
         "dropout off; numeric = (cost(w + h) − cost(w − h)) / 2h; relative error = |analytic − numeric| / "
-        f"max(|analytic| + |numeric|, {FLOOR:g})")
+        f"max(|analytic| + |numeric|, {FLOOR:g}); a kink: w ± h moves a ReLU's z across 0, where the "
+        "difference quotient is no derivative (smooth_max_relative_error leaves those out)")
 
 
 def current_rows(session) -> tuple[np.ndarray, str]:
@@ -72,9 +73,16 @@ def gradient_check(session, body) -> dict:
     return {"step": session.model.step, "phase": session.phase, "h": body.h, "dtype": "float64", "note": NOTE,
             "floor": FLOOR, "batch": {"rows": rows.tolist(), "size": int(rows.size), "which": source},
             "sampled": any(part["checked"] < part["total"] for e in report for part in _parts(e)),
-            "max_relative_error": max((e["max_relative_error"] for e in out_layers if e["max_relative_error"]
-                                       is not None), default=None),
+            "max_relative_error": _largest(e["max_relative_error"] for e in out_layers),
+            "kinks": sum(part["kinks"] for e in report for part in _parts(e)),
+            "smooth_max_relative_error": _largest(part["smooth_max_relative_error"] for e in report
+                                                  for part in _parts(e)),
             "seconds": round(seconds, 4), "layers": out_layers}
+
+
+def _largest(values):
+    """The largest finite one of ``values`` (None when there is none)."""
+    return max((finite(v) for v in values if finite(v) is not None), default=None)
 
 
 def _parts(entry: dict) -> list[dict]:
@@ -101,8 +109,9 @@ def _layer_answer(entry: dict) -> dict:
         if key in entry:
             part = entry[key]
             out[key] = {"label": label, "shape": part["shape"], "indices": part["indices"],
-                        "checked": part["checked"], "total": part["total"],
-                        "max_relative_error": finite(part["max_relative_error"]),
+                        "checked": part["checked"], "total": part["total"], "kinks": part["kinks"],
+                        "kink": part["kink"].tolist(), "max_relative_error": finite(part["max_relative_error"]),
+                        "smooth_max_relative_error": finite(part["smooth_max_relative_error"]),
                         **{k: [finite(v) for v in part[k]] for k in ("analytic", "numeric", "relative_error")}}
     return out
 
@@ -172,6 +181,13 @@ def remove_bug(session) -> dict:
     session.run.stepper = fast.step_of(session.model)
     session.restart_timeline()
     return bug_status(session)
+
+
+def refuse_export(session) -> None:
+    """409 for a session with a planted bug: an export holds no bug, so its timeline would not replay."""
+    if _planted(session) is not None:
+        raise Conflict("a session with a planted bug cannot be exported (the bug is not part of the export): "
+                       "give up or guess it, then remove it (DELETE .../bug), and export again")
 
 
 def _require_planted(session):

@@ -11,7 +11,7 @@ from engine.confusion import model_confusion
 from engine.datasets.playground import make_features
 from engine.saving import model_config
 
-from . import npz_import, session_state, timeline_io
+from . import autodiff, npz_import, session_state, timeline_io
 from .errors import Conflict, Unprocessable
 from .tensors import decode, encode, finite
 
@@ -141,6 +141,7 @@ def export_npz(session) -> bytes:
 
 def _state(session) -> tuple[dict, dict[str, np.ndarray]]:
     """The training state and its arrays, with the timeline (``state["timeline"]``, arrays tl_*)."""
+    autodiff.refuse_export(session)
     state, arrays = session_state.capture(session)
     timeline, more = timeline_io.capture_timeline(session)
     return {**state, "timeline": timeline}, {**arrays, **more}

@@ -15,6 +15,10 @@ generators and a plain optimizer; the model's weights, trace, phase, optimizer s
 generators stay as they were. Its analytic gradients come from ``make_step(copy)`` (ReferenceStep, or
 engine/planted_bugs.py's PlantedStep for a session with a planted bug).
 
+Kinks: ReLU (and leaky ReLU) has no derivative at z = 0. When w ± h moves some z of a ReLU layer across
+0, the difference quotient is not a derivative there and its error says nothing about the backward
+pass; such entries are marked (``kink``), found by comparing the signs of those z at w + h and w − h.
+
 Speed (MNIST: a sample of the weights): moving one entry w = W(l)[i, j] by ±h moves only column i of
 z(l+1) = a(l)·W(l)ᵀ + b(l), by ±h·a(l)[:, j] (b(l)[i]: by ±h), so cost(w ± h) is the forward from
 z(l+1) on — the same number a full forward gives, without redoing the layers below, which do not change.
@@ -27,6 +31,8 @@ from .gradcheck import FLOOR
 from .layers import Activation, Dense
 from .saving import model_config, model_from_config
 from .step import ReferenceStep, mean_loss
+
+KINKED = ("relu", "leaky_relu")       # activations with a corner at z = 0
 
 __all__ = ["FLOOR", "check_batch", "float64_copy", "relative_errors"]
 
@@ -93,25 +99,37 @@ class _Probe:
         self.z = a_in @ self.dense.kernel + (self.dense.bias if self.dense.use_bias else 0.0)
         self.other_penalty = copy.penalty() - self.dense.penalty()
 
-    def cost(self, z: np.ndarray) -> float:
-        """mean loss_i(y, ŷ) + penalty, with ŷ the forward from this z(l+1) (dense's weights as they are now)."""
-        a = _after(self.dense, self.rest, z)
+    def cost(self, z: np.ndarray) -> tuple[float, list]:
+        """mean loss_i(y, ŷ) + penalty, with ŷ the forward from this z(l+1) (dense's weights as they are
+        now); and the signs of every z that a ReLU takes (to find kinks)."""
+        signs = []
+        a = self._through(self.dense, self.rest, z, signs)
         for dense, rest in self.above:
             z_next = a @ dense.kernel + dense.bias if dense.use_bias else a @ dense.kernel
-            a = _after(dense, rest, z_next)
-        return mean_loss(self.copy.loss.per_sample(self.y, a)) + self.other_penalty + self.dense.penalty()
+            a = self._through(dense, rest, z_next, signs)
+        return mean_loss(self.copy.loss.per_sample(self.y, a)) + self.other_penalty + self.dense.penalty(), signs
 
-    def numeric(self, shift, unit: int, param: np.ndarray, position: tuple, h: float) -> float:
-        """(cost(w + h) − cost(w − h)) / 2h for w = param[position], which moves z[:, unit] by ±h·shift."""
+    @staticmethod
+    def _through(dense, rest, z, signs: list) -> np.ndarray:
+        if dense.activation.name in KINKED:
+            signs.append(z > 0)
+        return _after(dense, rest, z)
+
+    def numeric(self, shift, unit: int, param: np.ndarray, position: tuple, h: float) -> tuple[float, bool]:
+        """(cost(w + h) − cost(w − h)) / 2h for w = param[position], which moves z[:, unit] by ±h·shift;
+        and whether a ReLU's z crossed 0 between w − h and w + h (a kink)."""
         saved = param[position]
-        costs = []
+        costs, signs = [], []
         for sign in (1.0, -1.0):
             param[position] = saved + sign * h                 # for the penalty
             z = self.z.copy()
             z[:, unit] += sign * h * shift
-            costs.append(self.cost(z))
+            cost, relu_signs = self.cost(z)
+            costs.append(cost)
+            signs.append(relu_signs)
         param[position] = saved
-        return (costs[0] - costs[1]) / (2 * h)
+        kink = any(not np.array_equal(p, m) for p, m in zip(*signs))
+        return (costs[0] - costs[1]) / (2 * h), kink
 
 
 def _after(dense: Dense, rest: list, z: np.ndarray) -> np.ndarray:
@@ -135,19 +153,26 @@ def _check_W(probe: _Probe, dense: Dense, dW: np.ndarray, max_weights: int, h: f
     positions = _sample(units * inputs, max_weights, rng)
     indices = [(int(p // inputs), int(p % inputs)) for p in positions]
     analytic = np.array([dW[i, j] for i, j in indices])
-    numeric = np.array([probe.numeric(probe.a_in[:, j], i, dense.kernel, (j, i), h) for i, j in indices])
+    numeric = [probe.numeric(probe.a_in[:, j], i, dense.kernel, (j, i), h) for i, j in indices]
     return _part([units, inputs], [list(ij) for ij in indices], analytic, numeric)
 
 
 def _check_b(probe: _Probe, dense: Dense, db: np.ndarray, max_weights: int, h: float, rng) -> dict:
     positions = _sample(db.size, max_weights, rng)
     analytic = db[positions].astype(np.float64)
-    numeric = np.array([probe.numeric(1.0, int(i), dense.bias, (int(i),), h) for i in positions])
+    numeric = [probe.numeric(1.0, int(i), dense.bias, (int(i),), h) for i in positions]
     return _part([int(db.size)], [[int(i)] for i in positions], analytic, numeric)
 
 
-def _part(shape, indices, analytic, numeric) -> dict:
+def _part(shape, indices, analytic, numeric_and_kinks) -> dict:
+    """One array's entries; ``max_relative_error`` over all of them, ``smooth_max_relative_error`` over
+    those off a kink (None when every one is on a kink)."""
+    numeric = np.array([n for n, _ in numeric_and_kinks], dtype=np.float64)
+    kink = np.array([k for _, k in numeric_and_kinks], dtype=bool)
     errors = relative_errors(analytic, numeric)
+    smooth = errors[~kink]
     return {"shape": shape, "indices": indices, "analytic": analytic, "numeric": numeric,
-            "relative_error": errors, "max_relative_error": float(np.max(errors)) if errors.size else 0.0,
+            "relative_error": errors, "kink": kink, "kinks": int(kink.sum()),
+            "max_relative_error": float(np.max(errors)) if errors.size else 0.0,
+            "smooth_max_relative_error": float(np.max(smooth)) if smooth.size else None,
             "checked": len(indices), "total": int(np.prod(shape))}

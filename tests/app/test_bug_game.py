@@ -58,8 +58,13 @@ async def test_other_sessions_train_exactly_as_before(client):
             await client.post(f"/api/sessions/{sid}/step")
     for _ in range(5):
         await client.post(f"/api/sessions/{twin}/step")
+    refused = await client.get(f"/api/sessions/{buggy}/export")
+    assert refused.status_code == 409 and "planted bug" in refused.json()["detail"]
+    assert (await client.delete(f"/api/sessions/{buggy}/bug")).status_code == 200     # the weights stay
     weights = [strict_json(await client.get(f"/api/sessions/{s}/export"))["weights"] for s in (buggy, other, twin)]
     assert weights[1] == weights[2] and weights[0] != weights[1]
+    exported = strict_json(await client.get(f"/api/sessions/{buggy}/export"))         # without the bug: it imports
+    assert (await client.put(f"/api/sessions/{buggy}/export", json=exported)).status_code == 200
 
 
 async def test_the_planted_session_trains_uphill_and_its_timeline_replays_the_bug(client):

@@ -94,6 +94,8 @@ async def test_the_pending_batch_is_checked_and_the_cycle_goes_on_as_before(clie
     assert [e["index"] for e in check["layers"]] == [2] and check["sampled"]
     assert check["layers"][0]["W"]["checked"] == 5 and check["layers"][0]["W"]["total"] == 64
     assert check["phase"] == "forward" and check["max_relative_error"] < 1e-6
+    assert check["kinks"] == 0 and check["smooth_max_relative_error"] == check["max_relative_error"]   # tanh: no kinks
+    assert check["layers"][0]["W"]["kink"] == [False] * 5
     backward = strict_json(await client.post(f"/api/sessions/{sid}/backward"))
     dW = arr(backward["layers"][1]["dW"])
     for (i, j), analytic in zip(check["layers"][0]["W"]["indices"], check["layers"][0]["W"]["analytic"]):
