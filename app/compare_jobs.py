@@ -19,6 +19,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from engine.lr_finder import seeded_suggestion
+
 from . import compare_worker, curves
 from .errors import NotFound, ServerFull
 from .sessions import new_id
@@ -286,9 +288,11 @@ def _apply_result(job: Job, run: dict, message: dict) -> None:
     if job.mode == "range_test":
         run["history"] = {"learning_rate": message["learning_rates"], "batch_loss": message["losses"],
                           "smoothed_loss": message["smoothed"]}
-        job.result = {"suggested_learning_rate": message["suggested_learning_rate"],
-                      "suggestions": message.get("suggestions"), "stopped": message["stopped"]}
-        run["learning_rate"] = message["suggested_learning_rate"]
+        run["learning_rate"], run["stopped"] = message["suggested_learning_rate"], message["stopped"]
+        ran = [r for r in job.runs if r["status"] in FINISHED and r["history"].get("smoothed_loss")]
+        job.result = {**seeded_suggestion([{"learning_rates": r["history"]["learning_rate"],
+                                            "smoothed": r["history"]["smoothed_loss"]} for r in ran]),
+                      "stopped": message["stopped"]}
     else:
         history = dict(message["history"])
         run["steps"] = len(history["batch_loss"])

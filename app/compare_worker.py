@@ -43,8 +43,8 @@ def run(job_id: str, index: int, spec: dict, task: dict, queue, cancel, attempt:
     try:
         progress({"event": "started", "pid": os.getpid(), "worker": f"local:{os.getpid()}"})
         if task["mode"] == "range_test":
-            result = range_test_run(spec, task["min_lr"], task["max_lr"], task.get("steps"),
-                                    progress=progress, should_stop=_Stopper(cancel))
+            result = range_test_run(sweep.apply(spec, task.get("settings", {})), task["min_lr"], task["max_lr"],
+                                    task.get("steps"), progress=progress, should_stop=_Stopper(cancel))
         else:
             result = sweep.run({"spec": spec, "settings": task["settings"], "epochs": task["epochs"]},
                                progress=progress, should_stop=_Stopper(cancel))

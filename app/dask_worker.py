@@ -41,8 +41,8 @@ def run(job_id: str, index: int, spec: dict, task: dict, queue_name: str, event_
     progress({"event": "started", "pid": os.getpid(), "worker": worker})
     stop = _Stopper(cancel, interval=0.2)       # each look at the event asks the scheduler
     if task["mode"] == "range_test":
-        result = range_test_run(spec, task["min_lr"], task["max_lr"], task.get("steps"),
-                                progress=progress, should_stop=stop)
+        result = range_test_run(sweep.apply(spec, task.get("settings", {})), task["min_lr"], task["max_lr"],
+                                task.get("steps"), progress=progress, should_stop=stop)
     else:
         result = sweep.run({"spec": spec, "settings": task["settings"], "epochs": task["epochs"]},
                            progress=progress, should_stop=stop)

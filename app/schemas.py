@@ -159,6 +159,8 @@ class CompareCreate(SessionCreate):
                                               "activation, layers, seed).")
     runs: list[dict[str, Any]] | None = Field(None, description="A sweep: one run per entry, each a dict of "
                                               "those axes' values (overrides of the session config).")
+    seeds: list[StrictInt] | None = Field(None, min_length=1, max_length=10, description="Range test: one per "
+                                          "seed (weights and batch order), suggested from their mean curve.")
 
     @field_validator("learning_rates")
     @classmethod

@@ -49,8 +49,14 @@ def run_settings(body: CompareCreate) -> list[dict]:
 def tasks(body: CompareCreate, config: dict, limits: Settings) -> list[dict]:
     """One task per run (mode "sweep": its settings, epochs and learning rate), or the range test."""
     if body.mode == "range_test":
+        seeds = [{}] if body.seeds is None else [{"seed": s} for s in body.seeds]
+        for i, settings_ in enumerate(seeds):
+            try:
+                sweep.expand(runs=[settings_])
+            except sweep.SweepError as exc:
+                raise Unprocessable(["body", "seeds", i], str(exc).split(": ", 1)[1]) from None
         return [{"mode": "range_test", "min_lr": body.min_lr, "max_lr": body.max_lr, "steps": body.steps,
-                 "settings": {}}]
+                 "settings": settings_, "config": sweep.apply(config, settings_)} for settings_ in seeds]
     out = []
     for i, settings_ in enumerate(run_settings(body)):
         spec = sweep.apply(config, settings_)

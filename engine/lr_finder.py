@@ -114,3 +114,22 @@ def range_test(model, x, y, batch_size: int = 32, min_lr: float = 1e-5, max_lr: 
     out["suggestions"] = suggestions(out["learning_rates"], out["smoothed"])
     out["suggested_learning_rate"] = out["suggestions"]["min_div_10"]
     return out
+
+
+RULE = ("minimum / 10: a tenth of the rate where the smoothed loss{over} is lowest, the first tenth of the "
+        "rates skipped (fastai's suggestion)")
+
+
+def seeded_suggestion(runs: list[dict]) -> dict:
+    """The suggestion of range tests run with several seeds (the same rates): ``suggestions`` on the
+    mean smoothed loss over the seeds, s̄_k = (1/S)·Σ_s smoothed_s[k], for the rates every seed
+    reached (a run stops when its loss explodes). Returns {"suggested_learning_rate", "suggestions",
+    "seeds", "rule"}."""
+    curves = [r["smoothed"] for r in runs if r.get("smoothed")]
+    n = min((len(c) for c in curves), default=0)
+    rates = runs[0]["learning_rates"][:n] if curves else []
+    mean = np.mean([c[:n] for c in curves], axis=0) if n else []
+    found = suggestions(rates, mean)
+    over = f", mean over {len(curves)} seeds," if len(curves) > 1 else ""
+    return {"suggested_learning_rate": found["min_div_10"], "suggestions": found, "seeds": len(curves),
+            "rule": RULE.format(over=over)}

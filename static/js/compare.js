@@ -6,11 +6,33 @@ import * as api from './api.js';
 import { PLOT_CONFIG, baseLayout, rateColor } from './colors.js';
 import { fmt } from './tensor.js';
 import { Sweep } from './sweep.js';
+import { meanSpread } from './sweepview.js';
 
 const Plotly = window.Plotly;
 const DONE = new Set(['done', 'finished', 'complete', 'completed', 'cancelled', 'canceled', 'failed', 'error']);
 
 export const DEFAULT_RATES = [0.001, 0.01, 0.1, 1, 10];
+
+/** Range tests over several seeds: each seed's smoothed loss (thin), their mean and a band of ± one
+ *  standard deviation, over the rates every seed reached. */
+function seedBand(runs) {
+  const curves = runs.map((r) => r.history?.smoothed_loss || []).filter((c) => c.length);
+  const n = Math.min(...curves.map((c) => c.length));
+  if (!curves.length || !Number.isFinite(n) || n < 1) return [];
+  const lrs = runs.find((r) => (r.history?.smoothed_loss || []).length)?.history.learning_rate.slice(0, n) || [];
+  const { mean, std } = meanSpread(curves.map((c) => c.slice(0, n)));
+  const upper = mean.map((m, k) => m + std[k]);
+  const lower = mean.map((m, k) => m - std[k]);
+  return [
+    ...runs.map((r, i) => ({ x: r.history?.learning_rate || [], y: r.history?.smoothed_loss || [], mode: 'lines',
+      name: `seed ${r.settings?.seed ?? i}`, line: { color: 'rgba(192,57,43,0.35)', width: 1 }, showlegend: false,
+      hovertemplate: `seed ${r.settings?.seed ?? i}: η = %{x:.3g}, smoothed loss %{y:.4g}<extra></extra>` })),
+    { x: [...lrs, ...lrs.slice().reverse()], y: [...upper, ...lower.reverse()], fill: 'toself', mode: 'lines',
+      line: { width: 0 }, fillcolor: 'rgba(192,57,43,0.18)', hoverinfo: 'skip', showlegend: false, meta: { band: true } },
+    { x: lrs, y: mean, mode: 'lines', name: 'mean', line: { color: '#c0392b', width: 2.5 },
+      hovertemplate: 'η = %{x:.3g}: mean smoothed loss %{y:.4g}<extra></extra>', meta: { mean: true } },
+  ];
+}
 
 export class Compare {
   constructor(root, { getConfig, onUseRate, onError }) {
@@ -28,6 +50,7 @@ export class Compare {
     this.ratesInput = root.querySelector('[data-role="rates"]');
     this.epochsInput = root.querySelector('[data-role="compare-epochs"]');
     this.useSelect = root.querySelector('[data-role="use-rate"]');
+    this.rangeSeeds = root.querySelector('[data-role="range-seeds"]');
     this.ratesInput.value = DEFAULT_RATES.join(', ');
     root.querySelector('[data-action="compare"]').addEventListener('click', () => this.start('compare'));
     root.querySelector('[data-action="range-test"]').addEventListener('click', () => this.start('range_test'));
@@ -50,6 +73,8 @@ export class Compare {
     await this.cancel();
     this.suggested = null;
     const body = { ...this.getConfig(), mode };
+    const seeds = Math.max(1, Math.min(10, Math.round(Number(this.rangeSeeds?.value) || 1)));
+    if (mode === 'range_test' && seeds > 1) body.seeds = Array.from({ length: seeds }, (_, i) => body.seed + i);
     if (mode === 'compare') {
       body.learning_rates = this.rates();
       body.epochs = Math.max(1, Math.round(Number(this.epochsInput.value) || 3));
@@ -158,7 +183,8 @@ export class Compare {
     const raw = r.suggested_learning_rate ?? r.suggested_lr ?? res.suggested_learning_rate ?? run.suggested_learning_rate;
     const suggested = Number.isFinite(raw) ? Number(raw.toPrecision(2)) : raw;   // 0.109 → 0.11: a rate to type
     this.suggested = Number.isFinite(suggested) ? suggested : null;
-    const traces = [{ x: lrs, y: losses, mode: 'lines', name: 'loss', line: { color: '#c0392b', width: 2 },
+    const seeded = (res.runs || []).length > 1;
+    const traces = seeded ? seedBand(res.runs) : [{ x: lrs, y: losses, mode: 'lines', name: 'loss', line: { color: '#c0392b', width: 2 },
       hovertemplate: 'η = %{x:.3g}: loss %{y:.4g}<extra></extra>' }];
     const shapes = [];
     const annotations = [];
@@ -174,8 +200,9 @@ export class Compare {
       margin: { l: 55, r: 10, t: 22, b: 40 },
     });
     this.react('range', this.rangeChart, traces, layout);
-    this.status.textContent = `range test ${res.status || ''}`
-      + (Number.isFinite(suggested) ? ` · suggested rate ${fmt(suggested, 3)}` : '');
+    this.status.textContent = `range test ${res.status || ''}${seeded ? ` over ${res.runs.length} seeds` : ''}`
+      + (Number.isFinite(suggested) ? ` · suggested rate ${fmt(suggested, 3)}` : '')
+      + (res.rule && res.status === 'done' ? ` — rule: ${res.rule}` : '');
     if (Number.isFinite(suggested)) this.setChoices([suggested, ...this.rates()], suggested);
   }
 

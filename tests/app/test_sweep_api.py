@@ -98,3 +98,21 @@ async def test_a_huge_grid_is_refused_before_it_is_expanded(client):
     grid = {axis: list(range(1, 41)) for axis in ("seed", "batch_size")} | {"learning_rate": [0.1] * 40}
     r = await client.post("/api/compare", json={**NET, "epochs": 1, "grid": grid})       # 64 000 runs
     assert r.status_code == 422 and "64000 runs" in r.text
+
+
+async def test_a_range_test_with_seeds_suggests_from_their_mean_curve(client):
+    from engine.lr_finder import seeded_suggestion
+    body = {**NET, "mode": "range_test", "min_lr": 1e-3, "max_lr": 10.0, "batch_size": 2, "seeds": [0, 1, 2]}
+    r = await client.post("/api/compare", json=body)
+    assert r.status_code == 202, r.text
+    job = await wait_done(client, r.json()["id"])
+    runs = job["runs"]
+    assert job["status"] == "done" and [run["settings"] for run in runs] == [{"seed": 0}, {"seed": 1}, {"seed": 2}]
+    assert len({run["history"]["batch_loss"][0] for run in runs}) == 3          # three initial weights
+    assert all(run["history"]["learning_rate"][0] == pytest.approx(1e-3) for run in runs)
+    expected = seeded_suggestion([{"learning_rates": run["history"]["learning_rate"],
+                                   "smoothed": run["history"]["smoothed_loss"]} for run in runs])
+    assert job["suggested_learning_rate"] == expected["suggested_learning_rate"] and job["seeds"] == 3
+    assert "mean over 3 seeds" in job["rule"]
+    bad = await client.post("/api/compare", json={**body, "seeds": [0, -1]})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "seeds", 1]

@@ -92,3 +92,21 @@ def test_a_cell_opens_that_run_as_a_stepping_session(lab, artifacts):
     run.screenshot(path=str(artifacts / "sweep-opened-run.png"))
     run.close()
     assert watch.errors == []
+
+
+def test_the_range_test_over_seeds_draws_a_band_and_says_its_rule(lab, artifacts):
+    page, watch = lab
+    page.fill('[data-role="range-seeds"]', "3")
+    page.click('button[data-action="range-test"]')
+    page.wait_for_function("/range test done/.test(document.querySelector('[data-role=compare-status]').textContent)",
+                           timeout=60000)
+    status = page.locator('[data-role="compare-status"]').inner_text()
+    assert "over 3 seeds" in status and "rule: minimum / 10" in status and "mean over 3 seeds" in status
+    traces = page.evaluate("""document.querySelector('[data-role=range-chart]').data.map((t) => ({
+        band: Boolean(t.meta && t.meta.band), mean: Boolean(t.meta && t.meta.mean), n: t.y.length}))""")
+    assert sum(t["band"] for t in traces) == 1 and sum(t["mean"] for t in traces) == 1
+    assert len(traces) == 3 + 2                                 # each seed's curve, the band, the mean
+    suggested = float(status.split("suggested rate ")[1].split(" ")[0])
+    assert 1e-5 <= suggested <= 10
+    page.locator("#compare .charts-pair").screenshot(path=str(artifacts / "sweep-range-seeds.png"))
+    assert watch.errors == []

@@ -56,3 +56,22 @@ def test_range_test_on_a_real_network():
     assert out["learning_rates"][0] == pytest.approx(1e-4)
     assert 1e-4 <= out["suggested_learning_rate"] <= 50.0
     assert out["stopped"] in (None, "loss_exploded", "diverged")
+
+
+def test_seeded_suggestion_is_the_rule_on_the_mean_curve():
+    """Three seeds' smoothed curves over the same rates: the suggestion is a tenth of the rate where
+    their mean is lowest (computed here by hand), over the rates all three reached."""
+    from engine.lr_finder import seeded_suggestion
+    rates = list(np.geomspace(1e-3, 10, 40))
+    x = np.log10(rates)
+    curves = [list((x - c) ** 2 + 1) for c in (-1.0, -0.5, 0.3)]      # minima at 0.1, 0.32, 2
+    curves[2] = curves[2][:35]                                           # stopped early
+    runs = [{"learning_rates": rates[:len(c)], "smoothed": c} for c in curves]
+    got = seeded_suggestion(runs)
+    mean = np.mean([c[:35] for c in curves], axis=0)
+    skip = 35 // 10
+    expected = rates[skip + int(np.argmin(mean[skip:]))] / 10
+    assert got["suggested_learning_rate"] == pytest.approx(expected) and got["seeds"] == 3
+    assert "mean over 3 seeds" in got["rule"] and "minimum / 10" in got["rule"]
+    single = seeded_suggestion(runs[:1])
+    assert single["suggested_learning_rate"] == pytest.approx(rates[int(np.argmin(curves[0][4:])) + 4] / 10)
