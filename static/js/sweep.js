@@ -62,17 +62,8 @@ const MARKUP = `
     <div data-role="sweep-overlay" class="chart"></div>
   </div>`;
 
-function stylesheet() {
-  if (document.querySelector('link[href="/static/css/sweep.css"]')) return;
-  const link = document.createElement('link');
-  link.rel = 'stylesheet';
-  link.href = '/static/css/sweep.css';
-  document.head.append(link);
-}
-
 export class Sweep {
   constructor(root, { getConfig, onError }) {
-    stylesheet();
     this.root = root;
     this.getConfig = getConfig;
     this.onError = onError;
