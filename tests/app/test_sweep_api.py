@@ -116,3 +116,26 @@ async def test_a_range_test_with_seeds_suggests_from_their_mean_curve(client):
     assert "mean over 3 seeds" in job["rule"]
     bad = await client.post("/api/compare", json={**body, "seeds": [0, -1]})
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "seeds", 1]
+
+
+async def test_queued_sweeps_are_a_setting_503_past_it_and_cancel_frees_a_place():
+    import httpx
+
+    from app.main import create_app
+    app = create_app(Settings(compare_workers=1, max_compare_jobs=1))
+    long = {**NET, "dataset": {"name": "spiral", "n_samples": 1000, "seed": 1}, "batch_size": 2}
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=60) as c:
+            first = await c.post("/api/compare", json={**long, "grid": {"seed": [0, 1]}, "epochs": 50})
+            assert first.status_code == 202
+            full = await c.post("/api/compare", json={**NET, "grid": {"seed": [0]}, "epochs": 1})
+            assert full.status_code == 503 and "1 comparisons are running, the maximum" in full.text
+            cancelled = strict_json(await c.delete(f"/api/compare/{first.json()['id']}"))
+            assert cancelled["status"] in ("cancelled", "cancelling")
+            await wait_done(c, first.json()["id"])
+            later = await c.post("/api/compare", json={**NET, "grid": {"seed": [0]}, "epochs": 1})
+            assert later.status_code == 202
+            assert (await wait_done(c, later.json()["id"]))["status"] == "done"
+            assert (await c.get(f"/api/compare/{first.json()['id']}")).status_code == 404     # made room
+    finally:
+        app.state.compare.shutdown()
