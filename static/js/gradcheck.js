@@ -10,26 +10,52 @@ const Plotly = window.Plotly;
 const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
 const PLOT = { displayModeBar: false, responsive: true, staticPlot: false };
 
-/** The checked entries of one part (W or b) as a (rows × cols) grid with null where not checked. */
+const SPARSE = 400;     // past this many entries, a sample is drawn as its own small grid, not dots in W's
+
+/** The checked entries of one part (W or b) as a (rows × cols) grid with null where not checked; a
+ *  sample of a big W as a ⌈√n⌉-wide grid of the entries checked, each with its [i, j] in ``text``. */
 export function grid(part, field) {
+  if (part.checked < part.total && part.total > SPARSE) return sampleGrid(part, field);
   const [rows, cols] = part.shape.length === 1 ? [part.shape[0], 1] : part.shape;
   const out = Array.from({ length: rows }, () => new Array(cols).fill(null));
   part.indices.forEach((ij, n) => {
-    const v = part[field][n];
-    out[ij[0]][ij.length > 1 ? ij[1] : 0] = field === 'relative_error' && v !== null ? Math.log10(Math.max(v, 1e-16)) : v;
+    out[ij[0]][ij.length > 1 ? ij[1] : 0] = value(part, field, n);
   });
   return out;
 }
 
+function value(part, field, n) {
+  const v = part[field][n];
+  return field === 'relative_error' && v !== null ? Math.log10(Math.max(v, 1e-16)) : v;
+}
+
+function sampleGrid(part, field) {
+  const width = Math.ceil(Math.sqrt(part.checked));
+  const z = [];
+  const text = [];
+  part.indices.forEach((ij, n) => {
+    const r = Math.floor(n / width);
+    if (!z[r]) { z[r] = []; text[r] = []; }
+    z[r].push(value(part, field, n));
+    text[r].push(`${part.label}[${ij[0] + 1}, ${(ij[1] ?? 0) + 1}]`);
+  });
+  z.text = text;
+  return z;
+}
+
 function heat(el, z, { title, log }) {
-  const trace = { z, x: z[0].map((_, c) => c + 1), y: z.map((_, r) => r + 1), type: 'heatmap', hoverongaps: false,
+  const sample = Boolean(z.text);      // a sample of a big W: its entries in a grid of their own
+  const trace = { z, ...(sample ? { text: z.text } : { x: z[0].map((_, c) => c + 1), y: z.map((_, r) => r + 1) }),
+    type: 'heatmap', hoverongaps: false,
     colorscale: log ? 'YlOrRd' : PLOTLY_DIVERGING, reversescale: log,     // error: pale small, dark red large
     zmin: log ? -12 : undefined, zmax: log ? 0 : undefined, zmid: log ? undefined : 0,
     colorbar: { thickness: 8, len: 0.9, tickfont: { size: 9 }, ...(log ? { tickvals: [-12, -9, -6, -3, 0], ticktext: ['1e-12', '1e-9', '1e-6', '1e-3', '1'] } : {}) },
-    hovertemplate: log ? 'unit %{y} ← %{x}: log10 error %{z:.1f}<extra></extra>' : 'unit %{y} ← %{x}: %{z:.3g}<extra></extra>' };
+    hovertemplate: `${sample ? '%{text}' : 'unit %{y} ← %{x}'}: ${log ? 'log10 error %{z:.1f}' : '%{z:.3g}'}<extra></extra>` };
   const layout = { title: { text: title, font: { size: 11 } }, margin: { l: 40, r: 8, t: 24, b: 34 }, height: 190,
-    yaxis: { autorange: 'reversed', tickfont: { size: 9 }, title: { text: 'unit of l+1', font: { size: 9 } }, ...(z.length <= 12 ? { dtick: 1 } : {}) },
-    xaxis: { tickfont: { size: 9 }, title: { text: 'unit of l', font: { size: 9 } }, ...(z[0].length <= 12 ? { dtick: 1 } : {}) },
+    yaxis: { autorange: 'reversed', tickfont: { size: 9 }, title: { text: sample ? '' : 'unit of l+1', font: { size: 9 } },
+      showticklabels: !sample, ...(z.length <= 12 ? { dtick: 1 } : {}) },
+    xaxis: { tickfont: { size: 9 }, title: { text: sample ? 'the checked entries (hover: which)' : 'unit of l', font: { size: 9 } },
+      showticklabels: !sample, ...(z[0].length <= 12 ? { dtick: 1 } : {}) },
     uirevision: 'gradcheck' };
   Plotly.react(el, [trace], layout, PLOT);
 }
@@ -88,12 +114,12 @@ export class GradientCheck {
     const worst = r.max_relative_error;
     const judged = r.kinks ? r.smooth_max_relative_error : worst;     // off the ReLU kinks
     const verdict = judged === null ? 'not finite' : judged < 1e-6 ? 'the backward pass is right' : judged < 1e-2 ? 'suspicious' : 'WRONG somewhere';
-    const kinks = r.kinks ? ` <span data-role="kinks">${r.kinks} checked weight${r.kinks > 1 ? 's' : ''} move${r.kinks > 1 ? '' : 's'} a ReLU's z
-      across 0 within ±h (a kink: no derivative there, so the difference quotient can be off); without them the largest
-      error is ${fmt(r.smooth_max_relative_error, 2)}. A smaller h avoids most kinks.</span>` : '';
+    const kinks = r.kinks ? `, at a ReLU kink; off the kinks <b>${fmt(r.smooth_max_relative_error, 2)}</b>` : '';
+    const why = r.kinks ? ` <span data-role="kinks">${r.kinks} checked weight${r.kinks > 1 ? 's' : ''} move${r.kinks > 1 ? '' : 's'} a ReLU's z
+      across 0 within ±h: f has a corner there, so the difference quotient is no derivative. A smaller h avoids most kinks.</span>` : '';
     out.innerHTML = `<p data-role="summary"><b>Step ${r.step}, ${r.batch.size} samples (${r.batch.which} batch), h = ${r.h}, ${r.dtype}:</b>
-      largest relative error <b data-role="worst">${fmt(worst, 2)}</b> — ${verdict}.${kinks}
-      <span class="muted">${esc(r.note)}.${r.sampled ? ' Big layers: a seeded sample of their weights, not all of them.' : ''} ${fmt(r.seconds * 1000, 3)} ms.</span></p>
+      largest relative error <b data-role="worst">${fmt(worst, 2)}</b>${kinks} — ${verdict}.${why}
+      <span class="muted">${esc(r.note)}.${r.sampled ? ' Big layers: a seeded sample of their weights (drawn as a grid of their own), not all of them.' : ''} ${fmt(r.seconds * 1000, 3)} ms.</span></p>
       ${r.layers.map((e) => `<div class="gc-layer" data-layer="${e.index}"><p>W(${e.index}): ${e.W.checked} of ${e.W.total} checked,
         max error <b data-role="layer-error">${fmt(e.W.max_relative_error, 2)}</b>${e.b ? `; b(${e.index}): ${fmt(e.b.max_relative_error, 2)}` : ''}</p>
         <div class="gc-plots"><div data-plot="dW"></div><div data-plot="err"></div></div></div>`).join('')}`;

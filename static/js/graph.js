@@ -61,10 +61,10 @@ const node = (x, y, id, title, value, grad, entry = '', panel = '') =>
   `<g class="gnode" data-id="${id}" data-value="${value}" data-grad="${grad ?? ''}" ${entry ? `data-entry="${esc(entry)}"` : ''}
     ${panel ? `data-panel="${panel}"` : ''} transform="translate(${x},${y})">
     <title>${esc(title)}${entry ? ` — the same number as ${entry} in the layer panels` : ''}</title>
-    <rect x="-54" y="-19" width="108" height="38" rx="6" fill="#f4f6fb" stroke="#7a86a8"></rect>
-    <text y="-6" class="gl" text-anchor="middle" font-size="10" fill="#223">${title}</text>
-    <text y="6" class="gv" text-anchor="middle" font-size="11" font-weight="bold" fill="#111">${fmt(value, 4)}</text>
-    <text y="16" class="gg" text-anchor="middle" font-size="9" fill="#b0441b">${grad === null || grad === undefined ? '' : `∂ ${fmt(grad, 3)}`}</text></g>`;
+    <rect x="-54" y="-21" width="108" height="42" rx="6" fill="#f4f6fb" stroke="#7a86a8"></rect>
+    <text y="-9" class="gl" text-anchor="middle" font-size="10" fill="#223">${title}</text>
+    <text y="7" class="gv" text-anchor="middle" font-size="11" font-weight="bold" fill="#111">${fmt(value, 4)}</text>
+    <text y="17" class="gg" text-anchor="middle" font-size="9" fill="#b0441b">${grad === null || grad === undefined ? '' : `∂ ${fmt(grad, 3)}`}</text></g>`;
 const edge = (x1, y1, x2, y2, local) => {
   const mx = (x1 + x2) / 2;
   const my = (y1 + y2) / 2;
@@ -87,8 +87,8 @@ export function graphSVG(g) {
   g.inputs.forEach((t, i) => {
     const y = yOf(i, n);
     const input = L === 2 ? `-1:x:${g.s}:${t.k}` : `${L - 2}:a:${g.s}:${t.k}`;
-    parts += node(X[0], y - 22, `a${t.k}`, `a(${L - 1})<tspan font-size="8" baseline-shift="sub">${t.k + 1}</tspan>`, t.a, d === null ? null : d * t.w, `a(${L - 1})[${g.s + 1}, ${t.k + 1}]`, input);
-    parts += node(X[1], y + 22, `w${t.k}`, `w<tspan font-size="8" baseline-shift="sub">${g.j + 1},${t.k + 1}</tspan>`, t.w, d === null ? null : d * t.a, `${g.wLabel}[${g.j + 1}, ${t.k + 1}]`, `${L - 1}:W:${g.j}:${t.k}`);
+    parts += node(X[0], y - 22, `a${t.k}`, `a(${L - 1})<tspan font-size="7.5" baseline-shift="sub">${t.k + 1}</tspan>`, t.a, d === null ? null : d * t.w, `a(${L - 1})[${g.s + 1}, ${t.k + 1}]`, input);
+    parts += node(X[1], y + 22, `w${t.k}`, `w<tspan font-size="7.5" baseline-shift="sub">${g.j + 1},${t.k + 1}</tspan>`, t.w, d === null ? null : d * t.a, `${g.wLabel}[${g.j + 1}, ${t.k + 1}]`, `${L - 1}:W:${g.j}:${t.k}`);
     parts += node(X[2], y, `p${t.k}`, 'w·a', t.p, d);
     parts += edge(X[0], y - 22, X[2], y, `∂/∂a = w = ${fmt(t.w, 3)}`) + edge(X[1], y + 22, X[2], y, `∂/∂w = a = ${fmt(t.a, 3)}`);
     parts += edge(X[2], y, X[3], mid, '1');
@@ -98,16 +98,16 @@ export function graphSVG(g) {
     parts += node(X[2], y, 'rest', `${g.rest.length} more w·a`, g.restSum, d) + edge(X[2], y, X[3], mid, '1');
   }
   parts += node(X[3], mid, 'sum', 'Σ w·a', g.sum, d);
-  parts += node(X[3], mid + 70, 'b', `b(${L - 1})<tspan font-size="8" baseline-shift="sub">${g.j + 1}</tspan>`, g.bias, d, `b(${L - 1})[${g.j + 1}]`, `${L - 1}:b:${g.j}:0`);
-  parts += node(X[4], mid, 'z', `z(${L})<tspan font-size="8" baseline-shift="sub">${g.j + 1}</tspan> = Σ + b`, g.z, d, `z(${L})[${g.s + 1}, ${g.j + 1}] (its ∂: δ(${L}) there)`, `${L - 1}:z:${g.s}:${g.j}`);
+  parts += node(X[3], mid + 70, 'b', `b(${L - 1})<tspan font-size="7.5" baseline-shift="sub">${g.j + 1}</tspan>`, g.bias, d, `b(${L - 1})[${g.j + 1}]`, `${L - 1}:b:${g.j}:0`);
+  parts += node(X[4], mid, 'z', `z(${L})<tspan font-size="7.5" baseline-shift="sub">${g.j + 1}</tspan> = Σ + b`, g.z, d, `z(${L})[${g.s + 1}, ${g.j + 1}] (its ∂: δ(${L}) there)`, `${L - 1}:z:${g.s}:${g.j}`);
   parts += edge(X[3], mid, X[4], mid, '1') + edge(X[3], mid + 70, X[4], mid, '1');
-  parts += node(X[5], mid, 'a', `a(${L})<tspan font-size="8" baseline-shift="sub">${g.j + 1}</tspan> = ${g.f}(z)`, g.a, g.dA, `a(${L})[${g.s + 1}, ${g.j + 1}]`, `${L - 1}:a:${g.s}:${g.j}`);
+  parts += node(X[5], mid, 'a', `a(${L})<tspan font-size="7.5" baseline-shift="sub">${g.j + 1}</tspan> = ${g.f}(z)`, g.a, g.dA, `a(${L})[${g.s + 1}, ${g.j + 1}]`, `${L - 1}:a:${g.s}:${g.j}`);
   parts += edge(X[4], mid, X[5], mid, g.fprime === null ? 'softmax (Jacobian)' : `f′(z) = ${fmt(g.fprime, 3)}`);
   if (g.out.kind === 'hidden') {
     const m = g.out.shown.length + (g.out.rest.length ? 1 : 0);
     g.out.shown.forEach((t, i) => {
       const y = yOf(i, m);
-      parts += node(X[6], y, `zn${t.k}`, `z(${L + 1})<tspan font-size="8" baseline-shift="sub">${t.k + 1}</tspan>`, t.z, t.d, `z(${L + 1})[${g.s + 1}, ${t.k + 1}] (its ∂: δ(${L + 1}) there)`, `${L}:z:${g.s}:${t.k}`);
+      parts += node(X[6], y, `zn${t.k}`, `z(${L + 1})<tspan font-size="7.5" baseline-shift="sub">${t.k + 1}</tspan>`, t.z, t.d, `z(${L + 1})[${g.s + 1}, ${t.k + 1}] (its ∂: δ(${L + 1}) there)`, `${L}:z:${g.s}:${t.k}`);
       parts += edge(X[5], mid, X[6], y, `w = ${fmt(t.w, 3)}`);
     });
     if (g.out.rest.length) parts += node(X[6], yOf(m - 1, m), 'znrest', `${g.out.rest.length} more units`, NaN, null);
