@@ -7,6 +7,7 @@
 import * as api from './api.js';
 import { configToQuery } from './state.js';
 import { drawCells, drawOverlay, settingsLabel } from './sweepview.js';
+import { fmt } from './tensor.js';
 
 const DONE = new Set(['done', 'cancelled', 'error']);
 const POINTS = 200;          // points per thumbnail curve asked of the server (?points)
@@ -58,7 +59,7 @@ const MARKUP = `
     <span data-role="sweep-status" class="muted"></span>
   </div>
   <div class="sweep-results">
-    <div data-role="sweep-cells" class="sweep-cells"></div>
+    <div><div data-role="sweep-scale" class="help"></div><div data-role="sweep-cells" class="sweep-cells"></div></div>
     <div data-role="sweep-overlay" class="chart"></div>
   </div>`;
 
@@ -155,7 +156,9 @@ export class Sweep {
   show(res) {
     this.result = res;
     const runs = res.runs || [];
-    drawCells(this.cells, runs, { columns: this.columns || 4, onOpen: (i) => this.open(i) });
+    const scale = drawCells(this.cells, runs, { columns: this.columns || 4, onOpen: (i) => this.open(i) });
+    this.root.querySelector('[data-role="sweep-scale"]').textContent = scale
+      ? `cell colour: final loss, from ${fmt(scale[0], 3)} (dark purple) to ${fmt(scale[1], 3)} (yellow)` : '';
     drawOverlay(this.overlay, runs, this.plotted);
     this.plotted = true;
     const finished = runs.filter((r) => DONE.has(r.status) || r.status === 'diverged').length;

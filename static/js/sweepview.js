@@ -120,7 +120,8 @@ function drawMap(canvas, boundary) {
 }
 
 /** The small multiples in ``root``: one cell per run (``columns`` per row), all thumbnails on one
- *  log scale; a cell's background is its final loss on viridis (finite runs only). */
+ *  log scale; a cell's background is its final loss on viridis (finite runs only). Returns the
+ *  colour scale's [lowest, highest] final loss (null before any run has one). */
 export function drawCells(root, runs, { columns, onOpen }) {
   const finals = runs.map((r) => (isDiverged(r) ? null : finalLoss(r)));
   const logs = finals.filter((v) => v > 0).map(Math.log10);
@@ -164,6 +165,7 @@ export function drawCells(root, runs, { columns, onOpen }) {
     drawThumb(cell.querySelector('.sweep-curve'), run.history?.batch_loss || [], range, diverged);
     drawMap(cell.querySelector('.sweep-map'), run.boundary);
   });
+  return logs.length ? [10 ** fmin, 10 ** fmax] : null;
 }
 
 /** A curve smoothed as the range test smooths it: s_k = β·s_(k−1) + (1 − β)·x_k, divided by

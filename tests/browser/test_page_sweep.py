@@ -39,6 +39,9 @@ def test_all_seven_optimizers_from_the_same_weights(lab, artifacts):
     assert all(c["status"] == "done" and float(c["final"]) > 0 for c in got)
     assert len({c["background"] for c in got}) >= 4            # coloured by their final losses
     assert all(c["map"] for c in got)                          # XOR is 2-D: each run's decision boundary
+    finals = sorted(float(c["final"]) for c in got)
+    scale = page.locator('[data-role="sweep-scale"]').inner_text()
+    assert f"from {finals[0]:.3g} (dark purple) to {finals[-1]:.3g} (yellow)" in scale
     runs = job_runs(page)
     assert len({r["history"]["batch_loss"][0] for r in runs}) == 1        # the same first batch, same weights
     assert int(page.locator('[data-role="sweep-overlay"]').get_attribute("data-groups")) == 7
