@@ -79,9 +79,12 @@ export const PLOT_CONFIG = {
   modeBarButtonsToRemove: ['lasso2d', 'select2d', 'autoScale2d'],
   toImageButtonOptions: { format: 'png', scale: 2 },
 };
+/** On a touch screen a finger's drag over a chart scrolls the page (Plotly's zoom box would trap it). */
+const TOUCH = typeof matchMedia === 'function' && matchMedia('(pointer: coarse)').matches;
 export function baseLayout(extra = {}) {
   return {
     uirevision: 'keep',
+    dragmode: TOUCH ? false : 'zoom',
     margin: { l: 50, r: 12, t: 28, b: 40 },
     font: { family: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif', size: 12 },
     paper_bgcolor: 'rgba(0,0,0,0)',

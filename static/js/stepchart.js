@@ -28,8 +28,8 @@ export class StepChart {
     new ResizeObserver(() => { this.size = null; }).observe(el);
     this.steps = [];
     this.losses = [];
-    this.canvas.addEventListener('mousemove', (ev) => this.hover(ev));
-    this.canvas.addEventListener('mouseleave', () => { this.readout.textContent = ''; });
+    ['pointermove', 'pointerdown'].forEach((t) => this.canvas.addEventListener(t, (ev) => this.hover(ev)));   // a tap too
+    this.canvas.addEventListener('pointerleave', (ev) => { if (ev.pointerType !== 'touch') this.readout.textContent = ''; });
   }
 
   range() {

@@ -52,6 +52,18 @@ def finger_drag(context, page, x_from, x_to, y, moves=12):
     cdp.detach()
 
 
+def finger_swipe_up(context, page, x, y, distance=300, moves=15):
+    """One finger pushing the page up by ``distance`` px from (x, y), as a student scrolls down."""
+    cdp = context.new_cdp_session(page)
+    point = lambda yy: [{"x": x, "y": yy, "id": 1}]  # noqa: E731
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": point(y)})
+    for k in range(1, moves + 1):
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": point(y - distance * k / moves)})
+        page.wait_for_timeout(16)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
 @pytest.mark.parametrize("tablet", [(768, 1024), (1024, 768)], indirect=True, ids=["upright", "on-its-side"])
 def test_the_page_fits_a_tablet_and_its_buttons_fit_a_finger(tablet):
     page, errors, _ = tablet
@@ -143,4 +155,23 @@ def test_tap_step_drag_the_timeline_back_and_tap_a_node(tablet):
     page.touchscreen.tap(WIDTH - 6, box["y"] + box["height"] + 30)
     page.wait_for_selector(".tooltip", state="hidden")
     assert scroll_width(page) <= WIDTH, "nothing on the page is wider than the screen"
+    assert not errors, errors
+
+
+def test_a_finger_scrolls_the_page_over_every_chart(tablet):
+    """Plotly's zoom-box drag took a finger's swipe over a chart, so the page stopped scrolling
+    under the loss, health and decision-boundary charts (most of the screen's width at 768 px)."""
+    page, errors, context = tablet
+    page.locator('button[data-action="epoch"]').tap()
+    page.wait_for_function("Number(document.querySelector('#chart-epoch').dataset.points || 0) >= 1", timeout=20000)
+    for chart in ('[data-role="boundary"]', "#chart-epoch", "#chart-health", "#chart-branches"):
+        page.locator(chart).scroll_into_view_if_needed()
+        page.evaluate("window.scrollBy(0, -150)")
+        page.wait_for_timeout(200)
+        box = page.locator(chart).bounding_box()
+        y = min(900, max(350, box["y"] + box["height"] / 2))
+        before = page.evaluate("scrollY")
+        finger_swipe_up(context, page, box["x"] + box["width"] / 2, y)
+        page.wait_for_timeout(400)
+        assert page.evaluate("scrollY") - before > 150, f"a swipe over {chart} scrolls the page"
     assert not errors, errors
