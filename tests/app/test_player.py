@@ -46,3 +46,45 @@ def test_latest_frame_renders_in_the_producer_and_keeps_the_newest():
         assert slot.claim()
     finally:
         loop.close()
+
+
+DIVERGING = {**SMALL_NET, "dataset": {"name": "plane", "n_samples": 200}, "loss": "mean_squared_error",
+             "layers": [{"units": 8, "activation": "relu"}, {"units": 1, "activation": "linear"}],
+             "optimizer": {"name": "sgd", "learning_rate": 100}}
+
+
+def _diverging(**changes):
+    return create_app().state.store.build(SessionCreate(**{**DIVERGING, **changes}))
+
+
+def _play_until_diverged(session, full: bool) -> None:
+    for _ in range(500):
+        if session.play_step(full=full)["phase"] == "diverged":
+            return
+    raise AssertionError("did not diverge in 500 steps")
+
+
+def _overflowing_gradient(session):
+    """Weights whose loss is finite but whose ∂cost/∂W(2) overflows float32 (a(2) ~ 1e20, δ ~ 1e19)."""
+    w = session.model.get_weights()
+    w[0][...], w[1][...], w[2][...], w[3][...] = 2e19, 0, 1e-2, 0
+    session.model.set_weights(w)
+    session.restart_timeline()
+    return session
+
+
+def test_quiet_steps_find_a_divergence_where_checked_steps_do():
+    """Quiet play steps test finiteness at the next forward (as an Epoch does): the divergence
+    they report is the step, layer and quantity where testing every step finds it, whether the
+    loss blew up or only a gradient (then the quiet session has taken that update: one step on)."""
+    cases = [(lambda s: s, {}), (lambda s: s, {"optimizer": {"name": "sgd", "learning_rate": 30}}),
+             (lambda s: s, {"layers": [{"units": 8, "activation": "tanh"}, {"units": 1, "activation": "linear"}]}),
+             (_overflowing_gradient, {})]
+    for prepare, changes in cases:
+        checked, quiet = prepare(_diverging(**changes)), prepare(_diverging(**changes))
+        _play_until_diverged(checked, full=True)                 # every step full: tested as it goes
+        _play_until_diverged(quiet, full=False)                  # quiet steps: tested at the next forward
+        assert checked.diverged is not None and quiet.diverged == checked.diverged, changes
+        assert quiet.timeline.branch.diverged == checked.diverged
+        assert checked.model.step <= quiet.model.step <= checked.model.step + 1
+    assert quiet.diverged["quantity"] == "∂cost/∂W(2)" and quiet.model.step == checked.model.step + 1
