@@ -68,14 +68,16 @@ def _bar(done: int, total: int, width: int = 30) -> str:
     return f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} runs"
 
 
-def execute(configs: list[dict], workers: int, dask: str | None, out=sys.stderr) -> list[dict]:
-    """Run every config (in local processes, or on the Dask scheduler ``dask``), showing a bar."""
+def execute(configs: list[dict], workers: int, dask: str | None, out=None) -> list[dict]:
+    """Run every config (in local processes, or on the Dask scheduler ``dask``), showing a bar on
+    ``out`` (default: the standard error at the time of the call)."""
+    out = out or sys.stderr
     results: list[dict | None] = [None] * len(configs)
     out.write(_bar(0, len(configs)))
     if dask:
         from distributed import Client
         from distributed import as_completed as dask_completed
-        with Client(dask, timeout=10, set_as_default=False) as client:
+        with Client(dask, timeout=10) as client:
             futures = {client.submit(timed_run, c, pure=False): i for i, c in enumerate(configs)}
             for n, future in enumerate(dask_completed(futures), 1):
                 results[futures[future]] = future.result()

@@ -116,3 +116,14 @@ def test_dask_missing_says_how_to_install_it(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "distributed", None)          # import distributed → ImportError
     assert cli.main(["serve", "--dask", "tcp://127.0.0.1:1", "--port", "0"]) == 2
     assert 'pip install -e ".[dask]"' in capsys.readouterr().err
+
+
+def test_the_sweep_command_on_the_cluster_gives_the_local_numbers(cluster, tmp_path, capsys):
+    args = ["sweep", "--dataset", "xor", "--layers", "4", "--optimizer", "sgd,adam", "--seeds", "2", "--epochs", "2"]
+    assert cli.main([*args, "--dask", cluster.scheduler_address, "--out", str(tmp_path / "dask")]) == 0
+    assert cli.main([*args, "--workers", "1", "--out", str(tmp_path / "local")]) == 0
+    assert "on the Dask cluster at" in capsys.readouterr().out
+    import json
+    remote, local = (json.loads((tmp_path / f"{name}.json").read_text())["runs"] for name in ("dask", "local"))
+    assert [r["history"] for r in remote] == [r["history"] for r in local]        # bit for bit
+    assert {r["worker"] for r in remote} <= set(cluster.scheduler_info["workers"])
