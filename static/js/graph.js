@@ -50,7 +50,9 @@ export function neuronGraph(view, l, j, s) {
     g.dA = next.delta ? items.reduce((acc, t) => acc + t.w * t.d, 0) : null;   // ∂cost/∂a(l)_j = Σ_m W_mj δ_m
   } else {                           // output unit: the loss
     const y = view.batch && view.batch.y ? at(view.batch.y, s, j) : null;
-    g.out = { kind: 'output', y, loss: view.loss };
+    // softmax + cross-entropy: δ(L) = ŷ − y (fused); softmax with another loss goes through its Jacobian
+    const fused = f === 'softmax' && y !== null && delta !== null && Math.abs(delta - (a - y)) <= 1e-5 * (1 + Math.abs(delta));
+    g.out = { kind: 'output', y, loss: view.loss, fused };
     g.dA = delta !== null && fprime ? delta / fprime : null;
   }
   return g;
@@ -113,7 +115,8 @@ export function graphSVG(g) {
     if (g.out.rest.length) parts += node(X[6], yOf(m - 1, m), 'znrest', `${g.out.rest.length} more units`, NaN, null);
   } else {
     parts += node(X[6], mid, 'loss', 'cost', g.out.loss, 1);
-    parts += edge(X[5], mid, X[6], mid, g.fprime === null || d === null ? 'fused: δ = ŷ − y' : `∂loss/∂ŷ = ${fmt(g.dA, 3)}`);
+    const local = g.out.fused ? 'fused: δ = ŷ − y' : g.fprime === null ? 'via softmax\'s Jacobian' : d === null ? '∂loss/∂ŷ' : `∂loss/∂ŷ = ${fmt(g.dA, 3)}`;
+    parts += edge(X[5], mid, X[6], mid, local);
   }
   return `<svg class="graph" viewBox="0 0 1140 ${H + 10}" width="100%" role="img" aria-label="computation graph">${parts}</svg>`;
 }
@@ -123,9 +126,10 @@ export function deltaText(g) {
   const L = g.l;
   if (g.delta === null) return '<p class="muted">Press Backward (or Step) to see the adjoints ∂ and δ.</p>';
   if (g.out.kind === 'output') {
-    const fused = g.fprime === null;
-    return `<p>Output unit: δ(${L})<sub>${g.j + 1}</sub> = ${fused ? `ŷ − y = ${fmt(g.a, 4)} − ${fmt(g.out.y, 4)}`
-      : `∂loss/∂ŷ · f′(z) = ${fmt(g.dA, 4)} · ${fmt(g.fprime, 4)}`} = <b>${fmt(g.delta, 4)}</b></p>`;
+    const how = g.out.fused ? `ŷ − y = ${fmt(g.a, 4)} − ${fmt(g.out.y, 4)} <span class="muted">(softmax + cross-entropy: the chain rule through the softmax's Jacobian collapses to this)</span>`
+      : g.fprime === null ? `Σ<sub>k</sub> ∂loss/∂ŷ<sub>k</sub> · ∂ŷ<sub>k</sub>/∂z<sub>${g.j + 1}</sub> <span class="muted">(softmax: every output depends on every z(${L}))</span>`
+        : `∂loss/∂ŷ · f′(z) = ${fmt(g.dA, 4)} · ${fmt(g.fprime, 4)}`;
+    return `<p>Output unit: δ(${L})<sub>${g.j + 1}</sub> = ${how} = <b>${fmt(g.delta, 4)}</b></p>`;
   }
   const paths = g.paths.map((t) => `f′·w<sub>${t.k + 1},${g.j + 1}</sub>·δ<sub>${t.k + 1}</sub> = ${fmt(g.fprime, 3)}·${fmt(t.w, 3)}·${fmt(t.d, 3)} = ${fmt(t.path, 4)}`);
   const shown = paths.length > 8 ? [...paths.slice(0, 8), `… ${paths.length - 8} more paths`] : paths;

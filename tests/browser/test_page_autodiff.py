@@ -124,3 +124,20 @@ def test_the_gradient_check_and_find_the_bug(lab):
     expect(page.locator("#autodiff [data-role=bug-status]")).to_contain_text("Right!")
     shot(page, "#autodiff [data-role=bug]", "/tmp/autodiff-revealed.png")
     assert watch.errors == []
+
+
+def test_softmax_with_another_loss_is_not_called_fused(lab):
+    page, watch = lab
+    old = page.get_attribute("body", "data-session")
+    page.locator("#builder select").filter(has_text="categorical_crossentropy").first.select_option("mean_squared_error")
+    page.wait_for_function(f"document.body.dataset.session && document.body.dataset.session !== '{old}'")
+    with page.expect_response("**/step") as resp:
+        page.click('button[data-action="step"]')
+    step = resp.value.json()
+    page.click('circle[data-layer="4"][data-unit="2"]')
+    text = page.inner_text("#autodiff [data-role=delta]")
+    delta = np.asarray(step["layers"][2]["delta"]["values"])[0, 1]
+    y, yhat = np.asarray(step["batch"]["y"]["values"])[0, 1], np.asarray(step["layers"][2]["a"]["values"])[0, 1]
+    assert abs(delta - (yhat - y)) > 1e-3                        # MSE through softmax: not ŷ − y
+    assert "Jacobian" not in text and "every output depends on every z(4)" in text and "ŷ − y =" not in text
+    assert watch.errors == []
