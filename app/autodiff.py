@@ -126,7 +126,8 @@ def bug_status(session) -> dict:
     if planted is not None:
         out["guesses"] = list(planted.guesses)
         if planted.revealed:
-            out["revealed"] = planted_bugs.explain(planted.bug, planted.layer)
+            out["revealed"] = planted_bugs.explain(planted.bug, planted.layer,
+                                                   output=planted.layer == len(session.model.dense_layers))
     return out
 
 

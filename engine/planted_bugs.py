@@ -18,7 +18,8 @@ l whose ∂cost/∂W(l) goes wrong first (where the gradient check points):
                     *reshaped* to (units of l+1, units of l+2) instead of transposed. For a square
                     W(l+1) that is exactly W(l+1)·δ(l+2) (the ᵀ forgotten); for any other shape it is
                     the same mistake as code makes it (reshape for transpose: the entries read in the
-                    wrong order), which keeps every shape right. Needs a layer above l (l < L − 1).
+                    wrong order), which keeps every shape right. Needs a layer above l (l < L − 1)
+                    whose W(l+1) has more than one row and column (otherwise both read the same).
 """
 from __future__ import annotations
 
@@ -59,8 +60,8 @@ def layers_for(model, bug: str) -> list[int]:
         return list(range(1, last + 1))
     if bug == SOFTMAX_CHAIN:
         return [last] if model.fused() and dense[-1].activation.name == "softmax" else []
-    if bug == TRANSPOSED_W:
-        return list(range(1, last))
+    if bug == TRANSPOSED_W:       # a W(l+1) with one row or column reads the same reshaped or transposed
+        return [n for n in range(1, last) if min(dense[n].kernel.shape) > 1]
     raise ValueError(f"unknown bug {bug!r}; the bugs are {', '.join(NAMES)}")
 
 
@@ -84,9 +85,12 @@ def choose(model, bug: str = "random", layer: int | None = None, rng: np.random.
     return bug, int(layer)
 
 
-def explain(bug: str, layer: int) -> dict:
-    """The bug's title and the line it changed, right and wrong, with the layer's numbers."""
+def explain(bug: str, layer: int, output: bool = False) -> dict:
+    """The bug's title and the line it changed, right and wrong, with the layer's numbers (``output``:
+    layer l feeds the output layer, whose δ(L) starts from ∂loss/∂ŷ)."""
     right, wrong = RIGHT_AND_WRONG[bug]
+    if output and bug == MISSING_F_PRIME:
+        right, wrong = "δ({l1}) = ∂loss/∂ŷ ⊙ f′(z({l1}))", "δ({l1}) = ∂loss/∂ŷ"
     numbers = {"l": layer, "l1": layer + 1, "l2": layer + 2}
     return {"bug": bug, "layer": layer, "title": TITLES[bug], "right": right.format(**numbers),
             "planted": wrong.format(**numbers)}

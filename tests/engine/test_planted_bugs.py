@@ -33,7 +33,7 @@ def test_every_bug_fits_the_default_network_where_its_docstring_says():
 @pytest.mark.parametrize("bug,layer", CASES)
 def test_the_gradient_check_points_at_the_planted_layer(bug, layer):
     data, model, y = fresh()
-    report = check_batch(model, data.x_train[:16], y[:16], make_step=lambda m: PlantedStep(m, bug, layer))
+    report = check_batch(model, data.x_train[:16], y[:16], make_step=lambda m, b=bug, n=layer: PlantedStep(m, b, n))
     errors = {e["index"]: e["W"]["max_relative_error"] for e in report}
     assert errors[layer] > 1e-2, errors
     assert all(errors[above] < 1e-6 for above in errors if above > layer), errors
@@ -79,6 +79,24 @@ def test_choices_and_explanations():
         choose(mse, "softmax_chain")
     assert explain("missing_f_prime", 1)["right"] == "δ(2) = (W(2)ᵀ·δ(3)) ⊙ f′(z(2))"
     assert explain("update_sign", 2)["planted"] == "W(2) ← W(2) + η·∂cost/∂W(2)"
+    assert explain("missing_f_prime", 3, output=True)["planted"] == "δ(4) = ∂loss/∂ŷ"
+    _, tanh_out, _, _ = build_run({**DEFAULT_SESSION, "loss": "mean_squared_error", "layers": [
+        {"units": 8, "activation": "tanh"}, {"units": 2, "activation": "tanh"}]})
+    assert layers_for(tanh_out, "missing_f_prime") == [1, 2] and layers_for(tanh_out, "softmax_chain") == []
+
+
+@pytest.mark.parametrize("spec", [
+    {"loss": "mean_squared_error", "layers": [{"units": 8, "activation": "relu"}, {"units": 2, "activation": "tanh"}]},
+    {"loss": "binary_crossentropy", "layers": [{"units": 6, "activation": "sigmoid"}, {"units": 6, "activation": "elu"},
+                                               {"units": 1, "activation": "sigmoid"}]}])
+def test_other_networks_every_offered_bug_shows_in_its_layer(spec):
+    data, model, y, _ = build_run({**DEFAULT_SESSION, **spec})
+    cases = [(bug, layer) for bug in NAMES for layer in layers_for(model, bug)]
+    assert ("transposed_W", 2) not in cases           # W(3) of the BCE net is 1×6: reshaped = transposed
+    for bug, layer in cases:
+        report = check_batch(model, data.x_train[:16], y[:16], make_step=lambda m, b=bug, n=layer: PlantedStep(m, b, n))
+        errors = {e["index"]: e["W"]["max_relative_error"] for e in report}
+        assert errors[layer] > 1e-2 and all(errors[k] < 1e-6 for k in errors if k > layer), (bug, layer, errors)
 
 
 def test_a_square_W_transposed_wrongly_is_W_times_delta():
