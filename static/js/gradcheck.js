@@ -137,6 +137,7 @@ export class GradientCheck {
     if (sel.options.length !== s.bugs.length) sel.innerHTML = s.bugs.map((b) => `<option value="${b.name}">${esc(b.title)}</option>`).join('');
     const status = this.root.querySelector('[data-role="bug-status"]');
     this.root.dataset.planted = String(s.planted);
+    status.classList.toggle('muted', !s.planted);          // a planted bug's status is what to read
     if (!s.planted) status.textContent = 'No bug planted: this session trains correctly.';
     else if (s.revealed) {
       const r = s.revealed;
