@@ -50,9 +50,10 @@ class Job:
             return "cancelled" if self.cancelled else ("error" if states == {"error"} else "done")
         return "cancelling" if self.cancelled else "running"
 
-    def public(self) -> dict:
-        return sanitize({"id": self.id, "mode": self.mode, "status": self.status, "runs": self.runs,
-                         "config": self.config, **self.result})
+    def public(self, points: int | None = None) -> dict:
+        """The job as an answer (``points``: each batch-loss curve thinned to at most that many)."""
+        return {**sanitize({"id": self.id, "mode": self.mode, "status": self.status, "config": self.config,
+                            **self.result}), "runs": [curves.public_run(run, points) for run in self.runs]}
 
 
 def new_run(task: dict) -> dict:
@@ -152,12 +153,7 @@ class CompareManager:
         """The job's state; with ``points`` each batch-loss curve thinned further to at most that many."""
         job = self.get(job_id)
         with self._lock:
-            answer = job.public()
-        if points is not None:
-            for run in answer["runs"]:
-                curve, stride = curves.thin(run["history"].get("batch_loss", []), points)
-                run["history"]["batch_loss"], run["batch_loss_stride"] = curve, stride * run["batch_loss_stride"]
-        return answer
+            return job.public(points)
 
     def cancel(self, job_id: str) -> dict:
         job = self.get(job_id)

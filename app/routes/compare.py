@@ -40,7 +40,7 @@ async def get(job_id: str, manager: Manager,
               points: Annotated[int | None, Query(ge=2, le=100_000, description="Thin each run's batch-loss "
                                                   "curve to at most this many points (every 2nd, 4th, ... step; "
                                                   "its batch_loss_stride says which).")] = None):
-    return manager.snapshot(job_id, points)
+    return await run_in_threadpool(manager.snapshot, job_id, points)      # a 200-run sweep: not on the loop
 
 
 @router.delete("/{job_id}", responses=errors(404))
