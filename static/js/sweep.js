@@ -10,7 +10,8 @@ import { drawCells, drawOverlay, settingsLabel } from './sweepview.js';
 import { fmt } from './tensor.js';
 
 const DONE = new Set(['done', 'cancelled', 'error']);
-const POINTS = 200;          // points per thumbnail curve asked of the server (?points)
+/** Points per curve asked of the server (?points): 200 for a few runs, fewer for many (≈ 20 000 in all). */
+const pointsFor = (runs) => Math.max(50, Math.min(200, Math.floor(20000 / Math.max(runs, 1))));
 
 /** The axes and the values the form starts with for each. */
 export const AXES = {
@@ -134,7 +135,7 @@ export class Sweep {
       await new Promise((r) => setTimeout(r, 500));
       if (this.jobId !== id) return;
       try {
-        const res = await api.getJSON(`/api/compare/${id}?points=${POINTS}`);
+        const res = await api.getJSON(`/api/compare/${id}?points=${pointsFor(this.result?.runs?.length || 1)}`);
         this.show(res);
         if (DONE.has(res.status)) { this.jobId = null; return; }
       } catch (err) {
