@@ -64,6 +64,25 @@ const MARKUP = `
     <div data-role="sweep-overlay" class="chart"></div>
   </div>`;
 
+/** Diverged runs in a line: per setting (its seeds together) how many and at which steps, the
+ *  first six settings (each cell's tooltip has its reason). */
+export function divergedSummary(runs) {
+  const groups = new Map();
+  for (const run of runs) {
+    const label = settingsLabel(run.settings || {}, ['seed']);
+    if (!groups.has(label)) groups.set(label, []);
+    groups.get(label).push(run.diverged?.step);
+  }
+  const parts = [...groups].map(([label, steps]) => {
+    const known = steps.filter(Number.isFinite);
+    const lo = Math.min(...known);
+    const hi = Math.max(...known);
+    const at = !known.length ? '' : lo === hi ? ` at step ${lo}` : ` at steps ${lo}–${hi}`;
+    return `${label}${steps.length > 1 ? ` (${steps.length} seeds)` : ''}${at}`;
+  });
+  return parts.slice(0, 6).join('; ') + (parts.length > 6 ? `; and ${parts.length - 6} more settings` : '');
+}
+
 export class Sweep {
   constructor(root, { getConfig, onError }) {
     this.root = root;
@@ -167,7 +186,7 @@ export class Sweep {
     const workers = new Set(runs.map((r) => r.worker).filter(Boolean));
     this.status.textContent = `${res.status} · ${finished} of ${runs.length} runs finished`
       + (workers.size ? ` on ${workers.size} worker${workers.size > 1 ? 's' : ''}` : '')
-      + (diverged.length ? ` · ✕ diverged: ${diverged.map((r) => `${settingsLabel(r.settings)} at step ${r.diverged?.step ?? '?'}`).join('; ')}` : '');
+      + (diverged.length ? ` · ✕ ${diverged.length} diverged: ${divergedSummary(diverged)}` : '');
     this.root.dataset.status = res.status;
     this.root.dataset.job = res.id;
   }

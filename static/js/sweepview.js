@@ -201,7 +201,7 @@ export function drawOverlay(el, runs, plotted) {
   const layout = baseLayout({
     xaxis: { title: { text: 'step' } },
     yaxis: { title: { text: 'loss, smoothed (mean ± sd)' }, type: 'log', exponentformat: 'power' },
-    hovermode: 'closest', legend: { orientation: 'h', x: 0, y: -0.22 }, margin: { l: 55, r: 10, t: 10, b: 40 },
+    hovermode: 'closest', legend: { orientation: 'h', x: 0, y: -0.3 }, margin: { l: 55, r: 10, t: 10, b: 40 },
   });
   if (!plotted) Plotly.newPlot(el, traces, layout, PLOT_CONFIG); else Plotly.react(el, traces, layout, PLOT_CONFIG);
   el.dataset.groups = String(groups.length);

@@ -67,7 +67,10 @@ def test_two_axes_with_seeds_bands_and_a_diverged_run(lab, artifacts):
     assert all(not c["diverged"] and c["map"] for c in got if c["label"].startswith("η 0.1"))
     bands = page.evaluate("document.querySelector('[data-role=sweep-overlay]').data.filter((t) => t.meta && t.meta.band).length")
     assert bands == 4                                           # one band per setting over its 2 seeds
-    assert "diverged" in page.locator('[data-role="sweep-status"]').inner_text()
+    status = page.locator('[data-role="sweep-status"]').inner_text()
+    steps = sorted(int(c["text"].split("step ")[1]) for c in diverged)
+    at = f"at step {steps[0]}" if steps[0] == steps[-1] else f"at steps {steps[0]}–{steps[-1]}"
+    assert f"✕ {len(diverged)} diverged" in status and "η 100, batch 8 (2 seeds)" in status and at in status
     page.locator(SWEEP).screenshot(path=str(artifacts / "sweep-two-axes.png"))
     assert watch.errors == []
 
