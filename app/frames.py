@@ -46,12 +46,27 @@ def _entry(layer) -> dict:
     return {"index": layer.index, "name": layer.name, "activation": layer.activation}
 
 
-def _layers(trace, fields) -> list[dict]:
-    """Per dense layer: its index, name, activation and the trace's ``fields`` as labelled tensors."""
+def is_lean(weights: int, big: int | None) -> bool:
+    """Whether a layer of ``weights`` weights leaves out LEAN_DROP in a play frame (``big``: the
+    socket's threshold, None for a whole frame)."""
+    return big is not None and weights > big
+
+
+def builds_lean(model, big: int | None) -> bool:
+    """Whether a frame of ``model`` built with ``big`` leaves something out (then it is not whole)."""
+    return any(is_lean(dense.kernel.size, big) for dense in model.dense_layers)
+
+
+def _layers(trace, fields, big: int | None = None) -> list[dict]:
+    """Per dense layer: its index, name, activation and the trace's ``fields`` as labelled tensors
+    (of a layer above ``big`` weights not those the play frame leaves out: never copied)."""
     out = []
     for layer in trace.layers:
         entry = _entry(layer)
+        lean = big is not None and layer.W is not None and is_lean(layer.W.size, big)
         for field in fields:
+            if lean and field in LEAN_DROP:
+                continue
             pair = _pair(getattr(layer, field), _label(layer, field))
             if pair is not None:
                 entry[field] = pair
@@ -59,9 +74,9 @@ def _layers(trace, fields) -> list[dict]:
     return out
 
 
-def forward_layers(trace) -> list[dict]:
+def forward_layers(trace, big: int | None = None) -> list[dict]:
     """Per dense layer: W(l), b(l) as used by this forward pass, z(l+1), a(l+1) (and the dropout mask)."""
-    return _layers(trace, FORWARD_FIELDS)
+    return _layers(trace, FORWARD_FIELDS, big)
 
 
 def backward_layers(trace) -> list[dict]:
@@ -69,21 +84,24 @@ def backward_layers(trace) -> list[dict]:
     return _layers(trace, BACKWARD_FIELDS)
 
 
-def update_layers(trace, model) -> list[dict]:
-    """Per dense layer: W(l), b(l) after the update, ΔW(l) and Δb(l) the optimizer applied, its slots."""
+def update_layers(trace, model, big: int | None = None) -> list[dict]:
+    """Per dense layer: W(l), b(l) after the update, ΔW(l) and Δb(l) the optimizer applied, its slots
+    (of a layer above ``big`` weights only W(l), b(l): a play frame leaves out the rest)."""
     out = []
     for layer, dense in zip(trace.layers, model.dense_layers):
         entry = _entry(layer)
         entry["W"] = _pair(dense.W, _label(layer, "W"))
         if dense.use_bias:
             entry["b"] = _pair(dense.bias, _label(layer, "b"))
+        out.append(entry)
+        if is_lean(dense.kernel.size, big):
+            continue
         for field in UPDATE_FIELDS:
             pair = _pair(getattr(layer, field), _label(layer, field))
             if pair is not None:
                 entry[field] = pair
         for name, value in (layer.slots or {}).items():
             entry.setdefault("slots", {})[name] = _pair(value, f"{name}({layer.index})")
-        out.append(entry)
     return out
 
 

@@ -21,6 +21,8 @@ import time
 
 from engine.activations import overflow_ignored
 
+from .frames import builds_lean
+
 
 class LatestFrame:
     """A one-frame mailbox from a thread to the event loop.
@@ -73,8 +75,10 @@ class LatestFrame:
 class Player:
     """Steps ``session`` ``speed`` times a second (as fast as it can if speed is None) until stopped."""
 
-    def __init__(self, session, slot: LatestFrame, speed: float | None, alive=lambda: True):
+    def __init__(self, session, slot: LatestFrame, speed: float | None, alive=lambda: True,
+                 lean=lambda: None):
         self.session, self.slot, self.speed, self.alive = session, slot, speed, alive
+        self.lean = lean        # () → the socket's threshold now: bigger layers' frames are lean
         self.stop_event, self.reason = threading.Event(), None
         self.finished = threading.Event()     # set once the last frame is left and ``reason`` is final
         self.thread = threading.Thread(target=self._loop, name=f"play-{session.id[:8]}", daemon=True)
@@ -96,6 +100,7 @@ class Player:
     def _play(self) -> None:
         quiet = False       # whether the newest step built no frame
         last = None         # the newest full frame
+        whole = True        # whether it is whole (not lean)
         try:
             while not self.stop_event.is_set():
                 started = time.monotonic()
@@ -103,18 +108,19 @@ class Player:
                     self.reason = "session deleted"
                     break
                 quiet = not self.slot.claim()
-                frame = self.session.play_step(full=not quiet)    # under the session's lock
+                big = self.lean()
+                frame = self.session.play_step(full=not quiet, big=big)    # under the session's lock
                 if not quiet or frame.get("phase") == "diverged":    # a divergence is always shown
-                    last = frame
+                    last, whole = frame, not builds_lean(self.session.model, big)
                     self.slot.put({"type": "frame", "data": frame})   # copies: rendered without the lock
                 if frame.get("phase") == "diverged":
                     self.reason = "diverged"
                     break
                 if self.speed:
                     self.stop_event.wait(max(0.0, 1.0 / self.speed - (time.monotonic() - started)))
-            if quiet and self.reason is None:
+            if (quiet or not whole) and self.reason is None:
                 self._final_step()
-            elif last is not None and self.reason is None:      # the newest step was full: again, whole
+            elif last is not None and self.reason is None:      # the newest step was whole: again, final
                 self.slot.put({"type": "frame", "data": last, "final": True})
         except Exception as exc:   # a 409 (e.g. diverged meanwhile) or anything else ends the play
             self.reason = f"{type(exc).__name__}: {exc}"
@@ -124,7 +130,7 @@ class Player:
             self.slot.wake()
 
     def _final_step(self) -> None:
-        """Stopped after a quiet step: one full step, so the last frame is the current state."""
+        """Stopped after a quiet (or lean) step: one whole step, so the last frame is the current state."""
         frame = self.session.play_step(full=True)
         self.slot.put({"type": "frame", "data": frame, "final": True})
         if frame.get("phase") == "diverged":

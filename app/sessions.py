@@ -43,12 +43,8 @@ def _quiet(method):
 def _with_updated(layers: list[dict], updated: list[dict]) -> list[dict]:
     """A step's layer entries (W, b as its forward pass used them) with the update's: ΔW, Δb, slots,
     and W_updated, b_updated (the weights after it)."""
-    layers = frames.merge_layers(layers, updated)
-    for entry, after in zip(layers, updated):
-        entry["W_updated"] = after["W"]
-        if "b" in after:
-            entry["b_updated"] = after["b"]
-    return layers
+    after = {"W": "W_updated", "b": "b_updated"}
+    return frames.merge_layers(layers, [{after.get(k, k): v for k, v in e.items()} for e in updated])
 
 
 def _penalty_config(config: dict, penalties: list) -> dict:
@@ -157,10 +153,10 @@ class Session:
                            f"({self.diverged['quantity']}); POST /reset to start again")
 
     # ----- the cycle, one phase at a time -------------------------------------------------
-    def _forward_frame(self, trace) -> dict:
+    def _forward_frame(self, trace, big: int | None = None) -> dict:
         batch = frames.batch_part(trace, self.run.pending.rows, self._sparse_classes)
         frame = {"step": self.model.step, "phase": "forward", "batch": batch,
-                 "loss": trace.loss, "layers": frames.forward_layers(trace)}
+                 "loss": trace.loss, "layers": frames.forward_layers(trace, big)}
         if any(d.kernel_regularizer is not None for d in self.model.dense_layers):
             frame["penalty"] = self.model.penalty()        # part of the loss: l1·Σ|W| + l2·ΣW²
         return frame
@@ -236,20 +232,23 @@ class Session:
                 "layers": frames.update_layers(trace, self.model), "state": self.state()}
 
     @_quiet
-    def step(self) -> dict:
+    def step(self, big: int | None = None) -> dict:
         """Finish a half-done cycle, or run forward → backward → update on the next minibatch; the
-        answer has every phase's tensors (W, b as the forward pass used them, then W_updated)."""
+        answer has every phase's tensors (W, b as the forward pass used them, then W_updated);
+        ``big``: see ``_step``."""
         self._require_alive()
-        return self._step()
+        return self._step(big)
 
-    def _step(self) -> dict:
+    def _step(self, big: int | None = None) -> dict:
+        """``step``; ``big`` (a play frame's threshold): of layers with more weights, what the frame
+        leaves out (frames.LEAN_DROP) is not copied."""
         run = self.run
         try:
             if self.model.phase == "ready":
                 self._before_forward()
-                forward = self._forward_frame(run.forward())
+                forward = self._forward_frame(run.forward(), big)
             else:
-                forward = self._forward_frame(self.model.trace) if run.pending else {}
+                forward = self._forward_frame(self.model.trace, big) if run.pending else {}
             if self.model.phase == "forward":
                 run.backward()
             backward = frames.backward_layers(self.model.trace)
@@ -258,7 +257,7 @@ class Session:
             return self._diverged_answer(exc)
         self.timeline.after_update()
         layers = _with_updated(frames.merge_layers(forward.get("layers", []), backward),
-                               frames.update_layers(trace, self.model))
+                               frames.update_layers(trace, self.model, big))
         return {**forward, "step": self.model.step, "phase": "ready", "learning_rate": trace.learning_rate,
                 "layers": layers, "state": self.state()}
 
@@ -279,12 +278,13 @@ class Session:
         self.timeline.after_update()
         return {"phase": "ready", "step": self.model.step}
 
-    def play_step(self, full: bool) -> dict:
+    def play_step(self, full: bool, big: int | None = None) -> dict:
         """One step while playing, under the session's lock: ``step`` (a frame of copies, for the
-        caller to encode after the lock is released) if ``full``, else ``step_quiet``."""
+        caller to encode after the lock is released; lean for layers above ``big`` weights) if
+        ``full``, else ``step_quiet``."""
         with self.lock:
             self.last_used = time.monotonic()
-            return self.step() if full else self.step_quiet()
+            return self.step(big) if full else self.step_quiet()
 
     def progress(self) -> dict:
         """Where a long action stands, read without the lock (plain ints, written by the one thread

@@ -69,6 +69,10 @@ class Connection:
     async def error(self, command, status: int, detail) -> None:
         await self.send(clean({"type": "error", "command": command, "status": status, "detail": detail}))
 
+    def _lean(self) -> int | None:
+        """The threshold above which a play frame's layers are lean (as ``_render`` leaves them)."""
+        return self.big if self.fields is None else None
+
     def _render(self, message: dict) -> bytes:
         """A play frame as JSON bytes (the player thread calls it, without the session's lock)."""
         big = None if message.get("final") else self.big      # the last frame after Pause: whole
@@ -236,7 +240,8 @@ class Connection:
         else:
             if self.session.phase == "diverged":
                 return await self.error("play", 409, "the session diverged; reset it first")
-            self.player = Player(self.session, self.slot, speed, alive=lambda: self.store.contains(self.session))
+            self.player = Player(self.session, self.slot, speed, alive=lambda: self.store.contains(self.session),
+                                 lean=self._lean)
             self.player.start()
         await self.send({"type": "playing", "speed": speed})
 

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import numpy as np
 from app_helpers import SMALL_NET
 
 from app.main import create_app
-from app.player import LatestFrame
+from app.player import LatestFrame, Player
 from app.schemas import SessionCreate
 
 
@@ -88,3 +89,35 @@ def test_quiet_steps_find_a_divergence_where_checked_steps_do():
         assert quiet.timeline.branch.diverged == checked.diverged
         assert checked.model.step <= quiet.model.step <= checked.model.step + 1
     assert quiet.diverged["quantity"] == "∂cost/∂W(2)" and quiet.model.step == checked.model.step + 1
+
+
+def test_lean_play_frames_copy_nothing_they_leave_out_and_pausing_gives_a_whole_one():
+    """A play frame built with ``big`` has, for layers above it, no W before the update and no ΔW,
+    Δb (never copied, as the socket's render would drop them) and the same W_updated, z, a, δ and
+    ∂cost/∂W as a whole frame of the same step; a play whose newest frame was lean ends with one
+    more whole step (the frame after Pause always has every panel)."""
+    lean_s, whole_s = _session(), _session()      # spiral 2-8-8-2: W(1) 16, W(2) 64, W(3) 16 weights
+    lean, whole = lean_s.play_step(full=True, big=20), whole_s.play_step(full=True)
+    for a, b in zip(lean["layers"], whole["layers"]):
+        big = a["index"] == 2
+        assert ("W" in a, "dW_applied" in a, "db_applied" in a) == (not big,) * 3
+        for key in ("W_updated", "z", "a", "delta", "dW", "db", "b_updated"):
+            np.testing.assert_array_equal(a[key][0], b[key][0])
+    loop = asyncio.new_event_loop()
+    try:
+        frames = []
+        slot = LatestFrame(loop, render=lambda m: frames.append(m) or b"")
+        player = Player(lean_s, slot, speed=None, lean=lambda: 20)
+        player.start()
+        while len(frames) < 3:                    # every frame wanted: each step full, and lean
+            slot.want()
+            time.sleep(0.001)
+        player.stop()
+        player.thread.join(10)
+        last = frames[-1]
+        assert last.get("final") and player.reason == "paused"
+        assert all("dW_applied" in e and "W" in e for e in last["data"]["layers"])     # whole
+        assert last["data"]["step"] == lean_s.model.step
+        assert not any("dW_applied" in e for e in frames[0]["data"]["layers"] if e["index"] == 2)
+    finally:
+        loop.close()

@@ -71,7 +71,7 @@ def test_each_bad_message_is_a_422_and_the_connection_stays_open(live_server, ca
         assert step["type"] == "step" and step["data"]["step"] == 1
         ws.send(json.dumps({"command": "options", "layers": [3], "fields": ["a"]}))
         assert _receive(ws) == {"type": "options", "encoding": "json", "layers": [3], "fields": ["a"],
-                                "big": 10_000, "max_fps": 20.0}
+                                "big": 10_000, "max_fps": 20.0, "ack": False}
         ws.send(json.dumps({"command": "forward", "indices": [0, 1]}))
         forward = _receive(ws)
         assert forward["type"] == "forward" and forward["data"]["batch"]["indices"] == [0, 1]
