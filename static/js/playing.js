@@ -1,0 +1,74 @@
+// Playing: Play and Pause over the session's WebSocket, and drawing the frames it streams (paced:
+// the page reports each frame drawn and the server sends the next then, at most PLAY_FPS a second).
+
+import { merge } from './stepview.js';
+import { app, ui } from './page.js';
+import { renderAll, apply, refreshHistory, refreshGrid } from './refresh.js';
+
+const PLAY_FPS = 60;      // frames a second while playing, at most (paced by drawing: see play())
+
+export function play() {
+  if (!app.socket || app.view.phase === 'diverged') return;
+  const s = ui.controls.speed();
+  app.playing = true;
+  ui.controls.setPlaying(true);
+  app.fps.reset();
+  // Big layers (MNIST): while playing the server leaves out W before the update and ΔW (W_updated
+  // is enough); the frame after Pause is whole. The threshold is the server's own setting.
+  // Frames paced by drawing: the next one is built when this one is drawn (at most 60 a second).
+  app.socket.paced(true);
+  app.socket.send({ command: 'options', fields: null, big: app.options.limits.play_lean_weights, ack: true, max_fps: PLAY_FPS });
+  app.socket.send(s ? { command: 'play', speed: s } : { command: 'play' });
+}
+
+// After Pause the server sends one last frame (the current step) and then "paused": until then the
+// page still takes frames (app.stopping), so it never stays on an older step than the counter.
+export function pause() {
+  if (app.socket) { app.socket.send({ command: 'pause' }); app.stopping = true; }
+  stopped();
+}
+
+function stopped() {
+  app.playing = false;
+  ui.controls.setPlaying(false);
+  ui.controls.showFps(null);
+  renderAll();
+  refreshHistory();
+  refreshGrid(true);
+  ui.trainhealth.check(app.view, { force: true });
+}
+
+export function onFrame(data) {
+  if (!app.playing) {
+    if (app.stopping) apply(data, 'frame');
+    return;
+  }
+  const rate = app.fps.tick(data.step);
+  ui.controls.showFps(rate);
+  document.body.dataset.fps = rate.fps.toFixed(1);
+  document.body.dataset.stepsPerSecond = rate.stepsPerSecond.toFixed(1);
+  const started = performance.now();
+  apply(data, 'frame');
+  app.fps.worked(performance.now() - started);      // benchmarks/page_fps.py reads data-frame-ms
+  document.body.dataset.frameMs = app.fps.workMs().toFixed(1);
+}
+
+export function onMessage(msg) {
+  if (msg.type === 'playing') { app.playing = true; ui.controls.setPlaying(true); }
+  if (msg.type === 'paused') {
+    if (app.socket) app.socket.flush();   // the last frame, if it has not been drawn yet
+    app.stopping = false;
+    if (msg.state) app.view = merge(app.view, { state: msg.state });
+    stopped();
+  }
+  if (msg.type === 'error') {
+    ui.notify.showError(`${msg.command || 'server'}: ${typeof msg.detail === 'string' ? msg.detail : JSON.stringify(msg.detail)}`);
+    if (msg.command === 'play') stopped();
+  }
+}
+
+export function onSocketStatus(status) {
+  if (status === 'open') ui.notify.clearError('lost');
+  if (status === 'lost') { app.stopping = false; ui.notify.showError('Lost the connection to the server — reconnecting…', 'lost'); if (app.playing) stopped(); }
+  if (status === 'dead') ui.notify.showError('The connection to the server is lost. Start `backprop-lab serve` again and reload the page.', 'lost');
+}
