@@ -156,7 +156,7 @@ def print_table(res: dict) -> None:
             p(line)
     elif res.get("page_error"):
         p(f"\n6. Page benchmark failed: {res['page_error']}")
-    p("\nTargets (issue 6), as measured in this run:")
+    p("\nTargets (issues 6, 13 and 15), as measured in this run:")
     for v in res.get("verdicts", []):
         mark = {True: "met    ", False: "NOT met", None: "—      "}[v["met"]]
         p(f"   {mark} {v['target']}: {v['measured']}")
