@@ -59,9 +59,10 @@ def test_page_steps_plays_and_draws_under_the_csp(strict_page, server_url):
     page.click('button[data-action="step"]')
     wait_until(page, "document.body.dataset.step === '1'")
     page.click('button[data-action="play"]')
-    wait_until(page, "Number(document.querySelector('#chart-step').dataset.points) >= 3")
+    wait_until(page, "Number(document.body.dataset.step) >= 3")   # frames drawn while playing
     page.click('button[data-action="play"]')          # Pause
     page.wait_for_selector('button[data-action="play"]:has-text("Play")')
+    wait_until(page, "Number(document.querySelector('#chart-step').dataset.points) >= 3")   # drawn after Pause
     assert page.locator("#dataview .main-svg").count() > 0, "plotly drew the data view"
     assert page.locator("#chart-epoch .main-svg").count() > 0, "plotly drew the epoch chart"
     assert any("/ws/sessions/" in u for u in sockets), "Play went over the WebSocket (connect-src 'self')"
