@@ -111,8 +111,9 @@ class DaskManager(CompareManager):
                     return
                 continue
             with self._lock:
-                for job_id, index, token, message in messages:
-                    self._fold(job_id, index, token, message)
+                for job_id, index, token, batch in messages:       # a worker's messages, a list at a time
+                    for message in batch:
+                        self._fold(job_id, index, token, message)
             if not messages:
                 time.sleep(0.1)
 

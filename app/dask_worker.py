@@ -1,13 +1,14 @@
 """Code that runs on a Dask worker: one run of a sweep, its progress sent back through a Dask Queue.
 
 The worker needs this package installed (``pip install -e ".[dask]"`` on every machine of the
-cluster, the same version as the server). Messages are (job_id, index, token, message) with plain
+cluster, the same version as the server). Messages are (job_id, index, token, [message, ...]) with plain
 Python numbers (a Dask Queue carries msgpack data); ``token`` is new at every attempt, so when Dask
 runs the task again after its worker died, the server starts that run's curves afresh.
 """
 from __future__ import annotations
 
 import os
+import time
 import uuid
 
 import app.blas  # noqa: F401  (one BLAS thread unless asked, as in the local workers)
@@ -36,14 +37,36 @@ def run(job_id: str, index: int, spec: dict, task: dict, queue_name: str, event_
     queue, cancel, token = Queue(queue_name), Event(event_name), uuid.uuid4().hex
     worker = get_worker().address
 
-    def progress(message: dict) -> None:
-        queue.put([job_id, index, token, plain(message)])
+    progress = Batcher(lambda messages: queue.put([job_id, index, token, messages]))
     progress({"event": "started", "pid": os.getpid(), "worker": worker})
+    progress.flush()
     stop = _Stopper(cancel, interval=0.2)       # each look at the event asks the scheduler
-    if task["mode"] == "range_test":
-        result = range_test_run(sweep.apply(spec, task.get("settings", {})), task["min_lr"], task["max_lr"],
-                                task.get("steps"), progress=progress, should_stop=stop)
-    else:
-        result = sweep.run({"spec": spec, "settings": task["settings"], "epochs": task["epochs"]},
-                           progress=progress, should_stop=stop)
+    try:
+        if task["mode"] == "range_test":
+            result = range_test_run(sweep.apply(spec, task.get("settings", {})), task["min_lr"], task["max_lr"],
+                                    task.get("steps"), progress=progress, should_stop=stop)
+        else:
+            result = sweep.run({"spec": spec, "settings": task["settings"], "epochs": task["epochs"]},
+                               progress=progress, should_stop=stop)
+    finally:
+        progress.flush()
     return {**result, "worker": worker}
+
+
+class Batcher:
+    """Progress messages sent as a list at most every ``interval`` seconds: each Queue.put is a round
+    trip to the scheduler (one per epoch and per flush of batch losses made 8 short runs of the
+    default network take 1.95 × the local executor's time)."""
+
+    def __init__(self, send, interval: float = 0.1):
+        self.send, self.interval, self.pending, self.last = send, interval, [], time.monotonic()
+
+    def __call__(self, message: dict) -> None:
+        self.pending.append(plain(message))
+        if time.monotonic() - self.last >= self.interval:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.send(self.pending)
+        self.pending, self.last = [], time.monotonic()

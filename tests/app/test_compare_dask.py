@@ -89,7 +89,7 @@ def test_progress_flows_back_and_cancel_cancels_the_futures(dask_manager):
 
 
 def test_a_killed_worker_runs_that_run_again_with_the_same_numbers(dask_manager):
-    tasks = _tasks({"learning_rate": [0.05, 0.1]}, epochs=6)
+    tasks = _tasks({"learning_rate": [0.05, 0.1]}, epochs=40)   # long enough to be killed mid-run
     job = dask_manager.start("compare", LONG, tasks)
     _until(dask_manager, job.id, lambda j: all(r["status"] == "running" and r["history"]["batch_loss"]
                                                 for r in j["runs"]))
@@ -101,7 +101,7 @@ def test_a_killed_worker_runs_that_run_again_with_the_same_numbers(dask_manager)
     assert first["status"] == "done" and first.get("retried") is True
     assert second["status"] == "done"
     for run, task in zip(final["runs"], tasks):         # the same numbers as a run that was never killed
-        expected = sweep.run({"spec": LONG, "settings": task["settings"], "epochs": 6})
+        expected = sweep.run({"spec": LONG, "settings": task["settings"], "epochs": 40})
         assert run["history"]["loss"] == [float(v) for v in expected["history"]["loss"]]
 
 
