@@ -1,9 +1,9 @@
 """Learning-rate comparisons and range tests, trained in parallel worker processes.
 
 Each run is a task for a ``ProcessPoolExecutor`` (spawn context); workers report progress through a
-``multiprocessing.Manager`` queue, which one collector thread folds into the jobs' curves. A job is
-cancelled by setting its shared event (running runs stop at their next batch). A run that diverges
-is marked so; the others go on.
+``multiprocessing.Manager`` queue (a list of messages at a time), which one collector thread folds
+into the jobs' curves. A job is cancelled by setting its shared event (running runs stop at their
+next batch). A run that diverges is marked so; the others go on.
 
 A worker that dies (killed, out of memory) breaks the whole pool: ``concurrent.futures`` fails every
 run it held and stops the other workers. The pool is then replaced by a new one: the run whose
@@ -218,14 +218,16 @@ class CompareManager:
     def _collect(self) -> None:
         while not self._stop.is_set():
             try:
-                job_id, index, attempt, message = self._queue.get(timeout=0.2)
+                job_id, index, attempt, messages = self._queue.get(timeout=0.2)   # a list at a time
             except queue_mod.Empty:
                 continue
             except (EOFError, OSError, BrokenPipeError):
                 return
             with self._lock:
                 job = self._jobs.get(job_id)
-                if job is not None and attempt == job.attempts[index]:     # not an earlier try's
+                if job is None or attempt != job.attempts[index]:     # gone, or an earlier try's
+                    continue
+                for message in messages:
                     if message.get("event") == "started":
                         job.pids[index] = message.get("pid")
                     _apply(job, index, message)

@@ -32,16 +32,37 @@ class _Stopper:
         return self.stopped
 
 
+class Batcher:
+    """Progress messages sent as a list at most every ``interval`` seconds: each put on a Manager's or
+    a Dask Queue is a round trip to another process (one per epoch and per flush of batch losses made
+    8 short runs of the default network take 1.95 × the local executor's time on a LocalCluster).
+    ``prepare`` turns each message into what the queue carries (Dask: plain Python numbers)."""
+
+    def __init__(self, send, interval: float = 0.1, prepare=lambda message: message):
+        self.send, self.interval, self.prepare = send, interval, prepare
+        self.pending, self.last = [], time.monotonic()
+
+    def __call__(self, message: dict) -> None:
+        self.pending.append(self.prepare(message))
+        if time.monotonic() - self.last >= self.interval:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.send(self.pending)
+        self.pending, self.last = [], time.monotonic()
+
+
 def run(job_id: str, index: int, spec: dict, task: dict, queue, cancel, attempt: int = 0) -> str:
     """Train one run (task["mode"] sweep: the spec with the task's settings; range_test: the LR range test).
 
-    Progress messages go to ``queue`` as (job_id, index, attempt, message); the first says which
-    process runs it (its pid), the last one is the result.
+    Progress messages go to ``queue`` as (job_id, index, attempt, [message, ...]), a list at most
+    every 0.1 s (Batcher); the first says which process runs it (its pid), the last one is the result.
     """
-    def progress(message: dict) -> None:
-        queue.put((job_id, index, attempt, message))
+    progress = Batcher(lambda messages: queue.put((job_id, index, attempt, messages)))
     try:
         progress({"event": "started", "pid": os.getpid(), "worker": f"local:{os.getpid()}"})
+        progress.flush()
         if task["mode"] == "range_test":
             result = range_test_run(sweep.apply(spec, task.get("settings", {})), task["min_lr"], task["max_lr"],
                                     task.get("steps"), progress=progress, should_stop=_Stopper(cancel))
@@ -50,6 +71,8 @@ def run(job_id: str, index: int, spec: dict, task: dict, queue, cancel, attempt:
                                progress=progress, should_stop=_Stopper(cancel))
     except Exception as exc:   # reported to the client as this run's error; the other runs go on
         progress({"event": "error", "message": f"{type(exc).__name__}: {exc}"})
+        progress.flush()
         return "error"
     progress({"event": "result", **result})
+    progress.flush()
     return result["status"]
