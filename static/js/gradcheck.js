@@ -76,7 +76,14 @@ export class GradientCheck {
         <button data-action="plant">Plant a random bug</button>
         <select data-role="guess"></select> <button data-action="guess">Guess</button>
         <button data-action="give-up">Give up</button> <button data-action="remove">Remove the bug</button>
-        <p data-role="bug-status" class="muted">No bug planted.</p></div>`;
+        <p data-role="bug-status" class="muted">No bug planted.</p>
+        <details class="teacher" data-role="teacher"><summary>For a teacher: plant a chosen bug</summary>
+          <select data-role="plant-bug"></select>
+          <label>in layer <input type="number" data-role="plant-layer" min="1" max="64" placeholder="any"
+            title="the l whose ∂cost/∂W(l) goes wrong first (empty: one the bug fits, chosen at random)"></label>
+          <button data-action="plant-chosen">Plant it (hidden)</button>
+          <span class="muted">then close this and hand the page over: the status says only that a bug is planted.</span>
+        </details></div>`;
     root.addEventListener('click', (ev) => {
       const b = ev.target.closest('button[data-action]');
       if (b) this.action(b.dataset.action);
@@ -90,10 +97,22 @@ export class GradientCheck {
     try {
       if (name === 'check') return this.show(await postJSON(`${base}/gradient-check`, this.body()));
       if (name === 'plant') { this.showBug(await postJSON(`${base}/bug`, {})); this.onPlanted?.(); return; }
+      if (name === 'plant-chosen') {
+        this.showBug(await postJSON(`${base}/bug`, this.chosen()));
+        this.root.querySelector('[data-role="teacher"]').open = false;   // the choice out of sight
+        this.onPlanted?.();
+        return;
+      }
       if (name === 'guess') return this.showBug(await postJSON(`${base}/bug/guess`, { bug: this.root.querySelector('[data-role="guess"]').value }));
       if (name === 'give-up') return this.showBug(await postJSON(`${base}/bug/give-up`));
       if (name === 'remove') return this.showBug(await del(`${base}/bug`));
     } catch (err) { this.onError(err); }
+  }
+
+  /** The teacher's choice: {bug, layer?} (an empty layer: the server picks one the bug fits). */
+  chosen() {
+    const layer = this.root.querySelector('[data-role="plant-layer"]').value;
+    return { bug: this.root.querySelector('[data-role="plant-bug"]').value, ...(layer ? { layer: Math.round(Number(layer)) } : {}) };
   }
 
   body() {
@@ -133,8 +152,10 @@ export class GradientCheck {
   }
 
   showBug(s) {
-    const sel = this.root.querySelector('[data-role="guess"]');
-    if (sel.options.length !== s.bugs.length) sel.innerHTML = s.bugs.map((b) => `<option value="${b.name}">${esc(b.title)}</option>`).join('');
+    ['guess', 'plant-bug'].forEach((role) => {
+      const sel = this.root.querySelector(`[data-role="${role}"]`);
+      if (sel.options.length !== s.bugs.length) sel.innerHTML = s.bugs.map((b) => `<option value="${b.name}">${esc(b.title)}</option>`).join('');
+    });
     const status = this.root.querySelector('[data-role="bug-status"]');
     this.root.dataset.planted = String(s.planted);
     status.classList.toggle('muted', !s.planted);          // a planted bug's status is what to read

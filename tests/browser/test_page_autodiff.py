@@ -141,3 +141,30 @@ def test_softmax_with_another_loss_is_not_called_fused(lab):
     assert abs(delta - (yhat - y)) > 1e-3                        # MSE through softmax: not ŷ − y
     assert "Jacobian" not in text and "every output depends on every z(4)" in text and "ŷ − y =" not in text
     assert watch.errors == []
+
+
+def test_a_teacher_plants_a_chosen_bug_in_a_chosen_layer(lab):
+    """The teacher's choice (bug and layer) is planted hidden; the check points at that layer:
+    over 1e-2 in ∂cost/∂W(2), under 1e-6 in W(3) above it; giving up names it."""
+    page, watch = lab
+    page.click('#autodiff [data-role=teacher] summary')
+    page.select_option("#autodiff [data-role=plant-bug]", "missing_f_prime")
+    page.fill("#autodiff [data-role=plant-layer]", "2")
+    shot(page, "#autodiff [data-role=bug]", "/tmp/autodiff-teacher.png")
+    with page.expect_response(lambda r: r.url.endswith("/bug") and r.request.method == "POST") as resp:
+        page.click('#autodiff button[data-action="plant-chosen"]')
+    assert resp.value.request.post_data_json == {"bug": "missing_f_prime", "layer": 2}
+    planted = resp.value.json()
+    assert planted["planted"] is True and planted["revealed"] is None      # hidden: only the list of five
+    expect(page.locator("#autodiff [data-role=bug-status]")).to_contain_text("hidden")
+    assert not page.locator("#autodiff [data-role=teacher]").evaluate("d => d.open")     # the choice closed
+    with page.expect_response("**/step"):
+        page.click('button[data-action="step"]')
+    with page.expect_response("**/gradient-check") as resp:
+        page.click('#autodiff button[data-action="check"]')
+    errors = {e["index"]: e["W"]["max_relative_error"] for e in resp.value.json()["layers"]}
+    assert errors[2] > 1e-2 and errors[3] < 1e-6, errors
+    with page.expect_response("**/bug/give-up") as resp:
+        page.click('#autodiff button[data-action="give-up"]')
+    assert resp.value.json()["revealed"]["bug"] == "missing_f_prime" and resp.value.json()["revealed"]["layer"] == 2
+    assert watch.errors == []
