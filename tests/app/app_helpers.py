@@ -1,8 +1,10 @@
 """Shared helpers of the server tests (imported by name: tests/app is on sys.path)."""
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
+import time
 
 import httpx
 import numpy as np
@@ -40,3 +42,14 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+async def wait_done(client, job_id: str, timeout: float = 60.0) -> dict:
+    """GET /api/compare/{id} until the job is no longer running; asserts it ends within ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job = strict_json(await client.get(f"/api/compare/{job_id}"))
+        if job["status"] not in ("running", "cancelling"):
+            return job
+        assert time.monotonic() < deadline, job
+        await asyncio.sleep(0.1)

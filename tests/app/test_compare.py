@@ -1,24 +1,11 @@
 """Learning-rate comparisons and the LR range test, in worker processes."""
 from __future__ import annotations
 
-import asyncio
-import time
-
 import numpy as np
 import pytest
-from app_helpers import SMALL_NET, strict_json
+from app_helpers import SMALL_NET, strict_json, wait_done
 
 pytestmark = pytest.mark.anyio
-
-
-async def wait_done(client, job_id: str, timeout: float = 40.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        job = strict_json(await client.get(f"/api/compare/{job_id}"))
-        if job["status"] not in ("running", "cancelling"):
-            return job
-        assert time.monotonic() < deadline, job
-        await asyncio.sleep(0.1)
 
 
 async def test_three_rates_start_from_the_same_loss_and_diverged_is_marked(client):

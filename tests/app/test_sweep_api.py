@@ -2,11 +2,8 @@
 the same numbers as the engine's run function, and the limits as 422s naming them."""
 from __future__ import annotations
 
-import asyncio
-import time
-
 import pytest
-from app_helpers import SMALL_NET, strict_json
+from app_helpers import SMALL_NET, strict_json, wait_done
 
 from app.settings import Settings
 from engine import sweep
@@ -19,16 +16,6 @@ NET = {**SMALL_NET, "batch_size": 10,
 @pytest.fixture
 def settings() -> Settings:
     return Settings(compare_workers=2, max_sweep_runs=6, max_curve_points=8)
-
-
-async def wait_done(client, job_id: str, timeout: float = 60.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        job = strict_json(await client.get(f"/api/compare/{job_id}"))
-        if job["status"] not in ("running", "cancelling"):
-            return job
-        assert time.monotonic() < deadline, job
-        await asyncio.sleep(0.1)
 
 
 async def test_a_grid_runs_every_combination_with_its_settings_and_worker(client, app):
