@@ -37,6 +37,7 @@ class DaskManager(CompareManager):
         super().__init__(settings)
         self.address = address or settings.dask_address
         self._client = self._queue_name = None
+        self.warmed: dict[str, int] = {}    # worker address → pid of the workers warmed at connect
 
     def connect(self, timeout: float = 10.0):
         """Connect to the scheduler (at the first sweep, or now); the Client."""
@@ -52,7 +53,15 @@ class DaskManager(CompareManager):
             self._collector = threading.Thread(target=self._collect, args=(self._queue,), name="dask-collector",
                                                daemon=True)
             self._collector.start()
+            self._warm()
         return self._client
+
+    def _warm(self) -> None:
+        """Import the engine on every worker now (dask_worker.warm), not in each worker's first run."""
+        try:
+            self.warmed = self._client.run(dask_worker.warm)
+        except Exception:       # pragma: no cover - a worker that cannot be warmed still gets its runs
+            pass
 
     def _ensure_started(self) -> None:
         try:

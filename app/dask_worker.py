@@ -26,6 +26,13 @@ def plain(value):
     return value
 
 
+def warm() -> int:
+    """Run on every worker when the server connects (Client.run): unpickling this function imports
+    this module, and with it the engine, so the first run on each worker does not pay for that
+    (about 0.25 s per worker, measured; a tenth of an 8-run sweep of the default network)."""
+    return os.getpid()
+
+
 def run(job_id: str, index: int, spec: dict, task: dict, queue_name: str, event_name: str) -> dict:
     """Train run ``index`` of sweep ``job_id`` (engine.sweep.run); returns its result."""
     from distributed import Event, Queue, get_worker

@@ -76,6 +76,14 @@ def test_a_sweep_on_a_local_cluster_equals_the_local_executor(cluster, dask_mana
         assert mine["steps"] == 12 and len(mine["history"]["batch_loss"]) == 12
 
 
+def test_connecting_warms_every_worker(cluster, dask_manager):
+    client = dask_manager.connect()
+    assert set(dask_manager.warmed) == set(cluster.scheduler_info["workers"]) and len(dask_manager.warmed) == 2
+    assert dask_manager.warmed == client.run(os.getpid)                 # each worker process itself
+    imported = client.run(lambda: "app.dask_worker" in sys.modules and "engine.sweep" in sys.modules)
+    assert set(imported.values()) == {True}
+
+
 def test_progress_flows_back_and_cancel_cancels_the_futures(dask_manager):
     job = dask_manager.start("compare", LONG, _tasks({"learning_rate": [0.05, 0.1]}, epochs=50))
     running = _until(dask_manager, job.id, lambda j: all(r["status"] == "running" and r["history"]["batch_loss"]
