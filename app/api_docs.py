@@ -32,7 +32,7 @@ unless one reconnects. Send JSON objects as text frames:
 | `forward`, `backward`, `update`, `step`, `epoch`, `state` | `forward`: `indices` (optional, training rows) | `{"type": <command>, "data": <the HTTP answer>}` |
 | `play` | `speed`: steps per second (optional, at most `max_play_speed`) | `{"type": "playing", "speed"}`, then frames |
 | `pause` | | the last frame, then `{"type": "paused", "reason", "state"}` |
-| `options` | `encoding`: `json`/`b64`; `layers`: `[l, ...]` or null; `fields`: `[...]` or null; `big`: n or null; `max_fps`: f or null; `ack`: true/false | `{"type": "options", ...}` (the options now) |
+| `options` | `encoding`: `json`/`b64`/`bin`; `layers`: `[l, ...]` or null; `fields`: `[...]` or null; `big`: n or null; `max_fps`: f or null; `ack`: true/false | `{"type": "options", ...}` (the options now) |
 | `drawn` | | none: with `ack`, the client drew the last frame (the next one is built now) |
 
 While playing the server sends `{"type": "frame", "seq", "data": <a /step answer with state>}`,
@@ -41,8 +41,22 @@ frame the next is built only when it has sent `{"command": "drawn"}` (or after 1
 as many frames as it draws and the training builds none it would drop (the page: `ack`, `max_fps`
 60). Of layers with more than `big` weights (default
 `play_lean_weights`) frames leave out what the page does not draw live unless `fields` asks for
-it, and with `b64` send big tensors as int8 with a scale (`"dtype": "int8q"`). On `pause` the last
-frame before `"paused"` is the session's current step.
+it, and with `b64` (or `bin`) send big tensors as int8 with a scale (`"dtype": "int8q"`). On `pause`
+the last frame before `"paused"` is the session's current step.
+
+**Binary frames** (`"encoding": "bin"`, what the page uses): frames and command answers come as
+binary messages, every other message stays JSON text. A binary message is
+
+| bytes | what |
+| --- | --- |
+| 0–3 | H, the header's length (uint32, little-endian) |
+| 4 … 4+H−1 | the message as UTF-8 JSON, each tensor `{"shape", "label", "dtype", "offset"}` instead of `values` |
+| 0–3 zero bytes | padding: the buffer starts at a multiple of 4 |
+| the rest | the buffer: a tensor's entries at byte `offset` of it (a multiple of 4), row-major |
+
+`"dtype": "float32le"`: prod(shape) little-endian float32 values; `"int8q"`: prod(shape) int8 q,
+the value q·`scale`. Never NaN or infinity: a non-finite entry is 0 and the tensor has
+`"nonfinite": true`. Tensors too large for the answer's budget come as summaries, as in JSON.
 
 Any bad message (a binary frame, bad JSON, an unknown command, a field of the wrong type) gets
 `{"type": "error", "command", "status": 422, "detail"}` naming what is wrong; a command out of

@@ -12,6 +12,7 @@ from engine.utils import to_categorical
 
 from .budget import HINT, Measure, summary
 from .tensors import Batch, encode, finite, sanitize
+from .wire import BinBatch
 
 FORWARD_FIELDS = ("W", "b", "z", "a", "mask")
 BACKWARD_FIELDS = ("delta", "dW", "db")
@@ -136,27 +137,40 @@ def render(frame: dict, encoding: str = "json", layers=None, fields=None, raw: b
     The float tensors are encoded together (``tensors.Batch``: one conversion and one finiteness
     check per frame; with ``raw`` the JSON values stay arrays for ``responses.dumps``), the others
     one by one (``encode``). ``big`` (frames while playing): tensors of more entries are quantized
-    to int8 when the encoding is b64, and when no ``fields`` are given, layers with more weights
-    than ``big`` leave out ``LEAN_DROP``. ``budget`` (bytes): if the tensors would take more, the
-    largest come as summaries, listed under "omitted" (see ``budget``)."""
+    to int8 when the encoding is b64 (or bin), and when no ``fields`` are given, layers with more
+    weights than ``big`` leave out ``LEAN_DROP``. ``budget`` (bytes): if the tensors would take more,
+    the largest come as summaries, listed under "omitted" (see ``budget``). Encoding "bin": see
+    ``render_binary``."""
+    out, _ = _render(frame, encoding, layers, fields, raw, big, budget)
+    return out
+
+
+def render_binary(frame: dict, layers=None, fields=None, big: int | None = None,
+                  budget: int | None = None) -> tuple[dict, bytes]:
+    """(the frame's JSON header, the buffer its tensors' ``offset``s point into): ``wire``'s binary
+    frame, the same tensors, quantization and budget as b64 (measured as b64's size, an upper bound)."""
+    return _render(frame, "bin", layers, fields, False, big, budget)
+
+
+def _render(frame: dict, encoding: str, layers, fields, raw: bool, big, budget) -> tuple[dict, bytes]:
     omit: set[int] = set()
     if budget is not None:
         measure = Measure()
-        _walk(frame, encoding, layers, fields, raw, big, measure)
+        _walk(frame, "b64" if encoding == "bin" else encoding, layers, fields, raw, big, measure)
         omit = measure.over(budget)
-    batch = Batch(encoding)
+    batch = BinBatch() if encoding == "bin" else Batch(encoding)
     batch.omit = omit
     out = _walk(frame, encoding, layers, fields, raw, big, batch)
     batch.fill()
     if omit:
         out["omitted"] = batch.omitted
         out["hint"] = HINT
-    return out
+    return out, getattr(batch, "buffer", b"")
 
 
 def _walk(frame: dict, encoding: str, layers, fields, raw: bool, big, batch) -> dict:
     out = {}
-    quantize = big if encoding == "b64" else None
+    quantize = big if encoding in ("b64", "bin") else None
     for key, value in frame.items():
         if key == "layers":
             out[key] = [_render_layer(e, encoding, fields, raw, big, quantize, batch) for e in value
@@ -208,6 +222,8 @@ def _tensor(arr: np.ndarray, label, encoding: str, raw: bool, quantize, batch: B
     if id(arr) in batch.omit:
         batch.omitted.append({"label": label, "shape": list(arr.shape)})
         return summary(arr, label)
+    if encoding == "bin":
+        return batch.put(arr, label, quantize)
     if Batch.takes(arr, encoding, raw) and (quantize is None or arr.size <= quantize):
         return batch.add(arr, label)
     return encode(arr, label, encoding, raw, quantize)

@@ -2,7 +2,7 @@
 
 Client → server: {"command": "forward" | "backward" | "update" | "step" | "epoch" | "state" |
 "play" (with "speed": steps per second, optional) | "pause" | "drawn" | "options" (with "encoding":
-"json"|"b64", "layers": [l, ...], "fields": [...], "big": n | null, "max_fps": f | null, "ack": bool)}.
+"json"|"b64"|"bin", "layers": [l, ...], "fields": [...], "big": n | null, "max_fps": f | null, "ack": bool)}.
 Frames while playing come at most ``max_fps`` a second (default 20; the player trains on between
 them, building none). With "ack": true the client paces them: after each frame the next is built
 only once the client sent {"command": "drawn"} (or after ACK_TIMEOUT s), so a page gets as many
@@ -11,6 +11,8 @@ They leave out, of layers with more than ``big`` weights (default 10,000), what 
 live unless "fields" ask for it (frames.LEAN_DROP; the default is Settings.play_lean_weights, which
 /api/options publishes as limits.play_lean_weights), and with b64 send tensors of more than ``big``
 entries as int8 with a scale ("dtype": "int8q"); answers to the other commands are the HTTP answers, whole.
+With "bin" frames and command answers come as binary messages (``wire``: a JSON header, the tensors'
+raw float32 bytes after it), as b64 otherwise; the other messages stay JSON text.
 Connect with ``?hold=1`` to hold the session open as a page does: it is dropped
 ``Settings.release_after_seconds`` (20 s) after the last holding socket closed, unless one reconnects
 (a reload does within a second). Server → client: {"type": <command>, "data": <the HTTP answer>},
@@ -33,9 +35,10 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import ApiError, clean
-from ..frames import render
+from ..frames import render, render_binary
 from ..player import LatestFrame, Player
 from ..responses import RAW, dumps
+from ..wire import Binary, pack
 
 router = APIRouter()
 MANUAL = {"forward": "forward", "backward": "backward", "update": "update", "step": "step",
@@ -76,9 +79,24 @@ class Connection:
     def _render(self, message: dict) -> bytes:
         """A play frame as JSON bytes (the player thread calls it, without the session's lock)."""
         big = None if message.get("final") else self.big      # the last frame after Pause: whole
-        data = render(message["data"], self.encoding, self.layers, self.fields, raw=RAW, big=big,
-                      budget=self.settings.max_answer_bytes)
-        return dumps({**{k: v for k, v in message.items() if k != "data"}, "data": data})
+        return self._encode({k: v for k, v in message.items() if k != "data"}, message["data"], big)
+
+    def _encode(self, head: dict, frame: dict, big: int | None) -> bytes:
+        """``head`` with the rendered ``frame`` as "data": JSON bytes, or with "bin" a ``wire.Binary``."""
+        budget = self.settings.max_answer_bytes
+        if self.encoding == "bin":
+            data, buffer = render_binary(frame, self.layers, self.fields, big=big, budget=budget)
+            return Binary(pack(dumps({**head, "data": data}), buffer))
+        data = render(frame, self.encoding, self.layers, self.fields, raw=RAW, big=big, budget=budget)
+        return dumps({**head, "data": data})
+
+    async def _write(self, message: bytes) -> None:
+        """A rendered message: a binary frame if it is ``wire.Binary``, else JSON text."""
+        async with self.send_lock:
+            if isinstance(message, Binary):
+                await self.ws.send_bytes(bytes(message))
+            else:
+                await self.ws.send_text(message.decode("utf-8"))
 
     async def _send_frames(self) -> None:
         """Send the newest frame each time one is ready; report when the player stops."""
@@ -90,8 +108,7 @@ class Connection:
                 started = time.monotonic()
                 if not isinstance(message, bytes):      # a slot without ``render``
                     message = await run_in_threadpool(self._render, message)
-                async with self.send_lock:
-                    await self.ws.send_text(message.decode("utf-8"))
+                await self._write(message)
                 if self.ack:        # paced by the client: the next frame once it drew this one
                     await self._drawn_or_timeout()
                 if self.max_fps:    # the next frame no sooner than 1/max_fps after this one's start
@@ -219,15 +236,12 @@ class Connection:
         def work():
             with self.session.locked():
                 frame = method(*args)
-            data = render(frame, self.encoding, self.layers, self.fields, raw=RAW,
-                          budget=self.settings.max_answer_bytes)
-            return dumps({"type": command, "data": data})
+            return self._encode({"type": command}, frame, None)
         try:
-            text = await run_in_threadpool(work)
+            message = await run_in_threadpool(work)
         except ApiError as exc:
             return await self.error(command, exc.status, exc.body()["detail"])
-        async with self.send_lock:
-            await self.ws.send_text(text.decode("utf-8"))
+        await self._write(message)
 
     async def play(self, speed) -> None:
         limit = self.settings.max_play_speed
@@ -247,8 +261,8 @@ class Connection:
 
     async def options(self, message: dict) -> None:
         encoding = message.get("encoding", self.encoding)
-        if encoding not in ("json", "b64"):
-            return await self.error("options", 422, "encoding must be json or b64")
+        if encoding not in ("json", "b64", "bin"):
+            return await self.error("options", 422, "encoding must be json, b64 or bin")
         self.encoding = encoding
         if "layers" in message:
             layers = message["layers"]

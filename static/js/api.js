@@ -1,6 +1,8 @@
 // HTTP + WebSocket client for the Backprop Lab server (issue 4's contract).
 // Every call throws an ApiError carrying the HTTP status and the server's message.
 
+import { decodeFrame } from './wire.js';
+
 export class ApiError extends Error {
   constructor(status, message, body) {
     super(message);
@@ -147,6 +149,7 @@ export class SessionSocket {
     // hold=1: this page holds the session; the server gives it back a little after the page closes
     const ws = new WebSocket(`${proto}://${location.host}/ws/sessions/${this.id}?hold=1`);
     this.ws = ws;
+    ws.binaryType = 'arraybuffer';      // binary frames ("encoding": "bin"): decoded in place (wire.js)
     ws.onopen = () => {
       this.retries = 0;
       this.onStatus('open');
@@ -154,9 +157,10 @@ export class SessionSocket {
       queued.forEach((msg) => ws.send(msg));
     };
     ws.onmessage = (ev) => {
-      if (typeof ev.data !== 'string') return;
       let msg;
-      try { msg = JSON.parse(ev.data); } catch { return; }
+      if (typeof ev.data !== 'string') msg = decodeFrame(ev.data);
+      else try { msg = JSON.parse(ev.data); } catch { return; }
+      if (!msg) return;
       this.received += 1;
       if (msg.type === 'error') {
         this.onMessage(msg);

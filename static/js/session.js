@@ -10,6 +10,9 @@ import { renderAll, loadPoints, loadWeights, refreshHistory, refreshGrid } from 
 import { pause, onFrame, onMessage, onSocketStatus } from './playing.js';
 
 const TAB_KEY = 'backprop-lab-session';     // sessionStorage: this tab's session survives a reload
+// The WebSocket's encoding: binary frames (raw float32, read in place: static/js/wire.js); ?wire=b64
+// or ?wire=json (read once, at load) for comparing, as benchmarks/page_fps.py does.
+const WIRE = ['json', 'b64', 'bin'].find((w) => w === new URLSearchParams(location.search).get('wire')) || 'bin';
 
 export function closeSession() {
   if (app.playing) pause();
@@ -39,7 +42,7 @@ function startSession(res) {
   ui.unitmaps.setAvailable(ui.dataview.kind === 'plane');
   app.view = merge(emptyView(), res);
   app.socket = new api.SessionSocket(app.id, { onFrame, onMessage, onStatus: onSocketStatus });
-  app.socket.send({ command: 'options', encoding: 'b64' });
+  app.socket.send({ command: 'options', encoding: WIRE });
   ui.notify.clearError();
   renderAll();
   loadPoints();

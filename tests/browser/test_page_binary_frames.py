@@ -1,0 +1,75 @@
+"""The page reads binary WebSocket frames (static/js/wire.js; the default, "encoding": "bin") and
+shows the numbers the server's JSON answer has for the same step: after Play and Pause, what the
+page holds for z, a, δ, ∂cost/∂W and the updated W equals POST /seek's JSON frame of that step, with
+binary frames as with ?wire=json. The decision boundary while playing is an image, after Pause a
+heatmap of the step's grid again."""
+from __future__ import annotations
+
+import httpx
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.browser
+
+VIEW = """async () => {
+    const { app } = await import('/static/js/page.js');
+    const mat = (m) => (m ? { shape: [m.rows, m.cols], data: Array.from(m.data) } : null);
+    return { step: app.view.step, layers: app.view.layers.map((l) => ({ index: l.index, z: mat(l.z), a: mat(l.a),
+        delta: mat(l.delta), dW: mat(l.dW), W: mat(l.W), W_fwd: mat(l.W_fwd) })) };
+}"""
+
+
+def play_pause(page, server_url: str, wire: str) -> tuple[dict, list[str]]:
+    """Play the default xor network a while with ``?wire=``, pause: the page's view, the frames' kinds."""
+    kinds = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda p: kinds.append(type(p).__name__)))
+    page.goto(f"{server_url}/?data=xor&wire={wire}")
+    page.wait_for_selector("body[data-session]:not([data-session=''])", timeout=15000)
+    page.click('button[data-action="play"]')
+    page.wait_for_function("Number(document.body.dataset.step) > 15", timeout=15000)
+    page.click('button[data-action="play"]')
+    page.wait_for_selector('button[data-action="play"]:has-text("Play")')
+    page.wait_for_timeout(300)
+    return page.evaluate(VIEW), kinds
+
+
+def values(tensor: dict) -> np.ndarray:
+    a = np.asarray(tensor["values"], dtype=np.float32)     # the page keeps float32, as the engine
+    return a.reshape(a.shape[0], -1)
+
+
+@pytest.mark.parametrize("wire", ["bin", "json"])
+def test_after_pause_the_page_holds_the_json_frame_of_its_step(page, server_url, wire):
+    view, kinds = play_pause(page, server_url, wire)
+    assert ("bytes" in kinds) == (wire == "bin")              # binary messages only when asked for
+    sid = page.evaluate("document.body.dataset.session")
+    frame = httpx.post(f"{server_url}/api/sessions/{sid}/seek", json={"step": view["step"]}, timeout=30).json()
+    assert frame["step"] == view["step"] > 15
+    for mine, theirs in zip(view["layers"], frame["layers"]):
+        assert mine["index"] == theirs["index"]
+        for key, field in (("z", "z"), ("a", "a"), ("delta", "delta"), ("dW", "dW"), ("W_fwd", "W"),
+                           ("W", "W_updated")):
+            got = np.asarray(mine[key]["data"], dtype=np.float32).reshape(mine[key]["shape"])
+            np.testing.assert_array_equal(got, values(theirs[field]), err_msg=f"{key} of layer {mine['index']}")
+
+
+def test_the_boundary_is_an_image_while_playing_and_a_heatmap_after_pause(page, server_url):
+    page.goto(f"{server_url}/?data=xor")
+    page.wait_for_selector("body[data-session]:not([data-session=''])", timeout=15000)
+    page.locator("#dataview").scroll_into_view_if_needed()
+    page.click('button[data-action="play"]')
+    page.wait_for_function("Number(document.body.dataset.step) > 30", timeout=15000)
+    page.wait_for_timeout(1500)                                # a grid fetched while playing
+    playing = page.evaluate("""() => { const el = document.querySelector('[data-role=boundary]');
+        return { heatmaps: el.data.filter((t) => t.type === 'heatmap').length, images: el.layout.images.length,
+                 src: (el.layout.images[0] || {}).source || '' }; }""")
+    assert playing["heatmaps"] == 0 and playing["images"] == 1 and playing["src"].startswith("data:image/png")
+    page.click('button[data-action="play"]')
+    page.wait_for_selector('button[data-action="play"]:has-text("Play")')
+    sid = page.evaluate("document.body.dataset.session")
+    grid = httpx.get(f"{server_url}/api/sessions/{sid}/predict-grid?resolution=40", timeout=30).json()
+    want = (2 * np.asarray(grid["value"]["values"], dtype=np.float32).astype(np.float64) - 1).tolist()
+    page.wait_for_function("""(want) => { const el = document.querySelector('[data-role=boundary]');
+        const h = el.data.find((t) => t.type === 'heatmap');
+        return h && el.layout.images.length === 0 && JSON.stringify(h.z) === JSON.stringify(want); }""",
+                           arg=want, timeout=10000)
