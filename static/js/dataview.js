@@ -5,6 +5,7 @@
 
 import { CLASS_COLORS, PLOTLY_DIVERGING, PLOTLY_SEQUENTIAL, PLOT_CONFIG, baseLayout, divergingInto } from './colors.js';
 import { toMat } from './tensor.js';
+import { Surface } from './surface.js';
 
 const Plotly = window.Plotly;
 const MAX_DIGITS = 12;
@@ -42,6 +43,8 @@ export class DataView {
     this.root = root;
     this.kind = null;
     this.plotted = false;
+    this.surface = new Surface();
+    this.fast = null;          // while playing: the zmax of the surface drawn as an image (surface.js)
   }
 
   /** Prepare for a data set ({name, kind, input_shape, n_classes}). */
@@ -50,6 +53,7 @@ export class DataView {
     const inputs = (this.info.input_shape || [2])[0];
     this.kind = inputs === 784 ? 'mnist' : (inputs === 2 || this.info.name !== 'csv' ? 'plane' : 'none');
     this.plotted = false;
+    this.fast = null;
     this.points = null;
     this.root.dataset.kind = this.kind;
     const help = document.getElementById('data-help');
@@ -73,8 +77,10 @@ export class DataView {
     }
   }
 
-  /** The decision boundary (2-D sets): grid from predict-grid, plus the data points. */
-  showGrid(grid) {
+  /** The decision boundary (2-D sets): grid from predict-grid, plus the data points. While
+   *  `playing`, the surface is a layout image (only it is redrawn while the points and their
+   *  colour scale stay); otherwise a heatmap trace (hover shows P(class 1) or ŷ). */
+  showGrid(grid, { playing = false } = {}) {
     if (this.kind !== 'plane' || !grid) return;
     const el = this.root.querySelector('[data-role="boundary"]');
     const x1 = grid.x1 || grid.xs || grid.x || [];
@@ -95,9 +101,15 @@ export class DataView {
       }
     }
     const zmax = regression ? Math.max(1e-6, ...surface.flat().map(Math.abs)) : 1;
-    const traces = [{ type: 'heatmap', x: x1, y: x2, z: surface, colorscale: PLOTLY_DIVERGING, zmin: -zmax, zmax, zsmooth: 'fast',
-      showscale: false, opacity: 0.75, hovertemplate: regression ? 'ŷ = %{z:.3f}<extra></extra>' : 'P(class 1) = %{customdata:.3f}<extra></extra>', customdata: regression ? undefined : surface.map((r) => r.map((v) => (v + 1) / 2)) }];
     const pts = grid.points || this.points || {};
+    if (playing && this.plotted && this.fast === zmax && this.fastPoints === pts) {
+      const image = this.surface.image(surface, x1, x2, zmax);       // each attribute (a whole object would insert one)
+      Plotly.relayout(el, Object.fromEntries(Object.entries(image).map(([k, v]) => [`images[0].${k}`, v])));
+      el.dataset.drawn = String(Number(el.dataset.drawn || 0) + 1);
+      return;
+    }
+    const traces = playing ? [] : [{ type: 'heatmap', x: x1, y: x2, z: surface, colorscale: PLOTLY_DIVERGING, zmin: -zmax, zmax, zsmooth: 'fast',
+      showscale: false, opacity: 0.75, hovertemplate: regression ? 'ŷ = %{z:.3f}<extra></extra>' : 'P(class 1) = %{customdata:.3f}<extra></extra>', customdata: regression ? undefined : surface.map((r) => r.map((v) => (v + 1) / 2)) }];
     ['train', 'test'].forEach((part) => {
       const p = pts[part];
       if (!p) return;
@@ -116,7 +128,10 @@ export class DataView {
     });
     const layout = baseLayout({ xaxis: { title: { text: 'x1' }, range: [x1[0], x1[cols - 1]], constrain: 'domain' },
       yaxis: { title: { text: 'x2' }, range: [x2[0], x2[rows - 1]], scaleanchor: 'x' },
-      margin: { l: 40, r: 8, t: 8, b: 36 }, hovermode: 'closest', legend: { orientation: 'h', y: -0.18 } });
+      margin: { l: 40, r: 8, t: 8, b: 36 }, hovermode: 'closest', legend: { orientation: 'h', y: -0.18 },
+      images: playing ? [this.surface.image(surface, x1, x2, zmax)] : [] });
+    this.fast = playing ? zmax : null;
+    this.fastPoints = pts;
     if (!this.plotted) { Plotly.newPlot(el, traces, layout, PLOT_CONFIG); this.plotted = true; } else Plotly.react(el, traces, layout, PLOT_CONFIG);
     el.dataset.drawn = String(Number(el.dataset.drawn || 0) + 1);
   }

@@ -18,7 +18,7 @@ const live = (sel) => !app.playing || onScreen.visible($(sel));
 export const lazy = new Lazy({
   epoch: { every: 1500, draw: () => ui.charts.drawEpoch(), shown: shown('#chart-epoch') },
   health: { every: 1500, draw: () => ui.health.draw(), shown: shown('#chart-health') },
-  grid: { every: 800, draw: () => ui.dataview.showGrid(app.gridData), shown: shown('#dataview') },
+  grid: { every: 800, draw: () => ui.dataview.showGrid(app.gridData, { playing: app.playing }), shown: shown('#dataview') },
 }, { gap: 450 });
 
 /** Watch the views that wait while off screen: each is drawn as it scrolls back into view. */
@@ -102,6 +102,8 @@ export async function loadPoints() {
 /** Classification: the test set's confusion matrix, after each epoch. */
 export async function refreshConfusion() {
   if (!app.id || app.info.kind !== 'classification' || app.view.epoch < 1 || app.view.phase === 'diverged') return;
+  // while playing, only after another epoch (the matrix is the test set's after each epoch)
+  if (app.playing && $('#dataview [data-role="confusion"]')?.dataset.epoch === String(app.view.epoch)) return;
   try { ui.dataview.showConfusion(await api.confusion(app.id)); } catch (err) { if (err.status !== 409) handleError(err); }
 }
 
@@ -123,18 +125,23 @@ export async function refreshHistory() {
   } catch (err) { handleError(err); } finally { h0.busy = false; }
 }
 
+/** The decision boundary's grid (GET /predict-grid): while playing at most every 600 ms and drawn
+ *  at once as an image if on screen (cheap: dataview.js, surface.js); when stopped, through the
+ *  Lazy budget. Forced (Pause) while a fetch is in flight: fetched again after it (the step moved). */
 export async function refreshGrid(force = false) {
   const g = app.grid;
   const now = performance.now();
-  if (!app.id || ui.dataview.kind !== 'plane' || g.busy || app.view.phase === 'diverged') return;
+  if (!app.id || ui.dataview.kind !== 'plane' || app.view.phase === 'diverged') return;
+  if (g.busy) { if (force) g.again = true; return; }
   if (!force && app.playing && now - g.last < 600) return;
   g.busy = true;
   g.last = now;
   try {
     app.gridData = await api.predictGrid(app.id, 40);
-    lazy.mark('grid');
-    drawLazy();
+    if (app.playing && live('#dataview')) ui.dataview.showGrid(app.gridData, { playing: true });
+    else { lazy.mark('grid'); drawLazy(); }
   } catch (err) { if (err.status !== 409) handleError(err); } finally { g.busy = false; }
+  if (g.again) { g.again = false; refreshGrid(true); }
 }
 
 
