@@ -12,7 +12,7 @@ import uuid
 
 import app.blas  # noqa: F401  (one BLAS thread unless asked, as in the local workers)
 
-from .compare_worker import Batcher, _Stopper
+from .compare_worker import Courier, train
 
 
 def plain(value):
@@ -34,27 +34,20 @@ def warm() -> int:
 
 
 def run(job_id: str, index: int, spec: dict, task: dict, queue_name: str, event_name: str) -> dict:
-    """Train run ``index`` of sweep ``job_id`` (engine.sweep.run); returns its result."""
+    """Train run ``index`` of sweep ``job_id`` (engine.sweep.run); returns its result. Its progress
+    goes through a Courier (sent and the cancel event asked every 0.2 s off the training's thread:
+    each is a round trip to the scheduler); the last of it is not waited for (the result has it)."""
     from distributed import Event, Queue, get_worker
-
-    from engine import sweep
-    from engine.compare import range_test_run
 
     queue, cancel, token = Queue(queue_name), Event(event_name), uuid.uuid4().hex
     worker = get_worker().address
 
-    progress = Batcher(lambda messages: queue.put([job_id, index, token, messages]), prepare=plain)
-    progress({"event": "started", "pid": os.getpid(), "worker": worker})
-    progress.flush()
-    stop = _Stopper(cancel, interval=0.2)       # each look at the event asks the scheduler
+    def send(messages: list) -> None:
+        queue.put([job_id, index, token, messages])
+    send([{"event": "started", "pid": os.getpid(), "worker": worker}])
+    courier = Courier(send, cancel, look=0.2, prepare=plain)
     try:
-        if task["mode"] == "range_test":
-            result = range_test_run(sweep.apply(spec, task.get("settings", {})), task["min_lr"], task["max_lr"],
-                                    task.get("steps"), progress=progress, should_stop=stop)
-        else:
-            result = sweep.run({"spec": spec, "settings": task["settings"], "epochs": task["epochs"]},
-                               progress=progress, should_stop=stop)
+        result = train(spec, task, courier)
     finally:
-        progress.flush()
+        courier.close(wait=False)
     return {**result, "worker": worker}
-
