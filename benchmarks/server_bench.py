@@ -114,26 +114,34 @@ def ws_steps(server, sid, n, encoding="json") -> dict:
         for i in range(n + min(20, n)):
             start = time.perf_counter()
             ws.send(json.dumps({"command": "step"}))
-            text = _wait(ws, "step")
+            data = _wait(ws, "step")
             if i >= min(20, n):
                 times.append(time.perf_counter() - start)
-                sizes.append(len(text.encode()))
+                sizes.append(len(data if isinstance(data, bytes) else data.encode()))
     return {"n": n, "p50_ms": median(times) * 1e3, "p99_ms": percentile(times, 99) * 1e3,
             "bytes": int(median(sizes))}
 
 
-def _wait(ws, kind: str) -> str:
+def _header(data) -> dict:
+    """A message's JSON: a text message's whole, a binary ("bin") message's header (app/wire.py)."""
+    if isinstance(data, bytes):
+        return json.loads(data[4:4 + int.from_bytes(data[:4], "little")])
+    return json.loads(data)
+
+
+def _wait(ws, kind: str):
     while True:
-        text = ws.recv(timeout=60)
-        message = json.loads(text)
+        data = ws.recv(timeout=60)
+        message = _header(data)
         if message.get("type") == kind:
-            return text
+            return data
         if message.get("type") == "error":
             raise RuntimeError(f"server error: {message}")
 
 
-def play(server, client, sid, seconds, encoding="b64") -> dict:
-    """Play as fast as the server can while this client reads every frame it is sent."""
+def play(server, client, sid, seconds, encoding="bin") -> dict:
+    """Play as fast as the server can while this client reads every frame it is sent (at the server's
+    default rate, at most 20 frames a second); ``encoding``: "bin" is the page's, "b64" the older one."""
     from websockets.sync.client import connect
     frames, sizes = 0, []
     with connect(f"{server.ws_base}/ws/sessions/{sid}", max_size=None) as ws:
@@ -143,10 +151,10 @@ def play(server, client, sid, seconds, encoding="b64") -> dict:
         ws.send(json.dumps({"command": "play"}))
         start = time.perf_counter()
         while time.perf_counter() - start < seconds:
-            text = ws.recv(timeout=30)
-            if json.loads(text).get("type") == "frame":
+            data = ws.recv(timeout=30)
+            if _header(data).get("type") == "frame":
                 frames += 1
-                sizes.append(len(text.encode()))
+                sizes.append(len(data if isinstance(data, bytes) else data.encode()))
         elapsed = time.perf_counter() - start
         ws.send(json.dumps({"command": "pause"}))
         _wait(ws, "paused")
@@ -203,10 +211,13 @@ def run(quick: bool, keep_coretype=False) -> dict:
         out["step_mnist_json"] = http_steps(client, msid, max(20, n_http // 4))
         out["step_mnist_b64"] = http_steps(client, msid, max(20, n_http // 4), {"encoding": "b64"})
         out["ws_step_mnist_b64"] = ws_steps(server, msid, max(20, n_http // 4), "b64")
-        out["play_mnist_b64"] = play(server, client, msid, play_s)
+        out["ws_step_mnist_bin"] = ws_steps(server, msid, max(20, n_http // 4), "bin")
+        out["play_mnist_b64"] = play(server, client, msid, play_s, "b64")
+        out["play_mnist_bin"] = play(server, client, msid, play_s, "bin")
         print(f"  server: /step p50 {out['step_default_json']['p50_ms']:.2f} ms, MNIST play "
-              f"{out['play_mnist_b64']['fps']:.1f} frames/s", file=sys.stderr, flush=True)
-        # 4. live-view overhead: throughput while a client streams frames / throughput alone
+              f"{out['play_mnist_bin']['fps']:.1f} frames/s", file=sys.stderr, flush=True)
+        # 4. live-view overhead: throughput while a client streams frames / throughput alone (in the
+        #    page's encoding, "bin")
         batch = 32
         pairs = []                                     # interleaved: alone, watched, alone, watched ...
         for _ in range(1 if quick else 5):            # 5 pairs: one pair swings ±20 % on a shared host
@@ -214,7 +225,7 @@ def run(quick: bool, keep_coretype=False) -> dict:
             watched = play(server, client, msid, play_s)
             pairs.append((watched["steps_per_s"] * batch / alone["samples_per_s"], alone, watched))
         ratio, alone, watched = sorted(pairs, key=lambda p: p[0])[len(pairs) // 2]     # the median pair
-        out["live_view"] = {"epoch_alone": alone, "playing": watched, "throughput_ratio": ratio,
+        out["live_view"] = {"encoding": "bin", "epoch_alone": alone, "playing": watched, "throughput_ratio": ratio,
                             "ratios": [p[0] for p in pairs]}
         # 5. learning-rate comparison: 4 rates in the worker pool vs one run alone, × 4
         # Warm-up: both workers start and load the data. Each measured job gets its own seed, so no job
