@@ -1,7 +1,8 @@
 """Does the page keep up with training? Frames drawn per second and training steps per second while
 the page plays at full speed, against the same training with nobody drawing (issue 15, item 8).
 
-Not a test (timings never decide a test): ``python3 -m benchmarks.page_fps [--seconds S] [--quick]``
+Not a test (timings never decide a test): ``python3 -m benchmarks.page_fps [--seconds S] [--quick]
+[--wire bin|b64|json]``
 serves the app in its own process (1 BLAS thread, as ``backprop-lab serve`` runs it), opens it in
 Debian's Chromium (/usr/bin/chromium, headless, software rendering as in the browser tests) and, for
 1. the default network on xor (2-8-8-2, batch 16) with every unit's map in the diagram, and
@@ -10,7 +11,9 @@ plays for S seconds and reads what the page itself measured: frames drawn per se
 (``data-fps``), the page's script time per frame (``data-frame-ms``, median) and training steps per
 second (``data-steps-per-second``). "Alone" is the same network played by a bare WebSocket client
 that asks for one frame a second and decodes none: the training rate with no live view. The ratio
-page / alone is what drawing costs the training (the target: ≥ 0.9).
+page / alone is what drawing costs the training (the target: ≥ 0.9). The page asks for what a user's
+page asks for (binary frames since 2026-12-01; ``--wire b64`` plays with the base64 JSON frames it
+used before, ``--wire json`` with plain JSON: the same page otherwise).
 Prints a table and, with ``--json PATH``, writes the numbers.
 """
 from __future__ import annotations
@@ -58,11 +61,12 @@ def alone(server, client, body: dict, seconds: float) -> float:
     return (step1 - step0) / elapsed
 
 
-def on_page(browser, base: str, url: str, seconds: float) -> dict:
-    """Play at full speed on the page for ``seconds``; what the page measured at the end."""
+def on_page(browser, base: str, url: str, seconds: float, wire: str | None = None) -> dict:
+    """Play at full speed on the page for ``seconds`` (its WebSocket encoding ``wire``, else the
+    page's own); what the page measured at the end."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     try:
-        page.goto(base + url)
+        page.goto(base + url + (f"&wire={wire}" if wire else ""))
         page.wait_for_selector("body[data-session]:not([data-session=''])", timeout=60000)
         page.wait_for_timeout(1500)                       # the first views, weights, unit maps
         page.evaluate("""() => { const r = document.querySelector('#controls [data-role=speed]');
@@ -102,6 +106,7 @@ def main(argv=None) -> int:
     p.add_argument("--seconds", type=float, default=8.0)
     p.add_argument("--quick", action="store_true", help="4 s per case")
     p.add_argument("--json", type=Path)
+    p.add_argument("--wire", choices=("bin", "b64", "json"), help="the page's WebSocket encoding (default: its own, bin)")
     args = p.parse_args(argv)
     seconds = 4.0 if args.quick else args.seconds
     import httpx
@@ -114,10 +119,11 @@ def main(argv=None) -> int:
                 rows[name] = {"skipped": f"no MNIST files in {SHARED_MNIST}"}
                 continue
             base_rate = alone(server, client, case["body"], seconds)
-            seen = on_page(browser, server.base, case["url"], seconds)
+            seen = on_page(browser, server.base, case["url"], seconds, args.wire)
             rows[name] = {**seen, "alone_steps_per_s": base_rate, "target_fps": case["target_fps"],
                           "ratio": seen["steps_per_s"] / base_rate if base_rate else None}
         browser.close()
+    print(f"the page's frames: {args.wire or 'bin (its default)'}")
     for line in table(rows):
         print(line)
     if args.json:

@@ -22,7 +22,8 @@ function argmax(arr, off, n) {
 /** Draw a 28×28 image (values v[off..off+784]) on a canvas, grey or diverging. */
 function drawImage(canvas, data, off, side, signed) {
   const ctx = canvas.getContext('2d');
-  const img = ctx.createImageData(side, side);
+  if (!canvas.img || canvas.img.width !== side) canvas.img = ctx.createImageData(side, side);   // kept: drawn every frame
+  const img = canvas.img;
   const px = img.data;
   const n = side * side;
   if (signed) {
@@ -36,6 +37,21 @@ function drawImage(canvas, data, off, side, signed) {
     }
   }
   ctx.putImageData(img, 0, 0);
+}
+
+/** Row i of a(L) as bars in `el` (made once, then only their heights and titles change), the true
+ *  class `t` marked; none without an output. */
+function probBars(el, out, i, t) {
+  if (!out) { el.innerHTML = ''; return; }
+  if (el.children.length !== out.cols) el.innerHTML = '<i></i>'.repeat(out.cols);
+  for (let k = 0; k < out.cols; k += 1) {
+    const v = out.data[i * out.cols + k];
+    const bar = el.children[k];
+    const height = `${Math.round(v * 100)}%`;
+    if (bar.style.height !== height) bar.style.height = height;
+    bar.className = k === t ? 'true' : '';
+    bar.title = `p(${k}) = ${v.toFixed(3)}`;
+  }
 }
 
 export class DataView {
@@ -154,10 +170,7 @@ export class DataView {
       const cap = fig.querySelector('figcaption');
       cap.textContent = p === null ? `${t}` : `${t} → ${p}`;
       cap.className = p === null ? '' : (p === t ? 'ok' : 'wrong');
-      fig.querySelector('.probs').innerHTML = out ? Array.from({ length: out.cols }, (_, k) => {
-        const v = out.data[i * out.cols + k];
-        return `<i style="height:${Math.round(v * 100)}%" class="${k === t ? 'true' : ''}" title="p(${k}) = ${v.toFixed(3)}"></i>`;
-      }).join('') : '';
+      probBars(fig.querySelector('.probs'), out, i, t);
     });
     const first = view.layers[0];
     const units = this.root.querySelector('[data-role="units"]');

@@ -99,11 +99,16 @@ export async function loadPoints() {
   } catch (err) { if (err.status !== 409) handleError(err); }
 }
 
+const CONFUSION_PLAYING_MS = 3000;
+let confusionAt = 0;
 /** Classification: the test set's confusion matrix, after each epoch. */
 export async function refreshConfusion() {
   if (!app.id || app.info.kind !== 'classification' || app.view.epoch < 1 || app.view.phase === 'diverged') return;
-  // while playing, only after another epoch (the matrix is the test set's after each epoch)
-  if (app.playing && $('#dataview [data-role="confusion"]')?.dataset.epoch === String(app.view.epoch)) return;
+  // while playing: on screen, after another epoch (it is the test set's after each epoch), at most
+  // every CONFUSION_PLAYING_MS (an epoch of xor is 16 steps); after Pause, the step's
+  if (app.playing && (!live('#dataview') || performance.now() - confusionAt < CONFUSION_PLAYING_MS
+      || $('#dataview [data-role="confusion"]')?.dataset.epoch === String(app.view.epoch))) return;
+  confusionAt = performance.now();
   try { ui.dataview.showConfusion(await api.confusion(app.id)); } catch (err) { if (err.status !== 409) handleError(err); }
 }
 

@@ -87,7 +87,7 @@ export class TimelineStrip {
     this.onSeek(step);
   }
 
-  pct(step) { return this.head > this.from ? (100 * (step - this.from)) / (this.head - this.from) : 100; }
+  pct(step) { return this.head > this.from ? Math.min(100, (100 * (step - this.from)) / (this.head - this.from)) : 100; }
 
   /** The line: its first and last step, coloured segments {id, from, to}, ticks {step, epoch},
    *  branch points {step, id, kind, title}. Rebuilt only when something changed. */

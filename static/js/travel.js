@@ -9,11 +9,12 @@ import * as api from './api.js';
 import { emptyView, merge } from './stepview.js';
 import { clone, writeURL } from './state.js';
 import { app, ui, hooks, handleError } from './page.js';
-import { renderAll, refreshHistory, loadWeights, lazy, drawLazy } from './refresh.js';
+import { renderAll, refreshHistory, loadWeights, lazy, drawLazy, onScreen } from './refresh.js';
 import { branchName, branchPoints, entry, epochTicks, pathTo, segments, sharedStep } from './lines.js';
 
 const REFRESH_MS = 700;            // the timeline with its curves: at most this often when stopped,
 const REFRESH_PLAYING_MS = 3000;   // and this often while playing
+const LINE_PLAYING_MS = 250;       // the timeline's line while playing: at most this often
 const NEXT = { ready: 'forward', forward: 'backward', backward: 'update' };
 const sleep = (ms) => new Promise((r) => { setTimeout(r, ms); });
 
@@ -31,6 +32,7 @@ export class Travel {
     this.clear();
     this.latency = [];             // ms from the input to its step's panels on screen (the newest 200)
     document.addEventListener('keydown', (ev) => this.key(ev));
+    onScreen.watch(overlay.el, () => { if (this.overlayStale && this.tl) { this.overlayStale = false; this.overlay.show(this.tl, this.line); } });
   }
 
   clear() {
@@ -178,7 +180,10 @@ export class Travel {
     if (!app.id || !Number.isInteger(v.branch)) return;
     if (this.line === null || !this.keepsLine(v)) this.setLine(v.branch);
     this.follow();
-    this.drawLine(v);
+    // While playing the line (its head, epoch ticks, segments: all rebuilt when the head moves, which
+    // is every frame) at most every LINE_PLAYING_MS; the thumb and the step every frame.
+    const now = performance.now();
+    if (!app.playing || !(now - this.lineAt < LINE_PLAYING_MS)) { this.lineAt = now; this.drawLine(v); }
     this.strip.setPosition(v.step, v.phase);
     const seen = `${v.branch}:${v.branchHead}:${v.phase === 'diverged'}`;
     if (seen !== this.seen) { this.seen = seen; this.scheduleRefresh(); }
@@ -252,7 +257,9 @@ export class Travel {
     if (this.line === null || !entry(next, this.line)) this.setLine(next.position.branch);
     this.follow();
     this.branches.show(next, this.line);
-    this.overlay.show(next, this.line);
+    // the branches' curves (a Plotly chart): while playing only on screen; drawn when it scrolls in
+    this.overlayStale = app.playing && !onScreen.visible(this.overlay.el);
+    if (!this.overlayStale) this.overlay.show(next, this.line);
     this.drawLine(app.view);
     this.postmortem.sync(app.view, next);
     document.body.dataset.branches = String(next.branches.length);

@@ -32,6 +32,18 @@ function rgb(v, s) {
   return t < 0 ? mix(MID, NEG, -t) : mix(MID, POS, t);
 }
 
+/** rgb(v, s) written into px[o..o+3] without an array per pixel (the same rounding as mix). */
+function rgbInto(px, o, v, s) {
+  px[o + 3] = 255;
+  if (!Number.isFinite(v)) { px[o] = 200; px[o + 1] = 200; px[o + 2] = 200; return; }
+  const t = Math.max(-1, Math.min(1, (v - s.mid) / ((s.hi - s.lo) / 2 || 1)));
+  const end = t < 0 ? NEG : POS;
+  const k = Math.abs(t);
+  px[o] = Math.round(MID[0] + (end[0] - MID[0]) * k);
+  px[o + 1] = Math.round(MID[1] + (end[1] - MID[1]) * k);
+  px[o + 2] = Math.round(MID[2] + (end[2] - MID[2]) * k);
+}
+
 /** Draw one res×res map (row i at x2[i]) on a canvas, x2 growing upward. */
 export function drawMap(canvas, data, off, res, scale, flip) {
   if (canvas.width !== res) { canvas.width = res; canvas.height = res; }
@@ -39,11 +51,7 @@ export function drawMap(canvas, data, off, res, scale, flip) {
   const img = ctx.createImageData(res, res);
   for (let i = 0; i < res; i += 1) {
     const row = flip ? res - 1 - i : i;
-    for (let j = 0; j < res; j += 1) {
-      const [r, g, b] = rgb(data[off + i * res + j], scale);
-      const o = (row * res + j) * 4;
-      img.data[o] = r; img.data[o + 1] = g; img.data[o + 2] = b; img.data[o + 3] = 255;
-    }
+    for (let j = 0; j < res; j += 1) rgbInto(img.data, (row * res + j) * 4, data[off + i * res + j], scale);
   }
   ctx.putImageData(img, 0, 0);
 }
@@ -187,7 +195,10 @@ export class UnitMaps {
       return `<span class="cbar-item" title="the colour scale of ${L.label}: every unit of the layer uses it">
         <b>${L.label}</b> <span class="num">${fmt(s.lo, 2)}</span><canvas class="cbar" width="60" height="1"></canvas><span class="num">${fmt(s.hi, 2)}</span></span>`;
     });
-    this.legend.innerHTML = `<span class="muted">colour scale of each layer's maps:</span> ${parts.join(' ')}`;
+    const html = `<span class="muted">colour scale of each layer's maps:</span> ${parts.join(' ')}`;
+    if (html === this.legendHtml) return;      // the same labels and ends: the same bars (each spans its scale)
+    this.legendHtml = html;
+    this.legend.innerHTML = html;
     this.legend.querySelectorAll('canvas.cbar').forEach((c, k) => {
       const L = k === 0 ? d.inputs : d.layers[k - 1];
       const row = new Float32Array(60).map((_, i) => L.scale.lo + ((L.scale.hi - L.scale.lo) * i) / 59);
@@ -221,6 +232,7 @@ export class UnitMaps {
     this.picked = null;
     this.zoom.hidden = true;
     this.legend.innerHTML = '';
+    this.legendHtml = null;
   }
 }
 
