@@ -181,7 +181,7 @@ class ReLU(Activation):
     supports_out = True
 
     def forward(self, z, out=None):
-        return np.maximum(z, 0.0, dtype=z.dtype, out=out)
+        return np.maximum(z, 0.0, out=out)          # (z's dtype: 0.0 is a weak scalar)
 
     def derivative(self, z, a):
         return (z > 0).astype(z.dtype)

@@ -102,7 +102,11 @@ class PackedSlots:
     def holds(self, optimizer) -> bool:
         """Whether ``optimizer``'s slots are still these views (not replaced by set_state, reset, or
         packed into another FastStep's vectors)."""
-        return optimizer is self.optimizer and all(map(operator.is_, _slot_arrays(optimizer), self.arrays))
+        if optimizer is not self.optimizer:
+            return False
+        if not self.arrays and not optimizer._slot_init():   # no slots kept (plain SGD): nothing to test
+            return True
+        return all(map(operator.is_, _slot_arrays(optimizer), self.arrays))
 
 
 def pack_slots(optimizer, shapes) -> PackedSlots:
