@@ -129,6 +129,8 @@ export class TimelineStrip {
     this.label.dataset.phase = phase;
     this.root.dataset.step = String(step);
     this.root.dataset.phase = phase;
+    // playing: the line is redrawn at most every 250 ms (travel.js), the head label follows at once
+    if (step > this.head) this.root.querySelector('[data-role="tl-head"]').textContent = String(step);
     if (!this.dragging) { this.asked = step; this.place(step); }
   }
 

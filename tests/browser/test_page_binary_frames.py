@@ -2,7 +2,7 @@
 shows the numbers the server's JSON answer has for the same step: after Play and Pause, what the
 page holds for z, a, δ, ∂cost/∂W and the updated W equals POST /seek's JSON frame of that step, with
 binary frames as with ?wire=json. The decision boundary while playing is an image, after Pause a
-heatmap of the step's grid again."""
+heatmap of the step's grid again; the timeline's head while playing is never behind the step."""
 from __future__ import annotations
 
 import httpx
@@ -64,6 +64,10 @@ def test_the_boundary_is_an_image_while_playing_and_a_heatmap_after_pause(page, 
         return { heatmaps: el.data.filter((t) => t.type === 'heatmap').length, images: el.layout.images.length,
                  src: (el.layout.images[0] || {}).source || '' }; }""")
     assert playing["heatmaps"] == 0 and playing["images"] == 1 and playing["src"].startswith("data:image/png")
+    for _ in range(5):     # the timeline's line is redrawn every 250 ms while playing; its "of N" never lags
+        head, step = page.evaluate("[+document.querySelector('[data-role=tl-head]').textContent, +document.body.dataset.step]")
+        assert head >= step, (head, step)
+        page.wait_for_timeout(70)
     page.click('button[data-action="play"]')
     page.wait_for_selector('button[data-action="play"]:has-text("Play")')
     sid = page.evaluate("document.body.dataset.session")
