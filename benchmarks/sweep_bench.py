@@ -6,7 +6,8 @@ of each way, the ratios against the targets (local ≤ 0.6 × one after another;
 local) and whether all three gave the same losses bit for bit, and writes them as JSON to
 benchmarks/results/sweep-*.json. ``--repeat N``: N rounds, the three ways interleaved (their order
 turns each round), each executor started afresh and closed after its sweep so that nothing idles
-beside the one measured; the medians are judged. Each executor is warmed with one tiny run first (its
+beside the one measured; the medians are judged, and the fastest round of each way (the least
+disturbed by other work on a shared machine) too. Each executor is warmed with one tiny run first (its
 processes started, NumPy and the engine imported), so the seconds are the sweep's own. While a sweep
 runs, the bench looks at the job's status every 10 ms (no copies) and takes a snapshot of its curves
 every 0.5 s, as the page does (static/js/sweep.js): a full snapshot every 20 ms cost the server
@@ -179,6 +180,15 @@ def median(values: list):
     return statistics.median(values) if values else None
 
 
+def best(each: list[dict]) -> dict:
+    """Each way's fastest round and the ratios of those: on a shared machine, the least disturbed."""
+    fastest = {k: min((r[k] for r in each if r[k] is not None), default=None)
+               for k in ("sequential_s", "local_s", "local_cluster_s")}
+    local, cluster = fastest["local_s"], fastest["local_cluster_s"]
+    return {**fastest, "local_over_sequential": local / fastest["sequential_s"],
+            "cluster_over_local": None if cluster is None else cluster / local}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a tiny case: checks that it all runs")
@@ -197,6 +207,7 @@ def main(argv=None) -> int:
     report = {"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "runs": len(jobs), "epochs": epochs,
               "rounds": len(each), "load": median([r["load"] for r in each]), "dask_profiler": args.dask_profiler,
               **{k: median([r[k] for r in each]) for k in keys},
+              "best": best(each),
               "same_losses_local": all(r["same_losses_local"] for r in each),
               "same_losses_cluster": None if each[0]["same_losses_cluster"] is None else
               all(r["same_losses_cluster"] for r in each), "each": each}
@@ -228,6 +239,12 @@ def print_report(report: dict, quick: bool) -> None:
         ratio = report["cluster_over_local"]
         print(f"  LocalCluster, 2 procs {report['local_cluster_s']:7.2f} s{cpu('local_cluster_cpu_s')}   "
               f"{ratio:.2f} × local ({judged(ratio, 1.15)})")
+    if report["rounds"] > 1:
+        b = report["best"]
+        print(f"  fastest rounds: one after another {b['sequential_s']:.2f} s, local {b['local_s']:.2f} s "
+              f"({b['local_over_sequential']:.2f} ×; {judged(b['local_over_sequential'], 0.6)})" +
+              ("" if b["local_cluster_s"] is None else f", LocalCluster {b['local_cluster_s']:.2f} s "
+               f"({b['cluster_over_local']:.2f} × local; {judged(b['cluster_over_local'], 1.15)})"))
     print(f"  the same losses bit for bit: local {report['same_losses_local']}, "
           f"LocalCluster {report['same_losses_cluster']}")
     if "memory" in report:
