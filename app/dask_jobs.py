@@ -56,12 +56,21 @@ class DaskManager(CompareManager):
             self._warm()
         return self._client
 
-    def _warm(self) -> None:
-        """Import the engine on every worker now (dask_worker.warm), not in each worker's first run."""
-        try:
-            self.warmed = self._client.run(dask_worker.warm)
-        except Exception:       # pragma: no cover - a worker that cannot be warmed still gets its runs
-            pass
+    def _warm(self, timeout: float = 10.0) -> None:
+        """Import the engine on every worker now (dask_worker.warm), not in each worker's first run;
+        at most ``timeout`` seconds (Client.run has no timeout of its own: a stuck worker goes on
+        warming in the background while the sweep starts)."""
+        warmed: dict[str, int] = {}
+
+        def ask() -> None:
+            try:
+                warmed.update(self._client.run(dask_worker.warm))
+            except Exception:   # pragma: no cover - a worker that cannot be warmed still gets its runs
+                pass
+        thread = threading.Thread(target=ask, name="dask-warm", daemon=True)
+        thread.start()
+        thread.join(timeout)
+        self.warmed = dict(warmed)
 
     def _ensure_started(self) -> None:
         try:

@@ -84,6 +84,27 @@ def test_connecting_warms_every_worker(cluster, dask_manager):
     assert set(imported.values()) == {True}
 
 
+def test_a_worker_that_does_not_answer_the_warming_does_not_hold_up_the_sweep():
+    pytest.importorskip("distributed", reason="dask.distributed is not installed (pip install -e '.[dask]')")
+    import threading
+
+    from app.dask_jobs import DaskManager
+
+    class StuckClient:
+        def __init__(self):
+            self.asked, self.release = threading.Event(), threading.Event()
+
+        def run(self, function):
+            self.asked.set()
+            self.release.wait(10)                   # a worker that answers only after 10 s
+            return {"tcp://stuck:1": 1}
+    manager = DaskManager(Settings(), "tcp://127.0.0.1:1")
+    manager._client = client = StuckClient()
+    manager._warm(timeout=0.05)
+    assert client.asked.is_set() and manager.warmed == {}      # asked, not waited for
+    client.release.set()
+
+
 def test_progress_flows_back_and_cancel_cancels_the_futures(dask_manager):
     job = dask_manager.start("compare", LONG, _tasks({"learning_rate": [0.05, 0.1]}, epochs=50))
     running = _until(dask_manager, job.id, lambda j: all(r["status"] == "running" and r["history"]["batch_loss"]
