@@ -101,7 +101,8 @@ def summary(result: dict) -> dict:
     last = {k: (v[-1] if v else None) for k, v in h.items() if k != "batch_loss"}
     return {"settings": result["settings"], "status": result["status"], "learning_rate": result["learning_rate"],
             **last, "seconds": result["seconds"], "worker": result["worker"],
-            "diverged": (result.get("diverged") or {}).get("reason")}
+            "diverged": (result.get("diverged") or {}).get("reason"),
+            "diverged_step": (result.get("diverged") or {}).get("step")}
 
 
 def _cell(value) -> str:
@@ -117,7 +118,10 @@ def table(rows: list[dict]) -> str:
     body = [[str(i), sweep_label(r["settings"]), r["status"], _cell(r.get("loss")), _cell(r.get("val_loss")),
              _cell(r.get(f"val_{metric}")), f"{r['seconds']:.2f}", r["worker"]] for i, r in enumerate(rows)]
     widths = [max(len(line[c]) for line in [head, *body]) for c in range(len(head))]
-    return "\n".join("  ".join(v.ljust(w) for v, w in zip(line, widths)).rstrip() for line in [head, *body])
+    lines = ["  ".join(v.ljust(w) for v, w in zip(line, widths)).rstrip() for line in [head, *body]]
+    lines += [f"#{i} diverged" + ("" if r.get("diverged_step") is None else f" at step {r['diverged_step']}")
+              + f": {r['diverged']}" for i, r in enumerate(rows) if r["status"] == "diverged" and r.get("diverged")]
+    return "\n".join(lines)
 
 
 def sweep_label(settings: dict) -> str:

@@ -36,3 +36,17 @@ def test_sweep_prints_a_table_and_writes_json_and_csv(tmp_path, capsys):
 def test_sweep_refuses_a_bad_value_naming_it(capsys):
     assert cli.main(["sweep", "--optimizer", "sgd,adamw", "--epochs", "1"]) == 2
     assert "grid.optimizer.1" in capsys.readouterr().err
+
+
+def test_a_diverged_run_is_named_with_its_step_and_reason(tmp_path, capsys):
+    prefix = tmp_path / "big"
+    code = cli.main(["sweep", "--dataset", "xor", "--layers", "8", "--lr", "0.1,100", "--epochs", "2",
+                     "--workers", "1", "--out", str(prefix)])
+    assert code == 0
+    out = capsys.readouterr().out
+    saved = json.loads(prefix.with_suffix(".json").read_text())["runs"]
+    assert [r["status"] for r in saved] == ["done", "diverged"]
+    step, reason = saved[1]["diverged_step"], saved[1]["diverged"]
+    assert isinstance(step, int) and reason
+    assert f"#1 diverged at step {step}: {reason}" in out.splitlines()
+    assert not any(line.startswith("#0 diverged") for line in out.splitlines())
