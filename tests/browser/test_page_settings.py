@@ -8,6 +8,8 @@ import json
 import numpy as np
 import pytest
 
+from app import wire
+
 pytestmark = pytest.mark.browser
 
 
@@ -47,7 +49,8 @@ def test_pause_at_max_speed_shows_the_current_step(lab, server_url, artifacts):
     state = page.request.get(f"{server_url}/api/sessions/{sid}").json()["state"]
     page.wait_for_function(f"document.body.dataset.step === '{state['step']}'", timeout=5000)
     assert page.locator("#controls [data-role=step]").inner_text() == str(state["step"])
-    last = [m for m in map(json.loads, (f for f in frames if isinstance(f, str))) if m.get("type") == "frame"][-1]
+    messages = [wire.unpack(f)[0] if isinstance(f, bytes) else json.loads(f) for f in frames]   # binary frames
+    last = [m for m in messages if m.get("type") == "frame"][-1]
     assert last["data"]["step"] == state["step"], "the last frame is the current step"
     exported = page.request.get(f"{server_url}/api/sessions/{sid}/export").json()
     assert exported["state"]["step"] == state["step"]
