@@ -81,11 +81,11 @@ export class Charts {
       line: { color, dash, width: 2 }, marker: { size: 5 },
       hovertemplate: `${name}: %{y:.4f}<extra></extra>`,
     });
-    const traces = [line('loss', 'loss (train)', CURVE.loss, 'solid')];
-    if (h.val_loss) traces.push(line('val_loss', 'loss (validation)', CURVE.loss, 'dash'));
+    const traces = [line('loss', 'train loss', CURVE.loss, 'solid')];
+    if (h.val_loss) traces.push(line('val_loss', 'validation loss', CURVE.loss, 'dash'));
     const accKey = h.acc ? 'acc' : (h.accuracy ? 'accuracy' : null);
-    if (accKey) traces.push(line(accKey, 'accuracy (train)', CURVE.acc, 'solid', 'y2'));
-    if (h[`val_${accKey}`]) traces.push(line(`val_${accKey}`, 'accuracy (validation)', CURVE.acc, 'dash', 'y2'));
+    if (accKey) traces.push(line(accKey, 'train accuracy', CURVE.acc, 'solid', 'y2'));
+    if (h[`val_${accKey}`]) traces.push(line(`val_${accKey}`, 'validation accuracy', CURVE.acc, 'dash', 'y2'));
     const ytype = this.logY ? 'log' : 'linear';
     const epochLayout = baseLayout({
       title: { text: 'per epoch', font: { size: 13 }, x: 0.02 },
@@ -94,8 +94,9 @@ export class Charts {
       // Accuracy in % with its own round ticks (not synced to the loss axis' grid).
       yaxis2: { title: { text: 'accuracy' }, overlaying: 'y', side: 'right', range: [0, 1.02], color: CURVE.acc,
         showgrid: false, tickmode: 'array', tickvals: [0, 0.25, 0.5, 0.75, 1], tickformat: '.0%', zeroline: false },
-      legend: { orientation: 'h', x: 0, y: -0.3, yanchor: 'top', font: { size: 11 } },   // under the plot, off the curves
-      margin: { l: 52, r: 50, t: 28, b: 84 },
+      // under the plot and its epoch title, off the curves (one entry a row: the plot is narrow)
+      legend: { orientation: 'h', x: 0, xref: 'container', y: 0, yref: 'container', yanchor: 'bottom', font: { size: 11 } },
+      margin: { l: 52, r: 50, t: 28, b: 122 },
       annotations: epochs.length ? [] : [{ text: 'run an Epoch (or Play) to see these curves', showarrow: false,
         xref: 'paper', yref: 'paper', x: 0.5, y: 0.5, font: { color: '#888' } }],
     });

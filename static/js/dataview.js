@@ -142,9 +142,10 @@ export class DataView {
           symbol: part === 'train' ? 'circle' : 'circle-open', line: { width: part === 'train' ? 0.6 : 1.4, color: part === 'train' ? '#fff' : undefined } },
         hovertemplate: `${part}: (%{x:.2f}, %{y:.2f})<extra></extra>`, meta: { points: xs.length } });
     });
-    const layout = baseLayout({ xaxis: { title: { text: 'x1' }, range: [x1[0], x1[cols - 1]], constrain: 'domain' },
+    const layout = baseLayout({ xaxis: { title: { text: 'x1', standoff: 4 }, automargin: true, range: [x1[0], x1[cols - 1]], constrain: 'domain' },
       yaxis: { title: { text: 'x2' }, range: [x2[0], x2[rows - 1]], scaleanchor: 'x' },
-      margin: { l: 40, r: 8, t: 8, b: 36 }, hovermode: 'closest', legend: { orientation: 'h', y: -0.18 },
+      margin: { l: 40, r: 8, t: 8, b: 58 }, hovermode: 'closest',
+      legend: { orientation: 'h', x: 0, y: 0, yref: 'container', yanchor: 'bottom' },   // under the x1 title, not on it
       images: playing ? [this.surface.image(surface, x1, x2, zmax)] : [] });
     this.fast = playing ? zmax : null;
     this.fastPoints = pts;
