@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.activations import overflow_ignored
-from engine.diagnostics import EDGE, SHARE, WINDOW, loss_trend, unit_health
+from engine.diagnostics import EDGE, SHARE, UNITS_SHARE, WINDOW, loss_trend, unit_health
 
 from .postmortem import _suggested_rate
 from .tensors import finite
@@ -33,13 +33,13 @@ def report(session, suggest: bool = True) -> dict:
         units = unit_health(session.model, data.x_train[rows]) if not session.diverged else []
     for layer in units:
         name, n, index = layer["activation"], layer["units"], layer["index"]
-        if layer["saturated"]:
+        if layer["saturated"] and len(layer["saturated"]) >= UNITS_SHARE * n:
             bound = "a < 0.01 or a > 0.99" if name == "sigmoid" else f"|a| > {1 - 2 * EDGE:g}"
             warnings.append({"kind": "saturated", "layer": index, "units": layer["saturated"], "message":
                              f"{len(layer['saturated'])} of {n} {name} units of layer {index + 1} are saturated "
                              f"({bound} for {SHARE:.0%} of {len(rows)} samples): f′ ≈ 0 there, so their δ "
                              "and ∂cost/∂W all but vanish. A smaller η or smaller initial weights help."})
-        if layer["dead"]:
+        if layer["dead"] and len(layer["dead"]) >= UNITS_SHARE * n:
             warnings.append({"kind": "dead", "layer": index, "units": layer["dead"], "message":
                              f"{len(layer['dead'])} of {n} ReLU units of layer {index + 1} are dead (a = 0 for all "
                              f"{len(rows)} samples): they pass no gradient back and will not recover. Too large "

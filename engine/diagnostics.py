@@ -8,6 +8,9 @@ that saturate or die. Each check returns plain numbers, so a page can say what i
 * saturated: a sigmoid or tanh unit whose |a − centre| is within ``EDGE`` of its bound for at least
   ``SHARE`` of the samples: f′ ≈ 0 there, so δ and ∂cost/∂W vanish for it.
 * dead: a ReLU unit whose a is 0 for every sample: it passes no gradient and never recovers.
+
+A layer is worth a warning when at least ``UNITS_SHARE`` of its units are saturated or dead: one dead
+ReLU unit of 64 is common in a network that trains well, and no reason to lower η.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ FLIPS = 0.6          # (noise alone flips about 2/3 of the signs: the swing tell
 SWING = 0.4
 EDGE = 0.01          # of the range: sigmoid a < 0.01 or > 0.99, tanh |a| > 0.98
 SHARE = 0.95
+UNITS_SHARE = 0.1    # of a layer's units saturated or dead before it is worth a warning
 
 
 def loss_trend(batch_losses) -> dict:
