@@ -106,7 +106,8 @@ def main(argv=None) -> int:
     p.add_argument("--seconds", type=float, default=8.0)
     p.add_argument("--quick", action="store_true", help="4 s per case")
     p.add_argument("--json", type=Path)
-    p.add_argument("--wire", choices=("bin", "b64", "json"), help="the page's WebSocket encoding (default: its own, bin)")
+    p.add_argument("--wire", choices=("bin", "b64", "json"),
+                   help="the page's WebSocket encoding (default: its own, bin)")
     args = p.parse_args(argv)
     seconds = 4.0 if args.quick else args.seconds
     import httpx
