@@ -22,6 +22,14 @@ def finite(value):
     return value if math.isfinite(value) else None
 
 
+def quantize_int8(arr: np.ndarray) -> tuple[np.ndarray, float]:
+    """(q, scale): ``arr`` (finite) as int8 q with value ≈ q · scale, scale = max|x| / 127 (1 for all
+    zeros), so the error is at most max|x| / 254: the "int8q" tensors of b64 and bin frames."""
+    top = float(np.max(np.abs(arr))) if arr.size else 0.0
+    scale = top / 127.0 if top > 0 else 1.0
+    return np.rint(arr * (1.0 / scale)).astype(np.int8), scale
+
+
 def encode(arr, label: str | None = None, encoding: str = "json", raw: bool = False,
            quantize_over: int | None = None) -> dict:
     """{"shape", "values", "label"}: nested lists whose nesting matches shape, or with encoding "b64"
@@ -43,9 +51,7 @@ def encode(arr, label: str | None = None, encoding: str = "json", raw: bool = Fa
         out["nonfinite"] = True
         arr = np.where(mask, arr, 0.0)
     if encoding == "b64" and quantize_over is not None and arr.size > quantize_over and arr.dtype.kind == "f":
-        top = float(np.max(np.abs(arr))) if arr.size else 0.0
-        scale = top / 127.0 if top > 0 else 1.0
-        q = np.rint(arr * (1.0 / scale)).astype(np.int8)
+        q, scale = quantize_int8(arr)
         out.update(dtype="int8q", scale=scale, values=base64.b64encode(q.tobytes()).decode("ascii"))
         return out
     if encoding == "b64":

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tensors import encode
+from .tensors import encode, quantize_int8
 
 ALIGN = 4
 
@@ -64,9 +64,8 @@ class BinBatch:
         for out, arr, quantized in self.items:
             data = _float32(arr, out)
             if quantized is not None:
-                top = float(np.max(np.abs(data))) if data.size else 0.0
-                scale = top / 127.0 if top > 0 else 1.0
-                raw = np.rint(data * (1.0 / scale)).astype(np.int8).tobytes()
+                q, scale = quantize_int8(data)
+                raw = q.tobytes()
                 out.update(dtype="int8q", scale=scale)
             else:
                 raw = data.tobytes()
