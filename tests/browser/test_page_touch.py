@@ -137,6 +137,7 @@ def test_tap_step_drag_the_timeline_back_and_tap_a_node(tablet):
     assert "layer 2, unit 1" in tip and "z(2) = " in tip and "a(2) = " in tip
     tip_box = page.locator(".tooltip").bounding_box()
     assert tip_box["y"] + tip_box["height"] < cy, "the tip is above the finger, not under it"
+    page.wait_for_selector('#unit-zoom:has-text("a(2) unit 1")', timeout=10000)   # redrawn after the tap
     assert "a(2) unit 1" in page.inner_text("#unit-zoom") and "(step 2)" in page.inner_text("#unit-zoom")
     page.screenshot(path="/tmp/touch-diagram.png")
 
