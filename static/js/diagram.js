@@ -6,7 +6,7 @@
 import { divergingCss } from './colors.js';
 import { at, fmt, maxAbs } from './tensor.js';
 import { activationsOf } from './stepview.js';
-import { showTip, hideTip, onHover } from './tooltip.js';
+import { showTip, hideTip, onHover, onTap } from './tooltip.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const MAX_SHOWN = 10;
@@ -84,7 +84,7 @@ export class Diagram {
       layerNodes.forEach((n) => {
         n.circle = svgEl('circle', { cx: n.cx, cy: n.cy, r: this.radius, class: 'neuron',
           'data-layer': n.l, 'data-unit': n.j + 1 }, gNodes);
-        n.circle.addEventListener('click', () => { this.selected = { l: n.l, j: n.j }; this.render(this.view); this.onSelect(this.selected); });
+        onTap(n.circle, () => { this.selected = { l: n.l, j: n.j }; this.render(this.view); this.onSelect(this.selected); });
       });
       if (layerNodes.bias) {
         const b = layerNodes.bias;

@@ -3,7 +3,7 @@
 
 import { divergingRGB } from './colors.js';
 import { fmt, sum } from './tensor.js';
-import { showTip, hideTip, onHover } from './tooltip.js';
+import { showTip, hideTip, onHover, onTap } from './tooltip.js';
 
 export class Heatmap {
   /**
@@ -28,7 +28,7 @@ export class Heatmap {
     this.mat = null;
     this.max = 1;
     onHover(this.canvas, (ev) => this.hover(ev));   // mouse, pen and a finger's tap
-    this.canvas.addEventListener('click', (ev) => {
+    onTap(this.canvas, (ev) => {                    // a click, or a finger lifted (static/js/tooltip.js)
       const cell = this.cellAt(ev);
       if (cell && this.onPick) this.onPick(cell);
     });

@@ -47,3 +47,12 @@ export function onHover(target, show, leave = hideTip) {
   ['pointerenter', 'pointermove', 'pointerdown'].forEach((type) => target.addEventListener(type, show));
   target.addEventListener('pointerleave', (ev) => { if (ev.pointerType !== 'touch') leave(ev); });
 }
+
+/** fn(ev) when `target` is tapped or clicked: a mouse's or pen's click, or a finger lifted where it
+ *  went down (pointerup; a finger that scrolls the page gets pointercancel instead). Not the click
+ *  a tap makes: on a busy page, or a finger held a moment, Chromium turns the tap into a long press
+ *  and sends no click at all, so a student's tap on a node did nothing. */
+export function onTap(target, fn) {
+  target.addEventListener('pointerup', (ev) => { if (ev.pointerType === 'touch') fn(ev); });
+  target.addEventListener('click', (ev) => { if (ev.pointerType !== 'touch') fn(ev); });
+}

@@ -8,6 +8,7 @@ import { getJSON } from './api.js';
 import { toMat, fmt } from './tensor.js';
 import { NEG, POS, MID } from './colors.js';
 import { drawColorbar } from './colorbar.js';
+import { onTap } from './tooltip.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const FEW = 8;              // layers wider than this show their first FEW units ("show all" toggles)
@@ -113,7 +114,8 @@ export class UnitMaps {
         c.dataset.unit = String(n.j + 1);
         fo.appendChild(c);
         d.gMaps.appendChild(fo);
-        n.circle.addEventListener('click', () => this.pick(li, n.j));
+        if (!n.picks) onTap(n.circle, () => this.pick(li, n.j));   // once a node: attach() runs again on setAvailable
+        n.picks = true;
         return c;
       });
     });

@@ -176,3 +176,30 @@ def test_a_finger_scrolls_the_page_over_every_chart(tablet):
         page.wait_for_timeout(400)
         assert page.evaluate("scrollY") - before > 150, f"a swipe over {chart} scrolls the page"
     assert not errors, errors
+
+
+
+def test_a_finger_lifted_on_a_node_picks_it_without_a_click(tablet):
+    """On a busy page Chromium sometimes sends a tap's pointerdown and pointerup but no click (seen in
+    a CI run, and 2 in 10 runs here with the CPU loaded): the node was not picked and its map not
+    enlarged. The page picks on the finger's pointerup, and a real tap (which also clicks) picks once."""
+    page, errors, context = tablet
+    page.locator('button[data-action="step"]').tap()
+    page.wait_for_function(f"document.body.dataset.step === '1' && {IDLE}")
+    page.wait_for_function("document.body.dataset.unitMapsStep === '1'", timeout=15000)
+    node = 'circle[data-layer="2"][data-unit="1"]'
+    page.locator(node).scroll_into_view_if_needed()
+    page.evaluate(f"""(() => {{ const c = document.querySelector('{node}');
+      const at = {{ bubbles: true, pointerType: 'touch', isPrimary: true, pointerId: 7 }};
+      c.dispatchEvent(new PointerEvent('pointerdown', at)); c.dispatchEvent(new PointerEvent('pointerup', at)); }})()""")
+    page.wait_for_selector('#unit-zoom:has-text("a(2) unit 1")', timeout=5000)
+    assert page.evaluate(f"document.querySelector('{node}').classList.contains('selected')")
+
+    page.evaluate("""window.zoomTitles = 0; new MutationObserver((records) => { window.zoomTitles += records.length; })
+      .observe(document.querySelector('#unit-zoom [data-role="zoom-title"]'), { childList: true })""")
+    page.locator('circle[data-layer="3"][data-unit="2"]').tap()
+    page.wait_for_selector('#unit-zoom:has-text("a(3) unit 2")', timeout=5000)
+    page.wait_for_timeout(600)                                    # a click after the pointerup would come by now
+    assert page.evaluate("window.zoomTitles") == 1, "one tap, one pick"
+    assert page.evaluate("document.querySelectorAll('#diagram circle.selected').length") == 1
+    assert not errors, errors
