@@ -70,7 +70,12 @@ def test_weights_blowing_up_without_nan_raise_the_banner(page, server_url):
     page.wait_for_selector("body[data-session]:not([data-session=''])", timeout=15000)
     page.click('button[data-action="play"]')
     banner = page.locator("#diverged-banner")
-    banner.wait_for(state="visible", timeout=20000)
+    try:
+        banner.wait_for(state="visible", timeout=20000)
+    except Exception as exc:        # a CI run once timed out here: say what the page showed instead
+        shown = page.evaluate("""() => ({ body: { ...document.body.dataset }, banner: document.querySelector('#diverged-banner').outerHTML,
+          error: document.querySelector('#error-banner').textContent })""")
+        raise AssertionError(f"no banner after 20 s of play: {shown}") from exc
     assert "blowing up" in banner.inner_text() and "η = 5" in banner.inner_text()
     page.click("#diverged-banner [data-fix]")
     banner.wait_for(state="hidden")
