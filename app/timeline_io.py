@@ -18,7 +18,7 @@ from engine.snapshot import capture
 
 from . import session_state, travel
 from .errors import Conflict, Unprocessable
-from .timeline import Branch, set_penalties
+from .timeline import Branch, Keyframes, set_penalties
 
 LOC = ["body", "state", "timeline"]
 PREFIX = "tl_"
@@ -155,7 +155,7 @@ def restore_timeline(session, data, arrays: dict[str, np.ndarray], max_batch: in
         tl.current = b.parent
         tl.seek(b.start, b.parent)
         _use_settings(session, b)
-        b.keyframes = {b.start: capture(session.run)}
+        b.keyframes = Keyframes({b.start: capture(session.run)})
         tl.branches[b.id] = b
     tl._next_id = max(known) + 1
     tl.seek(step, current)

@@ -10,6 +10,7 @@ only grow, so whoever keeps snapshots keeps the curves and cuts them to the step
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -36,9 +37,11 @@ class RunState:
     meter: tuple[int, dict]         # the epoch's meter so far: (count, sums)
     last_logs: dict                 # the last completed epoch's logs
 
-    @property
+    @cached_property
     def nbytes(self) -> int:
-        """Bytes of the arrays this snapshot holds of its own (the shared row order not counted)."""
+        """Bytes of the arrays this snapshot holds of its own (the shared row order not counted).
+        Counted once: a timeline sums it over all its keyframes each time it keeps one, and
+        recounting every array of thousands of them took most of a play step on xor."""
         slots = sum(a.nbytes for arrays in self.optimizer["slots"].values() for a in arrays)
         return sum(w.nbytes for w in self.weights) + slots + 4096     # + the small fields, roughly
 

@@ -422,3 +422,54 @@ def test_resets_keep_the_budget_and_show_the_penalty():
     s.step()
     s.reset()
     assert s.config["regularization"] == {"l1": 0.0, "l2": 0.01} and s.model.penalty() > 0
+
+
+def _recount(tl) -> int:
+    """The keyframes' bytes counted again from their arrays (what Keyframes.nbytes keeps)."""
+    total = 0
+    for b in tl.branches.values():
+        for state in b.keyframes.values():
+            slots = sum(a.nbytes for arrays in state.optimizer["slots"].values() for a in arrays)
+            total += sum(w.nbytes for w in state.weights) + slots + 4096
+    return total
+
+
+def test_the_keyframes_byte_count_follows_every_change():
+    """The timeline keeps its keyframes' byte count as they come and go (it checks its budget at
+    each keyframe; summing them all there made play steps on xor 3× slower after 20,000 steps)."""
+    from app.routes.sessions import _rebuild
+    from app.session_io import export_json, parse_json
+    from app.timeline import Keyframes
+
+    s = _session()
+    tl = s.timeline
+    tl.budget = 12 * tl.branch.keyframes[0].nbytes
+    assert tl.nbytes() == _recount(tl) > 0
+    for _ in range(300):                                # keyframes kept, then thinned (interval doubled)
+        s.step_quiet()
+    assert tl.interval > 10 and tl.nbytes() == _recount(tl) <= tl.budget
+    travel.seek(s, 150)
+    s.set_optimizer({"name": "sgd", "learning_rate": 0.01})    # a branch: no Adam slots in its keyframes
+    assert tl.current == 1
+    s.set_batch_size(4)                                 # at the branch's fresh start: in place (settle)
+    assert sorted(tl.branches) == [0, 1] and tl.nbytes() == _recount(tl)
+    for _ in range(120):
+        s.step_quiet()
+    assert tl.nbytes() == _recount(tl)
+    travel.seek(s, 100, branch=0)
+    assert tl.delete(1) == [1] and tl.nbytes() == _recount(tl)
+
+    store = create_app().state.store                    # an import rebuilds the keyframes by replaying
+    target = store.build(SessionCreate(**NET))
+    copy = _rebuild(store, *parse_json(export_json(s)), target.id)
+    assert copy.timeline.nbytes() == _recount(copy.timeline) > 0
+
+    frames = Keyframes({0: tl.branches[0].keyframes[0]})
+    one = frames.nbytes
+    frames[5] = frames[0]
+    frames[5] = frames[0]                               # replaced: counted once
+    assert frames.nbytes == 2 * one
+    del frames[5]
+    assert frames.pop(0).nbytes == one and frames.nbytes == 0 and frames.pop(3, None) is None
+    with pytest.raises(TypeError, match="one step at a time"):
+        frames.update({1: tl.branches[0].keyframes[0]})
