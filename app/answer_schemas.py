@@ -124,7 +124,12 @@ class HistoryAnswer(BaseModel):
     epoch: int
     step: int
     history: dict[str, list[Number]] = Field(description="Per epoch (loss, acc, val_...) or per batch "
-                                             "(batch_loss); null for a value that was not finite.")
+                                             "(batch_loss); null for a value that was not finite. With "
+                                             "`points`, longer curves are thinned: batch_step and "
+                                             "epoch_number give their steps and epochs.")
+    batch_loss_stride: int = Field(1, description="batch_loss holds every stride-th step (1: every step).")
+    epoch_stride: int = Field(1, description="The per-epoch curves hold every stride-th epoch (1: every one); "
+                                             "epoch_number gives their epochs.")
 
 
 class ErrorMessage(BaseModel):

@@ -213,10 +213,14 @@ async def progress(session_id: str, store: Store) -> dict:
     return store.get(session_id).progress()
 
 
-@router.get("/{session_id}/history", response_model=HistoryAnswer, responses=errors(404))
-async def history(session_id: str, store: Store):
+HistoryPoints = Annotated[int | None, Query(ge=2, description="At most this many values a curve: every "
+                                           "stride-th and the newest (batch_step, epoch_number); all if omitted")]
+
+
+@router.get("/{session_id}/history", response_model=HistoryAnswer, responses=errors(404, 422))
+async def history(session_id: str, store: Store, points: HistoryPoints = None):
     session = store.get(session_id)
-    return await run_locked(session, session.history_public, inline=False)
+    return await run_locked(session, session.history_public, points, inline=False)
 
 
 @router.get("/{session_id}/predict-grid", responses=errors(404, 409, 422))

@@ -80,7 +80,8 @@ export const update = (id) => postJSON(`/api/sessions/${id}/update`);
 export const step = (id) => postJSON(`/api/sessions/${id}/step`);
 export const epoch = (id) => postJSON(`/api/sessions/${id}/epoch`);
 export const progress = (id) => getJSON(`/api/sessions/${id}/progress`);
-export const history = (id) => getJSON(`/api/sessions/${id}/history`);
+// at most 4000 batch losses (the step chart's own limit, static/js/charts.js): a long play's whole curve was MBs
+export const history = (id) => getJSON(`/api/sessions/${id}/history?points=4000`);
 export const datasetPoints = (id) => getJSON(`/api/sessions/${id}/data`);
 export const predictGrid = (id, resolution = 40) =>
   getJSON(`/api/sessions/${id}/predict-grid?resolution=${resolution}`);

@@ -43,7 +43,7 @@ export class Charts {
   /** Replace everything with the server's history (Keras' History.history plus batch_loss); answers
    *  whether the per-epoch curves changed (going back within an epoch leaves them as they are). */
   setHistory(h) {
-    const epochs = JSON.stringify(Object.entries(h || {}).filter(([k]) => !['batch_loss', 'batch_step', 'steps'].includes(k)));
+    const epochs = JSON.stringify(Object.entries(h || {}).filter(([k]) => !['batch_loss', 'batch_step', 'steps', 'epoch_number'].includes(k)));
     const changed = epochs !== this.epochKey || !this.plotted;
     this.epochKey = epochs;
     this.history = h || {};
@@ -71,7 +71,7 @@ export class Charts {
 
   drawEpoch() {
     const h = this.history;
-    const epochs = (h.loss || []).map((_, i) => i + 1);
+    const epochs = h.epoch_number || (h.loss || []).map((_, i) => i + 1);   // thinned by the server: its epochs
     // Many epochs (xor: hundreds a minute): lines only, at most MAX_EPOCH_POINTS of them (every k-th
     // and the last) — markers on each of thousands of points made one redraw take ~300 ms.
     const keep = thinned(epochs.length, MAX_EPOCH_POINTS);
@@ -102,7 +102,7 @@ export class Charts {
     });
     if (!this.plotted) Plotly.newPlot(this.epochEl, traces, epochLayout, PLOT_CONFIG);
     else Plotly.react(this.epochEl, traces, epochLayout, PLOT_CONFIG);
-    this.epochEl.dataset.points = String(epochs.length);
+    this.epochEl.dataset.points = String(epochs.length ? epochs[epochs.length - 1] : 0);   // epochs shown up to
     this.plotted = true;
   }
 

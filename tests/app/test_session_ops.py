@@ -157,3 +157,42 @@ async def test_pages_vendor_files_and_offline_docs(client):
     assert "/api/sessions/{session_id}/step" in spec["paths"]
     assert (await client.get("/static/.gitkeep")).status_code == 200
     assert SMALL_NET["layers"][-1]["units"] == 2
+
+
+async def test_history_thinned_to_points_keeps_every_stride_th_step_and_the_newest(client):
+    sid = (await new_session(client))["id"]
+    losses = []
+    for _ in range(50):
+        losses.append((await client.post(f"/api/sessions/{sid}/step")).json()["loss"])
+    whole = strict_json(await client.get(f"/api/sessions/{sid}/history"))
+    assert whole["batch_loss_stride"] == 1 and "batch_step" not in whole["history"]
+    assert whole["history"]["batch_loss"] == pytest.approx(losses, rel=1e-6)
+    thin = strict_json(await client.get(f"/api/sessions/{sid}/history?points=8"))
+    # 50 steps in at most 8 points: stride 8 (⌈50/8⌉ = 7 points, and the newest step makes 8)
+    assert thin["batch_loss_stride"] == 8
+    assert thin["history"]["batch_step"] == [8, 16, 24, 32, 40, 48, 50]
+    assert thin["history"]["batch_loss"] == [whole["history"]["batch_loss"][k - 1] for k in (8, 16, 24, 32, 40, 48, 50)]
+    assert {k: v for k, v in thin["history"].items() if k not in ("batch_loss", "batch_step")} == \
+        {k: v for k, v in whole["history"].items() if k != "batch_loss"}
+    exact = strict_json(await client.get(f"/api/sessions/{sid}/history?points=50"))
+    assert exact["batch_loss_stride"] == 1 and exact["history"] == whole["history"]
+    bad = await client.get(f"/api/sessions/{sid}/history?points=1")
+    assert bad.status_code == 422 and "points" in str(bad.json()["detail"])
+
+
+async def test_history_thins_the_per_epoch_curves_too(client):
+    sid = (await new_session(client))["id"]
+    for _ in range(13):
+        await client.post(f"/api/sessions/{sid}/epoch")
+    whole = strict_json(await client.get(f"/api/sessions/{sid}/history"))["history"]
+    per_epoch = [k for k in whole if k != "batch_loss"]
+    assert {"loss", "val_loss"} <= set(per_epoch) and all(len(whole[k]) == 13 for k in per_epoch)
+    steps = len(whole["batch_loss"])
+    thin = strict_json(await client.get(f"/api/sessions/{sid}/history?points=5"))
+    # 13 epochs in at most 5 points: stride 4 (epochs 4, 8, 12) and the newest, 13
+    assert thin["epoch_stride"] == 4 and thin["history"]["epoch_number"] == [4, 8, 12, 13]
+    for k in per_epoch:
+        assert thin["history"][k] == [whole[k][e - 1] for e in (4, 8, 12, 13)], k
+    kept = thin["history"]["batch_step"]
+    assert kept[-1] == steps and len(kept) <= 5 and thin["batch_loss_stride"] == kept[0]
+    assert thin["history"]["batch_loss"] == [whole["batch_loss"][k - 1] for k in kept]
