@@ -18,7 +18,7 @@ import { Sources, importButton } from './sources.js';
 import { watchProgress } from './progress.js';
 import { $, app, ui, hooks, handleError } from './page.js';
 import { renderAll, apply, loadWeights, refreshGrid, watchViews } from './refresh.js';
-import { play, pause } from './playing.js';
+import { play, pause, settled } from './playing.js';
 import { newSession, pageConfig, imported, resume, offerOthers, onConfigChange } from './session.js';
 import { startTravel } from './travelpage.js';
 import { UnitMaps } from './unitmaps.js';
@@ -33,6 +33,7 @@ async function act(name) {
   if (name === 'reset') return reset();
   if (!app.id) return;
   ui.controls.setBusy(true);
+  await settled();                              // just paused: the play's last frame first
   const watch = watchProgress(app.id, name, (text) => ui.notify.say(text, 1500));
   try {
     apply(await api[name](app.id), name);
@@ -42,6 +43,7 @@ async function act(name) {
 async function reset() {
   if (!app.id) return newSession();
   if (app.playing) pause();
+  await settled();
   try {
     const res = await api.reset(app.id, 'initial');
     app.view = merge(emptyView(), res);

@@ -28,6 +28,15 @@ export function pause() {
   stopped();
 }
 
+/** Resolves once the play has stopped: after Pause, when the player's last frame and "paused" are
+ *  in (at most `ms`). An action that answers a new state (Step, Reset, …) waits for it first: the
+ *  last frame of the play arriving after a Reset's answer put the old, exploded weights back on
+ *  the page (a flaky browser test, test_page_review). */
+export async function settled(ms = 5000) {
+  const t0 = performance.now();
+  while (app.stopping && performance.now() - t0 < ms) await new Promise((ok) => { setTimeout(ok, 20); });
+}
+
 function stopped() {
   app.playing = false;
   ui.controls.setPlaying(false);

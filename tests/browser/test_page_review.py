@@ -80,3 +80,27 @@ def test_weights_blowing_up_without_nan_raise_the_banner(page, server_url):
     page.click("#diverged-banner [data-fix]")
     banner.wait_for(state="hidden")
     assert "lr=5&" in page.url
+
+
+def test_a_reset_right_after_pause_is_not_undone_by_the_plays_last_frame(page, server_url):
+    """After Pause the player sends one last frame. A Reset (or Step) answered before that frame came
+    in was overwritten by it: the page went back to the exploded weights of the play (the banner
+    above came back with η = 5 after "Try η = 5 and reset"). Actions now wait for the play to end."""
+    page.goto(server_url + "/?data=spiral&layers=16:relu,16:relu,2:softmax&lr=50")
+    page.wait_for_selector("body[data-session]:not([data-session=''])", timeout=15000)
+    sid = page.evaluate("document.body.dataset.session")
+    page.evaluate("""() => { const r = document.querySelector('#controls [data-role=speed]');
+      r.value = r.max; r.dispatchEvent(new Event('input')); }""")
+    for _ in range(3):
+        page.click('button[data-action="play"]')
+        page.wait_for_function("Number(document.body.dataset.step) > 40", timeout=20000)
+        page.evaluate("""() => { document.querySelector('button[data-action="play"]').click();      // Pause
+          document.querySelector('button[data-action="reset"]').click(); }""")                     # and Reset at once
+        page.wait_for_function("document.body.dataset.step === '0' && document.body.dataset.phase === 'ready'",
+                               timeout=10000)
+        page.wait_for_timeout(700)                      # a late frame would have come by now
+        state = page.request.get(f"{server_url}/api/sessions/{sid}").json()["state"]
+        assert state["step"] == 0
+        assert page.evaluate("document.body.dataset.step") == "0", "the page still shows the reset state"
+        assert page.inner_text('[data-role="step"]') == "0"
+        assert page.locator("#diverged-banner").is_hidden(), "step 0's weights are not blowing up"
