@@ -89,7 +89,10 @@ export class Charts {
     const ytype = this.logY ? 'log' : 'linear';
     const epochLayout = baseLayout({
       title: { text: 'per epoch', font: { size: 13 }, x: 0.02 },
-      xaxis: { title: { text: 'epoch' }, dtick: epochs.length < 12 ? 1 : undefined, rangemode: 'tozero' },
+      // A few epochs: a tick at each (listed, never dtick 1: after a Reset at epoch 10,000 the axis
+      // kept its range for a moment and dtick 1 made Plotly lay out 10,000 labels, 41 s frozen).
+      xaxis: { title: { text: 'epoch' }, rangemode: 'tozero',
+        ...(epochs.length && epochs.length < 12 ? { tickmode: 'array', tickvals: epochs.slice() } : { tickmode: 'auto' }) },
       yaxis: { title: { text: 'loss' }, type: ytype, color: CURVE.loss, zeroline: false, rangemode: 'tozero' },
       // Accuracy in % with its own round ticks (not synced to the loss axis' grid).
       yaxis2: { title: { text: 'accuracy' }, overlaying: 'y', side: 'right', range: [0, 1.02], color: CURVE.acc,

@@ -92,7 +92,10 @@ export class Health {
       quantities.forEach((q) => {
         // Copies: Plotly.react only redraws arrays it has not seen (same reference = unchanged).
         const { y, size } = plotted(s[q.key]);
-        traces.push({ x: s.step, y, name: q.name, mode: 'lines+markers', yaxis: q.yaxis, xaxis: q.xaxis,
+        // markers only for isolated points (the rest are size 0): Plotly styled each of 12,000
+        // invisible markers, 1.1 s of a Pause after a long play
+        traces.push({ x: s.step, y, name: q.name, mode: size.some((z) => z > 0) ? 'lines+markers' : 'lines',
+          yaxis: q.yaxis, xaxis: q.xaxis,
           line: q.line, marker: { color, size }, hovertemplate: `${q.name} = %{y:.3e}<extra></extra>` });
         const out = leftOut(s[q.key]);
         const what = q.key === 'grad' ? '‖∂cost/∂W‖' : '‖ΔW‖/‖W‖';

@@ -104,3 +104,27 @@ def test_a_reset_right_after_pause_is_not_undone_by_the_plays_last_frame(page, s
         assert page.evaluate("document.body.dataset.step") == "0", "the page still shows the reset state"
         assert page.inner_text('[data-role="step"]') == "0"
         assert page.locator("#diverged-banner").is_hidden(), "step 0's weights are not blowing up"
+
+
+def test_a_reset_after_many_epochs_draws_a_few_epoch_ticks(page, server_url):
+    """The per-epoch chart set dtick 1 when fewer than 12 epochs were left: after a Reset at epoch
+    ~10,000 (xor, 25 s of play) the axis still had its old range, and Plotly laid out a label per
+    epoch, the page frozen for 41 s. With few epochs it now lists their ticks."""
+    page.goto(server_url + "/?data=xor")
+    page.wait_for_selector("body[data-session]:not([data-session=''])", timeout=15000)
+    sid = page.evaluate("document.body.dataset.session")
+    for _ in range(60):
+        assert page.request.post(f"{server_url}/api/sessions/{sid}/epoch").ok
+    page.click('button[data-action="epoch"]')                  # the page fetches the 61 epochs' history
+    page.wait_for_function("Number(document.querySelector('#chart-epoch').dataset.points) === 61", timeout=20000)
+    page.click('button[data-action="reset"]')
+    page.wait_for_function("document.body.dataset.step === '0'", timeout=20000)
+    page.wait_for_function("Number(document.querySelector('#chart-epoch').dataset.points) === 0", timeout=10000)
+    page.wait_for_timeout(300)
+    assert page.locator("#chart-epoch .xtick").count() <= 12
+    assert page.evaluate("document.querySelector('#chart-epoch').layout.xaxis.dtick") is None
+    page.click('button[data-action="epoch"]')
+    page.wait_for_function("Number(document.querySelector('#chart-epoch').dataset.points) === 1", timeout=20000)
+    page.wait_for_timeout(300)
+    labels = page.evaluate("[...document.querySelectorAll('#chart-epoch .xtick text')].map((t) => t.textContent)")
+    assert labels == ["1"], labels
