@@ -17,6 +17,19 @@ def stride_for(n: int, max_points: int) -> int:
     return stride
 
 
+def kept(n: int, max_points: int | None) -> tuple[list[int] | None, int]:
+    """(the indices of n values kept within ``max_points``, stride): value i is step i + 1's, kept
+    when (i + 1) % stride == 0, and the newest always (the curve ends where training is); (None, 1)
+    when all n fit."""
+    if not max_points or n <= max_points:
+        return None, 1
+    stride = stride_for(n, max_points - 1)
+    out = list(range(stride - 1, n, stride))
+    if out[-1] != n - 1:
+        out.append(n - 1)
+    return out, stride
+
+
 def thin(values: list, max_points: int) -> tuple[list, int]:
     """(every stride-th value, stride) for a whole curve."""
     stride = stride_for(len(values), max_points)

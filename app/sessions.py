@@ -407,7 +407,7 @@ class Session:
         out, strides = {}, {"batch_loss": 1, "epoch": 1}
         for key, values in self.history.items():
             group = "batch_loss" if key == "batch_loss" else "epoch"
-            kept, stride = _kept(len(values), points)
+            kept, stride = curves.kept(len(values), points)
             if kept is None:
                 out[key] = [finite(v) for v in values]
                 continue
@@ -417,15 +417,3 @@ class Session:
             strides[group] = stride
         return {"epoch": self.epoch, "step": self.model.step, "history": out,
                 "batch_loss_stride": strides["batch_loss"], "epoch_stride": strides["epoch"]}
-
-
-def _kept(n: int, points: int | None) -> tuple[list[int] | None, int]:
-    """(indices of n values kept within ``points``: every stride-th and the last; stride), or
-    (None, 1) when all n fit."""
-    if not points or n <= points:
-        return None, 1
-    stride = curves.stride_for(n, points - 1)
-    kept = list(range(stride - 1, n, stride))
-    if kept[-1] != n - 1:
-        kept.append(n - 1)                  # the newest: the curve ends where training is
-    return kept, stride

@@ -40,8 +40,7 @@ class RunState:
     @cached_property
     def nbytes(self) -> int:
         """Bytes of the arrays this snapshot holds of its own (the shared row order not counted).
-        Counted once: a timeline sums it over all its keyframes each time it keeps one, and
-        recounting every array of thousands of them took most of a play step on xor."""
+        Counted once: a timeline adds it up as it keeps and drops keyframes (app/timeline.py)."""
         slots = sum(a.nbytes for arrays in self.optimizer["slots"].values() for a in arrays)
         return sum(w.nbytes for w in self.weights) + slots + 4096     # + the small fields, roughly
 
