@@ -105,9 +105,12 @@ export class TimelineStrip {
       `<i class="tl-seg" data-branch="${s.id}" style="${span(s.from, s.to)};background:${branchColor(s.id)}" title="#${s.id}: steps ${s.from}–${s.to}"></i>`).join('');
     const tickEvery = every(ticks.length, MAX_TICKS);          // round epochs: 5, 10, 15 … not 6, 12, 18
     const labelEvery = every(ticks.length, MAX_TICK_LABELS);
+    // the numbers under the ticks are epochs, not steps: the first label says so (all of them when few)
+    const first = ticks.find((t) => t.epoch % labelEvery === 0);
+    const label = (t) => `<span>${ticks.length <= 6 || t === first ? 'epoch ' : ''}${t.epoch}</span>`;
     this.root.querySelector('[data-role="tl-ticks"]').innerHTML = ticks
       .filter((t) => t.epoch % tickEvery === 0 || t.epoch % labelEvery === 0).map((t) =>
-        `<i class="tl-tick" style="left:${this.pct(t.step)}%" title="epoch ${t.epoch} ends at step ${t.step}">${t.epoch % labelEvery === 0 ? `<span>${ticks.length <= 6 ? 'epoch ' : ''}${t.epoch}</span>` : ''}</i>`).join('');
+        `<i class="tl-tick" style="left:${this.pct(t.step)}%" title="epoch ${t.epoch} ends at step ${t.step}">${t.epoch % labelEvery === 0 ? label(t) : ''}</i>`).join('');
     this.root.querySelector('[data-role="tl-marks"]').innerHTML = marks.map((m) =>
       `<i class="tl-mark ${m.kind}" data-branch="${m.id}" style="left:${this.pct(m.step)}%;color:${branchColor(m.id)}" title="${esc(m.title)}">▼</i>`).join('');
     this.root.dataset.head = String(head);

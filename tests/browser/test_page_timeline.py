@@ -188,3 +188,18 @@ def test_a_divergence_offers_its_post_mortem_and_a_branch(page, server_url):
     page.click('button[data-action="step"]')
     page.wait_for_function(f"document.body.dataset.step === '{at + 1}'")
     assert page.evaluate("document.body.dataset.diverged") is None
+
+
+def test_the_strips_tick_labels_say_they_are_epochs(lab):
+    """The numbers under the strip's ticks are epochs, not steps: with more than a few epochs the
+    first label reads "epoch N" (the others plain numbers), so "8" beside "step 120" is not a step."""
+    page, watch = lab
+    ticks = '[data-role="tl-ticks"] .tl-tick span'
+    for k in range(1, 9):
+        page.click('button[data-action="epoch"]')
+        page.wait_for_function(f"document.querySelectorAll('{ticks}').length === {k} && {IDLE}", timeout=20000)
+    labels = page.locator(ticks).all_inner_texts()
+    assert labels == ["epoch 1", *map(str, range(2, 9))], labels
+    first = page.locator('[data-role="tl-ticks"] .tl-tick').first.get_attribute("title")
+    assert first.startswith("epoch 1 ends at step "), first
+    assert not watch.errors
