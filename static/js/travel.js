@@ -9,6 +9,7 @@ import * as api from './api.js';
 import { emptyView, merge } from './stepview.js';
 import { clone, writeURL } from './state.js';
 import { app, ui, hooks, handleError } from './page.js';
+import { settled } from './playing.js';
 import { renderAll, refreshHistory, loadWeights, lazy, drawLazy, onScreen } from './refresh.js';
 import { branchName, branchPoints, entry, epochTicks, pathTo, segments, sharedStep } from './lines.js';
 
@@ -58,7 +59,7 @@ export class Travel {
     app.scrubbing = true;
     this.strip.root.dataset.busy = '1';
     while (this.want) {
-      if (app.stopping) { await sleep(25); continue; }     // after Pause: the player's last frame first
+      if (app.stopping) await settled();                   // after Pause: the player's last frame first
       const w = this.want;
       this.want = null;
       if (w.id !== app.id) continue;
