@@ -109,6 +109,11 @@ def print_table(res: dict) -> None:
               f"{fmt(r['torch_s']):>8s}  {fmt(r['engine_over_torch'], '.2f'):>12s}  {fmt(r['matmul_s']):>8s} "
               f"{fmt(r['engine_over_matmul'], '.2f'):>14s}  {fmt(r['bare_numpy_s']):>6s} "
               f"{fmt(r['engine_over_bare'], '.2f'):>12s}  {'—' if share is None else format(share, '.1%'):>5s}")
+        spread = [f"{r['activation']} b{r['batch']} {min(r['pair_ratios']):.2f}–{max(r['pair_ratios']):.2f}"
+                  for r in sec["engine"]["rows"] if r.get("pair_ratios") and r["optimizer"] == "sgd"]
+        if spread:
+            p("   engine/torch of each back-to-back pair, lowest–highest (how much the shared host moved them): "
+              + ", ".join(spread))
         p("   matmul: the step's 8 matrix products alone. bare: fit's NumPy calls as one plain loop (no layers,\n"
           "   trace or finiteness tests), so engine/bare − 1 is all of the engine's bookkeeping. trace: the\n"
           "   trace's own work (objects holding references, no copies) timed alone, as a share of the epoch.")
