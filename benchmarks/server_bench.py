@@ -44,6 +44,11 @@ class Server:
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.base, self.ws_base = f"http://127.0.0.1:{self.port}", f"ws://127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int:
+        """The uvicorn process (the app runs in it: one worker)."""
+        return self.proc.pid
+
     def __enter__(self):
         import httpx
         deadline = time.time() + 30
