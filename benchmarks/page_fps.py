@@ -14,7 +14,7 @@ that asks for one frame a second and decodes none: the training rate with no liv
 page / alone is what drawing costs the training (the target: ≥ 0.9). "Queued" says why, and is less
 noisy on a shared host than steps per second: of the time the server's threads (the player's,
 mostly) wanted a CPU, the share they waited for one (runnable, not running; /proc/PID/task/*/schedstat),
-between the first and the last second sampled (2026-12-01, --quick: xor 29 %, MNIST 37 % with the
+from a second into the play to its end (2026-12-01, --quick: xor 29 %, MNIST 37 % with the
 page drawing; 0 % alone: the training waits for the browser's CPU, not for our server). The page
 asks for what a user's page asks for (binary frames since 2026-12-01; ``--wire b64`` plays with the
 base64 JSON frames it used before, ``--wire json`` with plain JSON: the same page otherwise).
@@ -57,7 +57,7 @@ def schedstat(pid: int | None) -> dict[int, tuple[float, float]]:
         return out
     for tid in tids:
         try:
-            run, wait, _ = open(f"/proc/{pid}/task/{tid}/schedstat").read().split()
+            run, wait, _ = Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()
         except (OSError, ValueError):
             continue
         out[int(tid)] = (int(run) / 1e9, int(wait) / 1e9)
@@ -132,19 +132,20 @@ def pct(v) -> str:
 def table(rows: dict, indent: str = "") -> list[str]:
     """The rows as lines of text (also the benchmark suite's section 6)."""
     head = (f"{'case':30} {'frames/s':>9} {'target':>7} {'ms/frame':>9} {'steps/s':>9} {'alone':>9} {'ratio':>6} "
-            f"{'queued':>7} {'alone':>6}")
+            f"{'queued':>7} {'(alone)':>7}")
     out = [indent + head]
     for name, r in rows.items():
         if "skipped" in r:
             out.append(f"{indent}{name:30} skipped: {r['skipped']}")
             continue
         out.append(f"{indent}{name:30} {r['fps']:9.1f} {r['target_fps']:7} {r['frame_ms']:9.1f} "
-                   f"{r['steps_per_s']:9.0f} {r['alone_steps_per_s']:9.0f} {r['ratio']:6.2f} "
-                   f"{pct(r.get('queued')):>7} {pct(r.get('alone_queued')):>6}")
+                   f"{r['steps_per_s']:9.0f} {r['alone_steps_per_s']:9.0f} "
+                   f"{'—' if r['ratio'] is None else format(r['ratio'], '6.2f'):>6} "
+                   f"{pct(r.get('queued')):>7} {pct(r.get('alone_queued')):>7}")
     out.append(f"{indent}frames/s: drawn by the page (data-fps); ms/frame: the page's script time per frame "
                f"(median);\n{indent}alone: the same network played with no live view; ratio ≥ 0.9 is the target;\n"
                f"{indent}queued: of the time the server's threads wanted a CPU, the share they waited for one, with\n"
-               f"{indent}the page drawing and alone (what the browser's CPU use costs the training).")
+               f"{indent}the page drawing and (alone) with no page (what the browser's CPU use costs the training).")
     return out
 
 

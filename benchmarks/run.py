@@ -112,7 +112,7 @@ def print_table(res: dict) -> None:
         spread = [f"{r['activation']} b{r['batch']} {min(r['pair_ratios']):.2f}–{max(r['pair_ratios']):.2f}"
                   for r in sec["engine"]["rows"] if r.get("pair_ratios") and r["optimizer"] == "sgd"]
         if spread:
-            p("   engine/torch of each back-to-back pair, lowest–highest (how much the shared host moved them): "
+            p("   SGD, engine/torch of each back-to-back pair, lowest–highest (how far the shared host moved them): "
               + ", ".join(spread))
         p("   matmul: the step's 8 matrix products alone. bare: fit's NumPy calls as one plain loop (no layers,\n"
           "   trace or finiteness tests), so engine/bare − 1 is all of the engine's bookkeeping. trace: the\n"
