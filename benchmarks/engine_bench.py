@@ -241,8 +241,6 @@ def section_engine(x, y, threads, quick, reps, with_torch):
                    "matmul_s": median(m_times), "bare_numpy_s": median(b_times), "trace_s": median(r_times),
                    "engine_runs": e_times, "torch_runs": t_times}
             row["engine_over_torch"] = row["engine_s"] / row["torch_s"] if row["torch_s"] else None
-            # each A-B pair ran back to back: its ratio shows how much the shared host moved the numbers
-            row["pair_ratios"] = [e / t for e, t in zip(e_times, t_times)] if t_times else []
             row["engine_over_matmul"] = row["engine_s"] / row["matmul_s"] if row["matmul_s"] else None
             row["engine_over_bare"] = row["engine_s"] / row["bare_numpy_s"] if row["bare_numpy_s"] else None
             row["trace_share"] = row["trace_s"] / row["engine_s"] if row["trace_s"] is not None else None

@@ -109,8 +109,10 @@ def print_table(res: dict) -> None:
               f"{fmt(r['torch_s']):>8s}  {fmt(r['engine_over_torch'], '.2f'):>12s}  {fmt(r['matmul_s']):>8s} "
               f"{fmt(r['engine_over_matmul'], '.2f'):>14s}  {fmt(r['bare_numpy_s']):>6s} "
               f"{fmt(r['engine_over_bare'], '.2f'):>12s}  {'—' if share is None else format(share, '.1%'):>5s}")
-        spread = [f"{r['activation']} b{r['batch']} {min(r['pair_ratios']):.2f}–{max(r['pair_ratios']):.2f}"
-                  for r in sec["engine"]["rows"] if r.get("pair_ratios") and r["optimizer"] == "sgd"]
+        # each engine/torch pair ran back to back: its ratio shows how far the shared host moved them
+        pairs = [(r, [e / t for e, t in zip(r["engine_runs"], r["torch_runs"])]) for r in sec["engine"]["rows"]
+                 if r["optimizer"] == "sgd" and r.get("torch_runs")]
+        spread = [f"{r['activation']} b{r['batch']} {min(q):.2f}–{max(q):.2f}" for r, q in pairs]
         if spread:
             p("   SGD, engine/torch of each back-to-back pair, lowest–highest (how far the shared host moved them): "
               + ", ".join(spread))
