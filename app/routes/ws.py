@@ -6,7 +6,7 @@ Client → server: {"command": "forward" | "backward" | "update" | "step" | "epo
 Frames while playing come at most ``max_fps`` a second (default 20; the player trains on between
 them, building none). With "ack": true the client paces them: after each frame the next is built
 only once the client sent {"command": "drawn"} (or after ACK_TIMEOUT s), so a page gets as many
-frames as it can draw and the training builds none it would drop (the page asks for max_fps 60).
+frames as it can draw and the training builds none it would drop (the page asks for max_fps 40).
 They leave out, of layers with more than ``big`` weights (default 10,000), what the page does not draw
 live unless "fields" ask for it (frames.LEAN_DROP; the default is Settings.play_lean_weights, which
 /api/options publishes as limits.play_lean_weights), and with b64 send tensors of more than ``big``

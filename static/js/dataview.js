@@ -10,6 +10,8 @@ import { Surface } from './surface.js';
 const Plotly = window.Plotly;
 const MAX_DIGITS = 12;
 const MAX_UNITS = 32;
+const UNIT_COLS = 10;     // W(1) images per row of the one canvas that holds them all
+const TILE = 28 + 3;      // a 28×28 image and a 3-pixel gap (transparent)
 const CONFUSION = `<h4>Confusion matrix <span class="muted" data-role="confusion-note">rows: true class, columns: predicted —
   the whole test set, after each epoch (run an Epoch)</span></h4><div class="chart small" data-role="confusion"></div>`;
 
@@ -19,24 +21,51 @@ function argmax(arr, off, n) {
   return best;
 }
 
-/** Draw a 28×28 image (values v[off..off+784]) on a canvas, grey or diverging. */
-function drawImage(canvas, data, off, side, signed) {
+/** Draw a 28×28 grey image (values v[off..off+784] in [0, 1]: 0 white … 1 black) on a canvas. */
+function drawDigit(canvas, data, off) {
   const ctx = canvas.getContext('2d');
-  if (!canvas.img || canvas.img.width !== side) canvas.img = ctx.createImageData(side, side);   // kept: drawn every frame
-  const img = canvas.img;
-  const px = img.data;
-  const n = side * side;
-  if (signed) {
+  if (!canvas.img) canvas.img = ctx.createImageData(28, 28);   // kept: drawn every frame
+  const px = canvas.img.data;
+  for (let i = 0; i < 784; i += 1) {
+    const g = 255 - 255 * data[off + i];
+    px[i * 4] = g; px[i * 4 + 1] = g; px[i * 4 + 2] = g; px[i * 4 + 3] = 255;
+  }
+  ctx.putImageData(canvas.img, 0, 0);
+}
+
+/** W(1)'s first ``m`` rows as 28×28 images, each on its own diverging scale, tiled on one canvas
+ *  (UNIT_COLS a row): one image upload a frame instead of 32 canvases (each its own texture). */
+function drawUnits(el, W, m) {
+  let canvas = el.querySelector('canvas');
+  const rows = Math.ceil(m / UNIT_COLS);
+  const cols = Math.min(m, UNIT_COLS);
+  const width = cols * TILE - 3;
+  const height = rows * TILE - 3;
+  if (!canvas || canvas.width !== width || canvas.height !== height) {
+    el.innerHTML = `<canvas width="${width}" height="${height}" style="width:${(width * 10) / 7}px"></canvas>`;
+    canvas = el.querySelector('canvas');
+    canvas.img = canvas.getContext('2d').createImageData(width, height);     // transparent until drawn
+    canvas.addEventListener('pointermove', (ev) => {
+      const r = canvas.getBoundingClientRect();
+      const i = Math.floor(((ev.clientY - r.top) / r.height) * height / TILE);
+      const j = Math.floor(((ev.clientX - r.left) / r.width) * width / TILE);
+      const k = i * UNIT_COLS + j;
+      canvas.title = k < Number(canvas.dataset.units) ? `unit ${k + 1}: W(1) row ${k + 1}` : '';
+    });
+  }
+  canvas.dataset.units = String(m);
+  const px = canvas.img.data;
+  for (let k = 0; k < m; k += 1) {
+    const off = k * 784;
     let max = 0;
-    for (let i = 0; i < n; i += 1) max = Math.max(max, Math.abs(data[off + i]));
-    for (let i = 0; i < n; i += 1) divergingInto(px, i * 4, data[off + i], max || 1);
-  } else {
-    for (let i = 0; i < n; i += 1) {
-      const g = 255 - 255 * data[off + i];          // grey: 0 white … 1 black
-      px[i * 4] = g; px[i * 4 + 1] = g; px[i * 4 + 2] = g; px[i * 4 + 3] = 255;
+    for (let i = 0; i < 784; i += 1) max = Math.max(max, Math.abs(W[off + i]));
+    const x0 = (k % UNIT_COLS) * TILE;
+    const y0 = Math.floor(k / UNIT_COLS) * TILE;
+    for (let i = 0; i < 28; i += 1) {
+      for (let j = 0; j < 28; j += 1) divergingInto(px, ((y0 + i) * width + x0 + j) * 4, W[off + i * 28 + j], max || 1);
     }
   }
-  ctx.putImageData(img, 0, 0);
+  canvas.getContext('2d').putImageData(canvas.img, 0, 0);
 }
 
 /** Row i of a(L) as bars in `el` (made once, then only their heights and titles change), the true
@@ -49,7 +78,8 @@ function probBars(el, out, i, t) {
     const bar = el.children[k];
     const height = `${Math.round(v * 100)}%`;
     if (bar.style.height !== height) bar.style.height = height;
-    bar.className = k === t ? 'true' : '';
+    const cls = k === t ? 'true' : '';
+    if (bar.className !== cls) bar.className = cls;
     bar.title = `p(${k}) = ${v.toFixed(3)}`;
   }
 }
@@ -165,20 +195,20 @@ export class DataView {
       digits.innerHTML = Array.from({ length: n }, () => '<figure class="digit"><canvas width="28" height="28"></canvas><figcaption></figcaption><div class="probs"></div></figure>').join('');
     }
     [...digits.children].forEach((fig, i) => {
-      drawImage(fig.querySelector('canvas'), x.data, i * 784, 28, false);
+      drawDigit(fig.querySelector('canvas'), x.data, i * 784);
       const t = y ? argmax(y.data, i * y.cols, y.cols) : '?';
       const p = out ? argmax(out.data, i * out.cols, out.cols) : null;
       const cap = fig.querySelector('figcaption');
-      cap.textContent = p === null ? `${t}` : `${t} → ${p}`;
-      cap.className = p === null ? '' : (p === t ? 'ok' : 'wrong');
+      const text = p === null ? `${t}` : `${t} → ${p}`;
+      const cls = p === null ? '' : (p === t ? 'ok' : 'wrong');
+      if (cap.textContent !== text) cap.textContent = text;      // unchanged: no relayout
+      if (cap.className !== cls) cap.className = cls;
       probBars(fig.querySelector('.probs'), out, i, t);
     });
     const first = view.layers[0];
     const units = this.root.querySelector('[data-role="units"]');
     if (first && first.W && first.W.cols === 784) {
-      const m = Math.min(MAX_UNITS, first.W.rows);
-      if (units.children.length !== m) units.innerHTML = Array.from({ length: m }, (_, k) => `<canvas width="28" height="28" title="unit ${k + 1}: W(1) row ${k + 1}"></canvas>`).join('');
-      [...units.children].forEach((c, k) => drawImage(c, first.W.data, k * 784, 28, true));
+      drawUnits(units, first.W.data, Math.min(MAX_UNITS, first.W.rows));
     }
   }
 

@@ -2,6 +2,10 @@
 // selected sample), a "+1" bias unit under every layer but the last, and links coloured by the
 // sign of the weight and as thick as |w| (TensorFlow Playground style). Big layers show their
 // first units only. Hover (or a tap) shows the values; click a neuron to see its equations.
+// The links are drawn on one canvas under the neurons (a foreignObject in the SVG's own
+// coordinates): rewriting 150 SVG lines' attributes every frame made the browser restyle, lay
+// out, repaint and re-rasterize them, about a tenth of a core on MNIST while playing (headless
+// Chromium, 2026-12-02); hovering a link finds it by its distance from the pointer.
 
 import { divergingCss } from './colors.js';
 import { at, fmt, maxAbs } from './tensor.js';
@@ -10,6 +14,16 @@ import { showTip, hideTip, onHover, onTap } from './tooltip.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const MAX_SHOWN = 10;
+const LINK_RES = Math.min(2, window.devicePixelRatio || 1);   // canvas pixels per SVG unit (2 on a sharp screen)
+const UNKNOWN = { color: '#ccc', width: 0.6 };
+
+/** Distance from point (px, py) to the segment (x1, y1)–(x2, y2). */
+function toSegment(px, py, x1, y1, x2, y2) {
+  const dx = x2 - x1;
+  const dy = y2 - y1;
+  const t = Math.max(0, Math.min(1, ((px - x1) * dx + (py - y1) * dy) / (dx * dx + dy * dy || 1)));
+  return Math.hypot(px - x1 - t * dx, py - y1 - t * dy);
+}
 
 function svgEl(tag, attrs = {}, parent = null) {
   const e = document.createElementNS(SVG, tag);
@@ -41,7 +55,12 @@ export class Diagram {
     const svg = svgEl('svg', { viewBox: `0 0 ${W} ${H}`, class: 'diagram', role: 'img',
       'aria-label': 'network diagram' }, this.root);
     this.svg = svg;
-    const gLinks = svgEl('g', { class: 'links' }, svg);
+    const fo = svgEl('foreignObject', { x: 0, y: 0, width: W, height: H, class: 'links' }, svg);
+    this.linkCanvas = document.createElement('canvas');
+    this.linkCanvas.width = W * LINK_RES;
+    this.linkCanvas.height = H * LINK_RES;
+    Object.assign(this.linkCanvas.style, { width: `${W}px`, height: `${H}px`, display: 'block' });
+    fo.appendChild(this.linkCanvas);
     const gNodes = svgEl('g', { class: 'nodes' }, svg);
     const nL = sizes.length;
     const x = (l) => 40 + (l * (W - 80)) / Math.max(1, nL - 1);
@@ -72,12 +91,10 @@ export class Diagram {
       const to = this.nodes[l + 1];
       to.forEach((t) => {
         from.forEach((f) => {
-          const line = svgEl('line', { x1: f.cx, y1: f.cy, x2: t.cx, y2: t.cy, class: 'link' }, gLinks);
-          this.links.push({ line, index: l + 1, j: t.j, k: f.j, bias: false });
+          this.links.push({ x1: f.cx, y1: f.cy, x2: t.cx, y2: t.cy, index: l + 1, j: t.j, k: f.j, bias: false });
         });
         const b = from.bias;
-        const line = svgEl('line', { x1: b.cx, y1: b.cy, x2: t.cx, y2: t.cy, class: 'link bias-link' }, gLinks);
-        this.links.push({ line, index: l + 1, j: t.j, bias: true });
+        this.links.push({ x1: b.cx, y1: b.cy, x2: t.cx, y2: t.cy, index: l + 1, j: t.j, bias: true });
       });
     }
     this.nodes.forEach((layerNodes) => {
@@ -112,24 +129,59 @@ export class Diagram {
       const scale = a ? maxAbs(a) || 1 : 1;
       layerNodes.forEach((n) => {
         const has = a && s < a.rows;
-        n.circle.setAttribute('fill', has ? divergingCss(at(a, s, n.j), l === 1 ? scale : Math.max(scale, 1)) : '#e3e3e3');
+        const fill = has ? divergingCss(at(a, s, n.j), l === 1 ? scale : Math.max(scale, 1)) : '#e3e3e3';
+        if (fill !== n.fill) { n.circle.setAttribute('fill', fill); n.fill = fill; }   // unchanged: no restyle
         const sel = this.selected && this.selected.l === l && this.selected.j === n.j;
         n.circle.classList.toggle('selected', Boolean(sel));
       });
     });
+    this.drawLinks(view);
+  }
+
+  /** The weight a link stands for, or null before the weights are known. */
+  weightOf(lk, view) {
+    const entry = view && view.layers.find((e) => e.index === lk.index);
+    const w = entry && (lk.bias ? (entry.b ? entry.b.data[lk.j] : null) : (entry.W ? at(entry.W, lk.j, lk.k) : null));
+    return w === undefined ? null : w;
+  }
+
+  /** Every link on the canvas: coloured by the sign of w, as thick as |w| (0.4-5 units, scaled to
+   *  the layer's largest |w| or |b|); grey before the weights are known. */
+  drawLinks(view) {
+    const ctx = this.linkCanvas.getContext('2d');
+    ctx.setTransform(LINK_RES, 0, 0, LINK_RES, 0, 0);
+    ctx.clearRect(0, 0, this.W, this.H);
+    ctx.lineCap = 'round';
     const maxW = {};
     (view ? view.layers : []).forEach((e) => { maxW[e.index] = Math.max(maxAbs(e.W), maxAbs(e.b)) || 1; });
     this.links.forEach((lk) => {
-      const entry = view && view.layers.find((e) => e.index === lk.index);
-      const w = entry && (lk.bias ? (entry.b ? entry.b.data[lk.j] : null) : (entry.W ? at(entry.W, lk.j, lk.k) : null));
-      if (w === null || w === undefined) {
-        lk.line.setAttribute('stroke', '#ccc');
-        lk.line.setAttribute('stroke-width', '0.6');
-        return;
-      }
-      lk.line.setAttribute('stroke', divergingCss(w, maxW[lk.index]));
-      lk.line.setAttribute('stroke-width', (0.4 + 4.6 * Math.min(1, Math.abs(w) / maxW[lk.index])).toFixed(2));
+      const w = this.weightOf(lk, view);
+      const { color, width } = w === null ? UNKNOWN
+        : { color: divergingCss(w, maxW[lk.index]), width: 0.4 + 4.6 * Math.min(1, Math.abs(w) / maxW[lk.index]) };
+      lk.color = color;
+      lk.width = width;
+      ctx.strokeStyle = color;
+      ctx.lineWidth = width;
+      ctx.beginPath();
+      ctx.moveTo(lk.x1, lk.y1);
+      ctx.lineTo(lk.x2, lk.y2);
+      ctx.stroke();
     });
+    this.linkCanvas.dataset.drawn = String(view ? view.step : '');
+  }
+
+  /** The link under client point (x, y): the nearest within its half width + 2 units, or null. */
+  linkAt(x, y) {
+    const m = this.svg.getScreenCTM();
+    if (!m) return null;
+    const p = new DOMPoint(x, y).matrixTransform(m.inverse());
+    let best = null;
+    let bestD = Infinity;
+    this.links.forEach((lk) => {
+      const d = toSegment(p.x, p.y, lk.x1, lk.y1, lk.x2, lk.y2) - (lk.width || 0.6) / 2;
+      if (d < 2 && d < bestD) { best = lk; bestD = d; }
+    });
+    return best;
   }
 
   hover(ev) {
@@ -151,8 +203,8 @@ export class Diagram {
       showTip(ev, rows.join('<br>'));
       return;
     }
-    if (target.classList.contains('link')) {
-      const lk = this.links.find((x) => x.line === target);
+    const lk = target.tagName === 'CANVAS' ? this.linkAt(ev.clientX, ev.clientY) : null;
+    if (lk) {
       const entry = view.layers.find((e) => e.index === lk.index);
       if (!entry || !entry.W) { hideTip(); return; }
       const name = lk.bias ? `b(${lk.index})[${lk.j + 1}]` : `W(${lk.index})[${lk.j + 1},${lk.k + 1}]`;

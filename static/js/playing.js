@@ -5,7 +5,11 @@ import { merge } from './stepview.js';
 import { app, ui } from './page.js';
 import { renderAll, apply, refreshHistory, refreshGrid } from './refresh.js';
 
-const PLAY_FPS = 60;      // frames a second while playing, at most (paced by drawing: see play())
+// Frames a second while playing, at most (paced by drawing: see play()). 40, not 60: on a 2-core
+// machine the browser's drawing takes CPU from the training (benchmarks/page_fps.py, xor, 2026-12-02:
+// at most 60 → 46 frames/s drawn and 0.71-0.72 of the steps/s with no page; at most 36 → 30-31
+// frames/s and 0.77-0.79); 40 keeps the 2-D sets above 30 frames/s with a margin.
+const PLAY_FPS = 40;
 
 export function play() {
   if (!app.socket || app.view.phase === 'diverged') return;
@@ -15,7 +19,7 @@ export function play() {
   app.fps.reset();
   // Big layers (MNIST): while playing the server leaves out W before the update and ΔW (W_updated
   // is enough); the frame after Pause is whole. The threshold is the server's own setting.
-  // Frames paced by drawing: the next one is built when this one is drawn (at most 60 a second).
+  // Frames paced by drawing: the next one is built when this one is drawn (at most PLAY_FPS a second).
   app.socket.paced(true);
   app.socket.send({ command: 'options', fields: null, big: app.options.limits.play_lean_weights, ack: true, max_fps: PLAY_FPS });
   app.socket.send(s ? { command: 'play', speed: s } : { command: 'play' });

@@ -41,7 +41,7 @@ export class PostMortem {
   sync(view, tl) {
     const b = entry(tl, view.branch);
     const where = view.phase === 'diverged' ? (view.diverged || {}) : b && b.diverged;
-    if (!where) { this.root.hidden = true; return; }
+    if (!where) { if (!this.root.hidden) this.root.hidden = true; return; }   // set each frame: only if it changes
     const key = `${app.id}:${view.branch}:${where.step}`;
     this.root.hidden = false;
     if (this.key === key) return;

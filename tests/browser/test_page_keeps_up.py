@@ -23,7 +23,7 @@ def test_frames_are_paced_by_drawing(page, server_url):
     page.wait_for_selector('button[data-action="play"]:has-text("Play")')
     messages = [json.loads(p) for p in sent if isinstance(p, str)]
     options = [m for m in messages if m.get("command") == "options" and "ack" in m]
-    assert options and options[-1]["ack"] is True and options[-1]["max_fps"] == 60
+    assert options and options[-1]["ack"] is True and options[-1]["max_fps"] == 40
     drawn = sum(m.get("command") == "drawn" for m in messages)
     frames = int(page.evaluate("document.body.dataset.fps !== undefined"))
     assert drawn >= 3 and frames == 1                        # one "drawn" per frame drawn

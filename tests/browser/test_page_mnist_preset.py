@@ -63,4 +63,37 @@ def test_the_mnist_preset_builds_the_lecture_network_and_steps(lab, mnist_env):
     assert shape(page, 3, "a") == "[128,10]" and shape(page, 3, "dW_applied") == "[10,64]"
     page.locator("#dataview").scroll_into_view_if_needed()
     page.screenshot(path="/tmp/preset-mnist.png")
+    assert_units_show_w1(page, sid)
     assert not watch.errors, watch.errors
+
+
+# Every pixel of the "W(1) as images" canvas: 32 tiles of 28×28, 10 a row, 31 canvas pixels apart.
+TILES = """() => {
+  const c = document.querySelector('#dataview [data-role="units"] canvas');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  const out = [];
+  for (let k = 0; k < Number(c.dataset.units); k += 1) {
+    const x0 = (k % 10) * 31, y0 = Math.floor(k / 10) * 31, tile = [];
+    for (let i = 0; i < 28; i += 1) for (let j = 0; j < 28; j += 1) {
+      const o = ((y0 + i) * c.width + x0 + j) * 4;
+      tile.push([d[o], d[o + 2]]);
+    }
+    out.push(tile);
+  }
+  return out;
+}"""
+
+
+def assert_units_show_w1(page, sid):
+    """Unit k's image is row k of W(1) (after the step), blue where w > 0 and orange where w < 0."""
+    import numpy as np
+    ex = page.evaluate(f"fetch('/api/sessions/{sid}/export').then((r) => r.json())")
+    W1 = np.asarray(ex["weights"][0]["values"], dtype=np.float64).T      # (128, 784): the API layout
+    tiles = np.asarray(page.evaluate(TILES), dtype=np.float64)          # (32, 784, [red, blue])
+    assert tiles.shape == (32, 784, 2)
+    for k in (0, 7, 31):
+        row = W1[k]
+        strong = np.abs(row) > 0.5 * np.abs(row).max()                  # colours far from white
+        blue_over_red = tiles[k, :, 1] - tiles[k, :, 0]
+        assert strong.sum() > 0
+        assert np.all(np.sign(blue_over_red[strong]) == np.sign(row[strong])), k
