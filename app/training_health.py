@@ -5,17 +5,24 @@ from __future__ import annotations
 import numpy as np
 
 from engine.activations import overflow_ignored
-from engine.diagnostics import EDGE, SHARE, UNITS_SHARE, WINDOW, loss_trend, unit_health
+from engine.compare import build_run
+from engine.diagnostics import EDGE, SHARE, UNITS_SHARE, WINDOW, loss_trend, overshoot, unit_health
 
 from .postmortem import _suggested_rate
-from .tensors import finite
+from .tensors import finite, sanitize
 
 SAMPLE = 512         # training rows the units are looked at on
 
 
 def report(session, suggest: bool = True) -> dict:
     """{"loss": the trend, "units": per layer, "warnings": [{"kind", "message"}], "learning_rate",
-    "suggested_learning_rate" (a range test from the current weights when anything is wrong)}."""
+    "overshoot" (when the loss oscillates: engine.diagnostics.overshoot on a copy, else None),
+    "suggested_learning_rate" (a range test from the current weights when anything is wrong)}.
+
+    An oscillating batch loss is a warning only when the steps overshoot their own batch: late in
+    training the loss is small and minibatch noise alone swings it by more than its level (MNIST,
+    SGD η 0.05 at 97 % test accuracy: 72 % of signs flipped, swing 90 %), yet every step still
+    lowers its own batch's loss; telling that student "η is too large, try 5e-5" was wrong."""
     lr = float(session.model.optimizer.current_learning_rate())
     trend = loss_trend(session.history["batch_loss"])
     warnings = []
@@ -23,12 +30,18 @@ def report(session, suggest: bool = True) -> dict:
         warnings.append({"kind": "rising", "message": f"The batch loss rose from {trend['first']:.3g} to "
                          f"{trend['last']:.3g} over the last {trend['window']} steps: η = {lr:g} is probably "
                          "too large (each step overshoots the minimum further)."})
-    if trend["oscillating"]:
+    steps = None
+    if trend["oscillating"] and not session.diverged:
+        with overflow_ignored():
+            steps = overshoot_test(session)
+    if trend["oscillating"] and steps is not None and steps["overshooting"]:
         warnings.append({"kind": "oscillating", "message": f"The batch loss goes up and down on "
                          f"{trend['flip_share']:.0%} of the last {trend['window']} steps, by {trend['swing']:.0%} "
-                         f"of its level on average: η = {lr:g} may be too large (steps jump across the valley)."})
+                         f"of its level on average, and so does the cost on {steps['rows']} fixed training samples "
+                         f"over {steps['steps']} steps from here ({steps['flip_share']:.0%} flipped, swing "
+                         f"{steps['swing']:.0%}): η = {lr:g} is too large (each step jumps across the valley)."})
     data = session.data
-    rows = np.unique(np.linspace(0, data.n_train - 1, min(SAMPLE, data.n_train)).round().astype(np.int64))
+    rows = _rows(data.n_train)
     with overflow_ignored():
         units = unit_health(session.model, data.x_train[rows]) if not session.diverged else []
     for layer in units:
@@ -46,8 +59,25 @@ def report(session, suggest: bool = True) -> dict:
                              "an η often kills them."})
     out = {"loss": {k: finite(v) if isinstance(v, float) else v for k, v in trend.items()}, "units": units,
            "warnings": warnings, "learning_rate": lr, "suggested_learning_rate": None, "step": session.model.step,
-           "window": WINDOW}
+           "window": WINDOW, "overshoot": None if steps is None else sanitize(steps)}
     if suggest and warnings and not session.diverged:
         with overflow_ignored():
             out["suggested_learning_rate"], out["range_test"] = _suggested_rate(session)
     return out
+
+
+def overshoot_test(session) -> dict:
+    """engine.diagnostics.overshoot on a copy of the session's model (its weights and optimizer
+    state), with the session's batch size and training rows: the session is not touched."""
+    _, model, y_train, _ = build_run(session.config, data=session.data)
+    model.set_weights(session.model.get_weights())
+    model.optimizer.set_state(session.model.optimizer.get_state())
+    rows = _rows(session.data.n_train)
+    out = overshoot(model, session.data.x_train, y_train, session.config["batch_size"],
+                    session.data.x_train[rows], y_train[rows], seed=session.model.step)
+    return {**out, "rows": int(rows.size)}
+
+
+def _rows(n: int) -> np.ndarray:
+    """Up to SAMPLE training rows, evenly spread: the rows units and steps are looked at on."""
+    return np.unique(np.linspace(0, n - 1, min(SAMPLE, n)).round().astype(np.int64))
