@@ -2,9 +2,12 @@
 the page plays at full speed, against the same training with nobody drawing (issue 15, item 8).
 
 Not a test (timings never decide a test): ``python3 -m benchmarks.page_fps [--seconds S] [--quick]
-[--wire bin|b64|json]``
+[--wire bin|b64|json] [--playwright]``
 serves the app in its own process (1 BLAS thread, as ``backprop-lab serve`` runs it), opens it in
-Debian's Chromium (/usr/bin/chromium, headless, software rendering as in the browser tests) and, for
+Debian's Chromium (/usr/bin/chromium, headless, software rendering as in the browser tests; driven
+through the DevTools protocol's Runtime domain only, as a student's browser that nothing watches:
+benchmarks/bare_chromium.py says what Playwright's network instrumentation cost; ``--playwright``
+drives it with Playwright as before 2026-12-02) and, for
 1. the default network on xor (2-8-8-2, batch 16) with every unit's map in the diagram, and
 2. MNIST 784-128-64-10 (ReLU, batch 32), when the MNIST files are there,
 plays for S seconds and reads what the page itself measured: frames drawn per second
@@ -23,6 +26,7 @@ Prints a table and, with ``--json PATH``, writes the numbers.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -31,6 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.bare_chromium import BareChromium  # noqa: E402
 from benchmarks.common import SHARED_MNIST  # noqa: E402
 from benchmarks.server_bench import DEFAULT_NET, Server, _session, mnist_net  # noqa: E402
 
@@ -98,31 +103,74 @@ def alone(server, client, body: dict, seconds: float) -> tuple[float, float | No
     return (step1 - step0) / elapsed, queued(first or {}, last)
 
 
-def on_page(browser, base: str, url: str, seconds: float, wire: str | None = None, pid: int | None = None) -> dict:
-    """Play at full speed on the page for ``seconds`` (its WebSocket encoding ``wire``, else the
-    page's own); what the page measured at the end, and the queued share of server ``pid``."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+START = """(() => { const r = document.querySelector('#controls [data-role=speed]');
+  r.value = r.max; r.dispatchEvent(new Event('input'));
+  document.querySelector('button[data-action="play"]').click(); return true; })()"""
+PLAY_BUTTON = "document.querySelector('button[data-action=\"play\"]').click()"
+READ = """({ fps: +document.body.dataset.fps || 0, steps: +document.body.dataset.stepsPerSecond || 0,
+  ms: +document.body.dataset.frameMs || 0 })"""
+
+
+class PlaywrightTab:
+    """A Playwright page with BareChromium's Tab interface (``--playwright``)."""
+
+    def __init__(self, page):
+        self.page = page
+
+    def evaluate(self, expression: str):
+        return self.page.evaluate(expression)
+
+    def wait_for(self, expression: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout      # polled: wait_for_function's eval breaks the page's CSP
+        while not self.page.evaluate(expression):
+            if time.monotonic() > deadline:
+                raise TimeoutError(expression)
+            self.page.wait_for_timeout(100)
+
+    def close(self) -> None:
+        self.page.close()
+
+
+def on_page(tab, seconds: float, pid: int | None = None) -> dict:
+    """Play at full speed on the page in ``tab`` (a Tab: ``evaluate``, ``wait_for``) for ``seconds``;
+    what the page measured at the end, and the queued share of server ``pid``."""
     try:
-        page.goto(base + url + (f"&wire={wire}" if wire else ""))
-        page.wait_for_selector("body[data-session]:not([data-session=''])", timeout=60000)
-        page.wait_for_timeout(1500)                       # the first views, weights, unit maps
-        page.evaluate("""() => { const r = document.querySelector('#controls [data-role=speed]');
-            r.value = r.max; r.dispatchEvent(new Event('input')); }""")
-        page.click('button[data-action="play"]')
-        page.wait_for_timeout(1000)                       # warm-up: the meter covers the last 2 s
+        tab.wait_for("document.body && document.body.dataset.session && document.body.dataset.session !== ''")
+        time.sleep(1.5)                                   # the first views, weights, unit maps
+        tab.evaluate(START)
+        time.sleep(1.0)                                   # warm-up: the meter covers the last 2 s
         samples, first = [], schedstat(pid)
         t_end = time.perf_counter() + seconds
         while time.perf_counter() < t_end:
-            page.wait_for_timeout(1000)
-            samples.append(page.evaluate("""() => ({ fps: +document.body.dataset.fps || 0,
-                steps: +document.body.dataset.stepsPerSecond || 0, ms: +document.body.dataset.frameMs || 0 })"""))
+            time.sleep(1.0)
+            samples.append(tab.evaluate(READ))
         last = schedstat(pid)
-        page.click('button[data-action="play"]')
+        tab.evaluate(PLAY_BUTTON)                         # Pause
         mid = lambda k: sorted(s[k] for s in samples)[len(samples) // 2]   # noqa: E731
         return {"fps": mid("fps"), "steps_per_s": mid("steps"), "frame_ms": mid("ms"), "samples": samples,
                 "queued": queued(first, last)}
     finally:
-        page.close()
+        tab.close()
+
+
+@contextlib.contextmanager
+def browser(playwright: bool):
+    """A function url → Tab, in Debian's Chromium (bare, or through Playwright), closed after."""
+    if playwright:
+        from playwright.sync_api import sync_playwright
+        with sync_playwright() as pw:
+            chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=LAUNCH)
+            try:
+                def open_tab(url):
+                    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+                    page.goto(url)
+                    return PlaywrightTab(page)
+                yield open_tab
+            finally:
+                chromium.close()
+    else:
+        with BareChromium(LAUNCH) as chromium:
+            yield chromium.open
 
 
 def pct(v) -> str:
@@ -156,24 +204,26 @@ def main(argv=None) -> int:
     p.add_argument("--json", type=Path)
     p.add_argument("--wire", choices=("bin", "b64", "json"),
                    help="the page's WebSocket encoding (default: its own, bin)")
+    p.add_argument("--playwright", action="store_true",
+                   help="drive the page with Playwright (its Network domain mirrors every frame: costs CPU)")
     args = p.parse_args(argv)
     seconds = 4.0 if args.quick else args.seconds
-    import httpx
-    from playwright.sync_api import sync_playwright
     rows = {}
-    with Server() as server, httpx.Client(base_url=server.base, timeout=120) as client, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=LAUNCH)
+    import httpx
+    with (Server() as server, httpx.Client(base_url=server.base, timeout=120) as client,
+          browser(args.playwright) as open_tab):
         for name, case in CASES.items():
             if "mnist" in case["url"] and not SHARED_MNIST.is_dir():
                 rows[name] = {"skipped": f"no MNIST files in {SHARED_MNIST}"}
                 continue
             base_rate, base_queued = alone(server, client, case["body"], seconds)
-            seen = on_page(browser, server.base, case["url"], seconds, args.wire, server.pid)
+            url = server.base + case["url"] + (f"&wire={args.wire}" if args.wire else "")
+            seen = on_page(open_tab(url), seconds, server.pid)
             rows[name] = {**seen, "alone_steps_per_s": base_rate, "alone_queued": base_queued,
                           "target_fps": case["target_fps"],
                           "ratio": seen["steps_per_s"] / base_rate if base_rate else None}
-        browser.close()
-    print(f"the page's frames: {args.wire or 'bin (its default)'}")
+    print(f"the page's frames: {args.wire or 'bin (its default)'}; the browser: "
+          f"{'Playwright' if args.playwright else 'bare Chromium (DevTools Runtime only)'}")
     for line in table(rows):
         print(line)
     if args.json:
