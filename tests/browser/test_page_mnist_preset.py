@@ -64,7 +64,32 @@ def test_the_mnist_preset_builds_the_lecture_network_and_steps(lab, mnist_env):
     page.locator("#dataview").scroll_into_view_if_needed()
     page.screenshot(path="/tmp/preset-mnist.png")
     assert_units_show_w1(page, sid)
+    assert_bars_show_the_output(page)
     assert not watch.errors, watch.errors
+
+
+BARS = """async () => {
+  const { app } = await import('/static/js/page.js');
+  const out = app.view.layers[app.view.layers.length - 1].a;
+  return [...document.querySelectorAll('#dataview canvas.probs')].slice(0, 3).map((c, i) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const n = out.cols, w = (c.width - (n - 1)) / n;
+    const heights = Array.from({ length: n }, (_, k) => {
+      const x = Math.floor(k * (w + 1) + w / 2);
+      let h = 0;
+      for (let y = 0; y < c.height; y += 1) if (d[(y * c.width + x) * 4 + 3] > 128) h += 1;
+      return h;
+    });
+    return { heights, p: Array.from(out.data.subarray(i * n, (i + 1) * n)), height: c.height };
+  });
+}"""
+
+
+def assert_bars_show_the_output(page):
+    """Under each digit, bar k is p(k) = a(L)[sample, k] tall (at least a pixel)."""
+    for digit in page.evaluate(BARS):
+        expected = [max(1, round(p * digit["height"])) for p in digit["p"]]
+        assert all(abs(h - e) <= 1 for h, e in zip(digit["heights"], expected)), digit
 
 
 # Every pixel of the "W(1) as images" canvas: 32 tiles of 28×28, 10 a row, 31 canvas pixels apart.
