@@ -156,8 +156,9 @@ export class Diagram {
     (view ? view.layers : []).forEach((e) => { maxW[e.index] = Math.max(maxAbs(e.W), maxAbs(e.b)) || 1; });
     this.links.forEach((lk) => {
       const w = this.weightOf(lk, view);
-      const { color, width } = w === null ? UNKNOWN
+      let { color, width } = w === null ? UNKNOWN
         : { color: divergingCss(w, maxW[lk.index]), width: 0.4 + 4.6 * Math.min(1, Math.abs(w) / maxW[lk.index]) };
+      if (!Number.isFinite(width)) width = 1;     // a non-finite w (diverged): magenta, 1 unit (canvas ignores NaN)
       lk.color = color;
       lk.width = width;
       ctx.strokeStyle = color;
