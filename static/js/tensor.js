@@ -54,16 +54,28 @@ export function transpose(m) {
 
 export const at = (m, r, c) => m.data[r * m.cols + c];
 
+// max |m| per mat, worked out once: a frame's mats are never changed, and while playing MNIST the
+// page asked for W(1)'s (100,352 values) three times a frame (colour scales, the exploding check,
+// the diagram's link widths).
+const MAX_ABS = new WeakMap();
+
+/** The largest finite |value| of m (0 for none), computed once per mat. */
 export function maxAbs(m) {
+  if (!m) return 0;
+  const known = MAX_ABS.get(m);
+  if (known !== undefined) return known;
   let best = 0;
-  if (!m) return best;
   const d = m.data;
   for (let i = 0; i < d.length; i += 1) {
     const a = Math.abs(d[i]);
     if (a > best && Number.isFinite(a)) best = a;
   }
+  MAX_ABS.set(m, best);
   return best;
 }
+
+/** Record maxAbs(m) when it is known already (wire.js: an int8 tensor's is max|q| · scale). */
+export function knowMaxAbs(m, value) { MAX_ABS.set(m, value); }
 
 export function norm(m) {
   if (!m) return NaN;

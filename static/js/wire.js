@@ -3,21 +3,30 @@
 // float32le values are read in place (a Float32Array view on the message, no copy, no base64, no
 // JSON parse of the numbers); int8q ones are q·scale.
 
+import { knowMaxAbs } from './tensor.js';
+
 const decoder = new TextDecoder();
 
 /** One tensor's header entry → a mat {shape, rows, cols, data, label} (see tensor.js toMat). */
 function mat(t, buffer, start) {
   const size = t.shape.reduce((p, n) => p * n, 1);
   let data;
+  let top = -1;                       // max |q| of an int8 tensor: its maxAbs is top · scale
   if (t.dtype === 'int8q') {
     const q = new Int8Array(buffer, start + t.offset, size);
     data = new Float32Array(size);
-    for (let i = 0; i < size; i += 1) data[i] = q[i] * t.scale;
+    top = 0;
+    for (let i = 0; i < size; i += 1) {
+      const v = q[i];
+      data[i] = v * t.scale;
+      if (v > top) top = v; else if (-v > top) top = -v;
+    }
   } else data = new Float32Array(buffer, start + t.offset, size);
   const rows = t.shape[0] ?? 1;
   const cols = t.shape.length === 1 ? 1 : size / Math.max(rows, 1);
   const out = { shape: t.shape, rows, cols, data, label: t.label || '' };
   if (t.nonfinite) out.nonfinite = true;
+  if (top >= 0) knowMaxAbs(out, Math.fround(top * t.scale));      // = the largest |data[i]|, exactly
   return out;
 }
 

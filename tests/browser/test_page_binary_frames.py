@@ -77,3 +77,35 @@ def test_the_boundary_is_an_image_while_playing_and_a_heatmap_after_pause(page, 
         const h = el.data.find((t) => t.type === 'heatmap');
         return h && el.layout.images.length === 0 && JSON.stringify(h.z) === JSON.stringify(want); }""",
                            arg=want, timeout=10000)
+
+
+INT8_FRAME = """async () => {
+  const { decodeFrame } = await import('/static/js/wire.js');
+  const { maxAbs } = await import('/static/js/tensor.js');
+  // a frame as app/wire.py writes it: one int8q tensor q·scale (q = [3, -127, 0, 64, -5, 127]) and one float32
+  const head = JSON.stringify({ type: 'frame', data: {
+    q: { shape: [2, 3], label: 'W(1)', dtype: 'int8q', scale: 0.0123, offset: 0 },
+    f: { shape: [2], label: 'b(1)', dtype: 'float32le', offset: 8 } } });
+  const bytes = new TextEncoder().encode(head);
+  const start = 4 + bytes.length + ((4 - ((4 + bytes.length) % 4)) % 4);
+  const buffer = new ArrayBuffer(start + 16);
+  new DataView(buffer).setUint32(0, bytes.length, true);
+  new Uint8Array(buffer, 4, bytes.length).set(bytes);
+  new Int8Array(buffer, start, 6).set([3, -127, 0, 64, -5, 127]);
+  new Float32Array(buffer, start + 8, 2).set([-2.5, 1.0]);
+  const msg = decodeFrame(buffer);
+  const scan = (m) => Math.max(...Array.from(m.data, Math.abs));
+  return { q: Array.from(msg.data.q.data), known: maxAbs(msg.data.q), scanned: scan(msg.data.q),
+           f: maxAbs(msg.data.f), fScanned: scan(msg.data.f) };
+}"""
+
+
+def test_an_int8_tensors_largest_value_is_known_without_a_scan(lab):
+    """wire.js records an int8q tensor's max |value| (max |q| · scale) as it dequantizes; tensor.js's
+    maxAbs returns it, and it is exactly the largest |value| a scan of the decoded floats finds."""
+    page, _ = lab
+    out = page.evaluate(INT8_FRAME)
+    expected = (np.float64([3, -127, 0, 64, -5, 127]) * 0.0123).astype(np.float32)    # q·scale, as float32
+    np.testing.assert_array_equal(np.float32(out["q"]), expected)
+    assert out["known"] == out["scanned"] == float(np.abs(expected).max())
+    assert out["f"] == out["fScanned"] == 2.5
