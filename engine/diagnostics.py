@@ -79,9 +79,9 @@ def overshoot(model, x, y, batch_size: int, x_eval=None, y_eval=None, steps: int
     curve = np.asarray(costs, dtype=np.float64)
     finite = bool(np.all(np.isfinite(curve)))
     flips, swing = _flips_and_swing(curve) if finite else (1.0, float("inf"))
+    rose = int(np.sum(~(np.diff(curve) <= 0)))          # a NaN after a step counts as a rise
     return {"steps": steps, "costs": [float(c) for c in curve], "flip_share": flips, "swing": swing,
-            "rose": int(np.sum(~(np.diff(curve) <= 0))),
-            "overshooting": bool(swing >= EVAL_SWING and np.sum(~(np.diff(curve) <= 0)) >= ROSE * steps)}
+            "rose": rose, "overshooting": bool(swing >= EVAL_SWING and rose >= ROSE * steps)}
 
 
 def _flips_and_swing(losses: np.ndarray) -> tuple[float, float]:
