@@ -207,9 +207,9 @@ export class Diagram {
     const lk = target.tagName === 'CANVAS' ? this.linkAt(ev.clientX, ev.clientY) : null;
     if (lk) {
       const entry = view.layers.find((e) => e.index === lk.index);
-      if (!entry || !entry.W) { hideTip(); return; }
+      const val = this.weightOf(lk, view);
+      if (!entry || !entry.W || val === null) { hideTip(); return; }
       const name = lk.bias ? `b(${lk.index})[${lk.j + 1}]` : `W(${lk.index})[${lk.j + 1},${lk.k + 1}]`;
-      const val = lk.bias ? entry.b.data[lk.j] : at(entry.W, lk.j, lk.k);
       const grad = lk.bias ? entry.db && entry.db.data[lk.j] : entry.dW && at(entry.dW, lk.j, lk.k);
       const rows = [`<b>${name}</b> = ${fmt(val, 6)}`];
       if (grad !== null && grad !== undefined) rows.push(`∂cost/∂w = ${fmt(grad, 6)}`);
