@@ -7,7 +7,8 @@ on the first steps × batch MNIST training rows, one short epoch at a time. Afte
 round times every variant next to "all tricks" (fit itself), A B in even rounds and B A in odd
 ones. A variant's cost is its fastest epoch against the fastest of "all tricks" (the fastest of
 many short runs is the least disturbed on a shared machine), with the median of the adjacent
-pairs' ratios beside it. One BLAS thread; times are the process's CPU time (see clock).
+pairs' ratios beside it. One BLAS thread, times in the process's CPU time (see clock); with
+``OPENBLAS_NUM_THREADS=2`` set before it, two BLAS threads and wall time.
 
 Variants: fit with every trick, then fit without one of them —
   work arrays      fresh z, a, δ, δ/batch, g arrays at every step (as ReferenceStep allocates them)
@@ -17,6 +18,7 @@ Variants: fit with every trick, then fit without one of them —
   layer steps      each step looks up the layers' views, roles and placement (FastStep before LayerStep)
   deferred tests   δ, the gradients and the new weights tested at every step
   batched meter    each step's loss computed (labels path) and added to an EpochMeter
+  write choice     the new weights always written in place / always copied over (writes.py)
   all of them      the same Run on the ReferenceStep
 """
 from __future__ import annotations
@@ -44,8 +46,10 @@ from engine.trace import LayerTrace, Phase, Trace  # noqa: E402
 
 # CPU time of this process, not wall time: on a shared machine an epoch's wall time includes the
 # time other processes held the core, which swamps differences of a few per cent (one BLAS thread,
-# so the process's CPU time is the work done; cache and memory contention still show).
-clock = time.process_time
+# so the process's CPU time is the work done; cache and memory contention still show). With more
+# BLAS threads the CPU time counts their waiting too: wall time then.
+THREADS = int(os.environ["OPENBLAS_NUM_THREADS"])
+clock = time.process_time if THREADS == 1 else time.perf_counter
 
 
 class FreshArrays(WorkArrays):
@@ -211,6 +215,22 @@ class NoDeferredTests(FastStep):
         return super().apply_gradients(return_deltas=return_deltas, check=True)
 
 
+class InPlaceWrites(FastStep):
+    """The new weights always written over the old ones (no WriteChoice)."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.writes.until, self.writes.copy = 10 ** 12, False
+
+
+class CopiedWrites(FastStep):
+    """The new weights always written into scratch and copied over (no WriteChoice)."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.writes.until, self.writes.copy = 10 ** 12, True
+
+
 def model(act, opt="sgd"):
     m = Sequential(seed=0)
     m.add(Dense(128, activation=act, input_dim=784))
@@ -249,6 +269,8 @@ VARIANTS = {
     "without layer steps": fast_epoch(NoLayerSteps),
     "without deferred tests": fast_epoch(NoDeferredTests),
     "without batched meter": fast_epoch(FastStep, stored=False),
+    "write choice: always in place": fast_epoch(InPlaceWrites),
+    "write choice: always copied": fast_epoch(CopiedWrites),
     "without any (ReferenceStep)": reference_epoch,
 }
 
@@ -281,7 +303,8 @@ def main(argv=None) -> int:
     names = [n for n in VARIANTS if not args.only or n == "all tricks (fit)"
              or any(s.strip() and s.strip() in n for s in args.only.split(","))]
     base = names[0]
-    print(f"{args.act}, {args.opt}; {args.steps} steps per timed epoch; load average {os.getloadavg()}",
+    print(f"{args.act}, {args.opt}; {THREADS} BLAS thread(s), {clock.__name__}; {args.steps} steps per timed epoch; "
+          f"load average {os.getloadavg()}",
           file=sys.stderr)
     for batch in (int(b) for b in args.batches.split(",")):
         x, y, _, _, source = load_mnist(args.steps * batch)
@@ -299,7 +322,8 @@ def main(argv=None) -> int:
                     times[n].append(t)
                 ratios[name].append(got[name] / got[base])
         fastest = min(times[base])
-        print(f"\nbatch {batch} ({source}): CPU µs per step, fastest of {len(times[base])} epochs of "
+        kind = "CPU" if THREADS == 1 else "wall"
+        print(f"\nbatch {batch} ({source}): {kind} µs per step, fastest of {len(times[base])} epochs of "
               f"{args.steps} steps (median); the cost of going without, from the fastest epochs, and the "
               f"median of {args.rounds} adjacent A/B pairs; × {-(-60000 // batch)} steps per MNIST epoch")
         print(f"  {base:28s} {fastest:7.1f} µs ({statistics.median(times[base]):.1f})")

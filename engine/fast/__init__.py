@@ -28,6 +28,11 @@ thread, CPU time per step of the fastest of ~290 short epochs, A/B interleaved, 
   batched loss meter (meters.py LabelMeter): ŷ stored, the losses and hits worked out a
       block of batches at a time, not per step ....................................... 11 % / 4 %
   x.take(rows) for the batch instead of x[rows] (runner.py) ........................... 1 % / 1 %
+  the write choice (writes.py): the new weights written over the old ones, or into a kept
+      vector then copied over, whichever its timing of both on alternate updates finds
+      faster; with two BLAS threads, writing lines the other core read in the forward is
+      slow, and copying saves (wall time, 2 BLAS threads) ............................ 23–29 % / 1–8 %
+      (one BLAS thread: it keeps writing in place; within the noise)
   all of them together (ReferenceStep, fit's loop otherwise the same) ................ 48 % / 28 %
 
 Dropped: the folded rate (plain SGD's η folded into δ/batch, so the update was W ← W − G in one

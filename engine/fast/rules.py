@@ -33,8 +33,10 @@ class Scratch:
         return arrays
 
 
-def adam_update(opt: Adam, w: np.ndarray, g: np.ndarray, s, lr: float, scratch: Scratch) -> None:
-    """Adam.update(w, g, s, lr), its temporaries written into ``scratch``'s two vectors a and b."""
+def adam_update(opt: Adam, w: np.ndarray, g: np.ndarray, s, lr: float, scratch: Scratch,
+                into: bool = False) -> np.ndarray | None:
+    """Adam.update(w, g, s, lr), its temporaries written into ``scratch``'s two vectors a and b;
+    ``into``: W left as it is and the new W returned in b (engine/fast/writes.py)."""
     dt = w.dtype.type
     t = dt(opt.iterations + 1)
     alpha = dt(lr) * np.sqrt(1 - dt(opt.beta_2) ** t) / (1 - dt(opt.beta_1) ** t)
@@ -54,4 +56,7 @@ def adam_update(opt: Adam, w: np.ndarray, g: np.ndarray, s, lr: float, scratch: 
     a += opt.epsilon
     np.multiply(m, alpha, out=b)
     b /= a
+    if into:
+        return np.subtract(w, b, out=b)
     w -= b
+    return None

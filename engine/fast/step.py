@@ -14,6 +14,7 @@ from ..trace import LayerTrace, Phase, Trace
 from .buffers import WorkArrays
 from .packing import PackedSlots, PackedWeights, pack_slots, pack_weights, views_of
 from .rules import Scratch, kept_rule
+from .writes import WriteChoice, into_rule
 
 
 @dataclass
@@ -85,6 +86,7 @@ class FastStep:
         self.packed_slots: PackedSlots | None = None
         self.steps: LayerSteps | None = None
         self.scratch = Scratch()            # the kept rules' scratch vectors (rules.py)
+        self.writes = WriteChoice()         # the new weights written in place or copied over (writes.py)
         self.unchecked = False              # an update no finiteness test has seen yet
         if model.built:
             self._packed(self._plan().dense_layers)
@@ -257,11 +259,19 @@ class FastStep:
         if slots is None or not slots.holds(optimizer):
             slots = self.packed_slots = pack_slots(optimizer, [p.shape for p in packed.params])
         before = packed.weights.copy() if return_deltas else None
-        rule = self._kept_rule(optimizer)
-        if rule is None:
-            optimizer.update(packed.weights, packed.gradients, slots.flat, rate)
-        else:                               # the same rule without its temporaries (Adam: rules.py)
-            rule(optimizer, packed.weights, packed.gradients, slots.flat, rate, self.scratch)
+        copy, timed = self.writes.next()
+        start = self.writes.clock() if timed else 0.0
+        w, g = packed.weights, packed.gradients
+        if copy:                            # the new weights into scratch, then one copy (writes.py)
+            np.copyto(w, into_rule(optimizer)(optimizer, w, g, slots.flat, rate, self.scratch))
+        else:
+            rule = self._kept_rule(optimizer)
+            if rule is None:
+                optimizer.update(w, g, slots.flat, rate)
+            else:                           # the same rule without its temporaries (Adam: rules.py)
+                rule(optimizer, w, g, slots.flat, rate, self.scratch)
+        if timed:
+            self.writes.record(copy, self.writes.clock() - start)
         optimizer.iterations += 1
         if not return_deltas:
             return None

@@ -1,12 +1,8 @@
 """The two paths give the same numbers: engine/step.py's ReferenceStep (the lecture's equations) and
-engine/fast's FastStep (work arrays, packed update, deferred tests, folded rate), which fit, the
-server and comparison runs use. For every activation × loss × optimizer, many steps from the same
-weights on the same batches end with
-
-* bit for bit the same weights, slots and last trace when stepped one phase at a time on each path
-  (the same operations, only into other arrays);
-* fit's weights bit for bit equal too, except plain SGD, whose rate fit folds into δ/batch (the
-  same update, rounded differently: equal to float rounding).
+engine/fast's FastStep (work arrays, packed update, deferred tests, the write choice), which fit,
+the server and comparison runs use. For every activation × loss × optimizer, many steps from the
+same weights on the same batches end with bit for bit the same weights, slots and last trace,
+stepped one phase at a time or by fit (the same operations, only into other arrays).
 """
 import numpy as np
 import pytest
