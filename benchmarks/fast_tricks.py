@@ -12,7 +12,7 @@ pairs' ratios beside it. One BLAS thread, times in the process's CPU time (see c
 
 Variants: fit with every trick, then fit without one of them —
   work arrays      fresh z, a, δ, δ/batch, g arrays at every step (as ReferenceStep allocates them)
-  one-dot z test   every z and ŷ tested one by one (not as one block)
+  one-block z test every z and ŷ tested one by one (not as one block)
   packed update    the update and the weights' finiteness test array by array
   kept Adam scratch  Adam's rule as Adam.update writes it, its temporaries made afresh (--opt adam)
   layer steps      each step looks up the layers' views, roles and placement (FastStep before LayerStep)
@@ -263,7 +263,7 @@ def reference_epoch(m, x, y, batch):
 VARIANTS = {
     "all tricks (fit)": fast_epoch(FastStep),
     "without work arrays": fast_epoch(NoWorkArrays),
-    "without one-dot z test": fast_epoch(NoBlockTest),
+    "without one-block z test": fast_epoch(NoBlockTest),
     "without packed update": fast_epoch(NoPackedUpdate),
     "without kept Adam scratch": fast_epoch(NoKeptRule),
     "without layer steps": fast_epoch(NoLayerSteps),

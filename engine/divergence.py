@@ -1,7 +1,8 @@
 """Where training diverged: cheap finiteness tests, and the search for the first non-finite value.
 
-``finite`` and ``all_finite`` test arrays (a BLAS dot product with ones first); the ``check_*``
-functions look through one phase of a step in the order it computed things and raise
+``finite`` and ``all_finite`` test arrays (a BLAS dot product with ones first; ``block_finite``, the
+fast step's test of every z and ŷ, a sum); the ``check_*`` functions look through one phase of a
+step in the order it computed things and raise
 ``Diverged`` naming the first quantity that went NaN or ±inf, with its layer and step.
 engine/step.py tests each quantity as it is made; engine/fast tests a few arrays per step and
 calls these only when one of them fails.
@@ -47,6 +48,21 @@ def finite(arr: np.ndarray, ones: np.ndarray | None = None) -> bool:
     if ones is not None and math.isfinite(_dot(flat, ones)):
         return True
     return bool(np.isfinite(flat).all())
+
+
+def block_finite(block: np.ndarray) -> bool:
+    """``finite`` for a step's block of every z and ŷ (a 1-D float vector, engine/fast/buffers.py), with
+    np.add.reduce as the first test instead of the dot product: called once a step between the step's
+    other NumPy calls, the reduction took 6.7 µs against 12.4 for ``finite`` (9.0 for its dot alone)
+    at batch 32 on MNIST 784-128-64-10 (11.7 against 18.2 at batch 128), though alone, in a loop of
+    its own, the dot is twice as fast (its BLAS call costs more when the step's other work has run
+    in between)."""
+    if overflow_is_ignored():
+        total = np.add.reduce(block)
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = np.add.reduce(block)
+    return math.isfinite(total) or bool(np.isfinite(block).all())
 
 
 def all_finite(arrays) -> bool:

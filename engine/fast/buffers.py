@@ -27,7 +27,7 @@ class LayerBuffers:
 class BatchBuffers:
     """Every Dense layer's work arrays for batches of ``n`` rows. The z of every layer and the
     output layer's a are views of one vector, ``block``: the forward's finiteness test of all of
-    them is one dot product (one test instead of one per array saves about 10 µs a step)."""
+    them is one sum (divergence.block_finite; one test instead of one per array saves about 10 µs a step)."""
 
     layers: list[LayerBuffers]
     block: np.ndarray

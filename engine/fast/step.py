@@ -157,7 +157,7 @@ class FastStep:
         """Whether this forward's z and ŷ are finite. A non-finite a(l) makes z(l+1) non-finite, and so
         do non-finite weights: every z and ŷ suffice. They are all in bufs.block, unless ŷ is another
         array (an Activation or Dropout after the last Dense, an f that does not write into ``out``)."""
-        return divergence.finite(bufs.block) and (y_pred is bufs.layers[-1].a or divergence.finite(y_pred))
+        return divergence.block_finite(bufs.block) and (y_pred is bufs.layers[-1].a or divergence.finite(y_pred))
 
     def fill_loss(self, trace: Trace, y: np.ndarray, labels: np.ndarray | None = None) -> None:
         """ReferenceStep.fill_loss; ``labels`` (each one-hot row's class, from fit, for cross-entropy)

@@ -1,9 +1,12 @@
 """Diverged names the first quantity that went NaN or ±inf, in the step-by-step API and in fit."""
+import warnings
+
 import numpy as np
 import pytest
 
 from engine import SGD, Dense, Diverged, Sequential, to_categorical
-from engine.divergence import finite
+from engine.activations import overflow_ignored
+from engine.divergence import block_finite, finite
 
 X = np.array([[0.5, -1.0], [1.5, 2.0], [-0.3, 0.7]], dtype=np.float32)
 Y = to_categorical([0, 1, 1], 2)
@@ -28,6 +31,25 @@ def test_finite_detects_nan_and_inf_anywhere():
         assert not finite(b.T)          # non-contiguous views too
     huge = np.full(10, 3e38, dtype=np.float32)   # finite values whose sum overflows
     assert finite(huge)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_block_finite_detects_nan_and_inf_and_passes_sums_that_overflow(dtype):
+    block = np.linspace(-1, 1, 6784).astype(dtype)
+    assert block_finite(block)
+    for value in (np.nan, np.inf, -np.inf):
+        b = block.copy()
+        b[4321] = value
+        assert not block_finite(b)
+    b = block.copy()
+    b[:2] = (np.inf, -np.inf)                    # inf + (−inf): the sum is NaN, not inf
+    assert not block_finite(b)
+    huge = np.full(6784, np.finfo(dtype).max / 2, dtype=dtype)   # finite, but the sum overflows
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")           # and says nothing about it, inside a loop or not
+        assert block_finite(huge)
+        with overflow_ignored():
+            assert block_finite(huge)
 
 
 def test_nan_weight_is_named_by_the_z_it_poisons():
