@@ -16,8 +16,16 @@ from ..optimizers import Adam
 
 def kept_rule(optimizer):
     """The rule below if ``optimizer`` updates with Adam.update itself (a subclass with an ``update``
-    of its own keeps its own), else None."""
-    return adam_update if type(optimizer).update is Adam.update else None
+    of its own keeps its own) and its β₁, β₂, ε are Python floats, else None."""
+    return adam_update if type(optimizer).update is Adam.update and \
+        python_floats(optimizer, "beta_1", "beta_2", "epsilon") else None
+
+
+def python_floats(optimizer, *names: str) -> bool:
+    """Whether the named hyperparameters are Python floats, as the constructors make them. A NumPy
+    scalar (one set later, say) takes part in NumPy's type promotion: then ``(g − m)·(1 − β₁)`` is
+    rounded in float64 first, and only the optimizer's own expressions give its numbers."""
+    return all(type(getattr(optimizer, name)) is float for name in names)
 
 
 class Scratch:

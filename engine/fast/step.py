@@ -254,7 +254,8 @@ class FastStep:
 
     def _update_flat(self, optimizer, packed: PackedWeights, rate: float, return_deltas: bool):
         """The optimizer's ``update`` once at learning rate ``rate``, on the flat weights, gradients
-        and slots."""
+        and slots: in place, or the new weights into scratch and copied over, as the write choice
+        has it (writes.py; the same numbers either way)."""
         slots = self.packed_slots
         if slots is None or not slots.holds(optimizer):
             slots = self.packed_slots = pack_slots(optimizer, [p.shape for p in packed.params])

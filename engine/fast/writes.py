@@ -11,8 +11,9 @@ on alternate updates and keeps the faster; it tries again every ``EVERY`` update
 
 The numbers are the same bits either way: each rule here is the optimizer's ``update`` with its
 final in-place operation on W written into a scratch vector instead (``w -= x`` is
-``np.subtract(w, x, out=w)``; here ``out`` is the scratch vector), and any other optimizer's
-``update`` runs on a copy of W (tests/engine/test_fast_writes.py).
+``np.subtract(w, x, out=w)``; here ``out`` is the scratch vector), for hyperparameters that are
+Python floats (as the constructors make them); any other optimizer's ``update``, or one whose
+hyperparameters were set to NumPy scalars, runs on a copy of W (tests/engine/test_fast_writes.py).
 """
 from __future__ import annotations
 
@@ -22,13 +23,13 @@ import time
 import numpy as np
 
 from ..optimizers import SGD, Adam
-from .rules import Scratch, adam_update
+from .rules import Scratch, adam_update, python_floats
 
 
 def sgd_into(opt: SGD, w, g, s, lr: float, scratch: Scratch) -> np.ndarray:
     """SGD.update(w, g, s, lr), the new W written into a scratch vector (returned), W untouched."""
-    if type(lr) is not float:                  # lr·g's dtype then follows lr: keep SGD.update's exact expression
-        return update_into(opt, w, g, s, lr, scratch)
+    if type(lr) is not float or not python_floats(opt, "momentum"):   # NumPy scalars: SGD.update's own
+        return update_into(opt, w, g, s, lr, scratch)                     # expressions (type promotion)
     a, b = scratch.get(w)
     lr_g = np.multiply(g, lr, out=a)           # η·g
     mu = opt.momentum
@@ -46,6 +47,8 @@ def sgd_into(opt: SGD, w, g, s, lr: float, scratch: Scratch) -> np.ndarray:
 
 def adam_into(opt: Adam, w, g, s, lr: float, scratch: Scratch) -> np.ndarray:
     """Adam.update (rules.adam_update), the new W written into a scratch vector (returned)."""
+    if not python_floats(opt, "beta_1", "beta_2", "epsilon"):
+        return update_into(opt, w, g, s, lr, scratch)
     return adam_update(opt, w, g, s, lr, scratch, into=True)
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from engine import Dense, Sequential, optimizers
-from engine.fast import FastStep, writes
+from engine.fast import FastStep, rules, writes
 from engine.fast.rules import Scratch
 from engine.runner import Run
 
@@ -67,6 +67,34 @@ def test_a_numpy_learning_rate_keeps_sgds_own_expression():
     assert got.tobytes() == expected.tobytes()
 
 
+@pytest.mark.parametrize("name,hyper", [("sgd_nesterov", {"momentum": np.float64(0.9)}),
+                                        ("sgd_momentum", {"momentum": np.float32(0.9)}),
+                                        ("adam", {"beta_1": np.float64(0.8), "epsilon": np.float64(1e-7)}),
+                                        ("adam_amsgrad", {"beta_2": np.float32(0.99)})])
+def test_numpy_scalar_hyperparameters_keep_the_optimizers_own_expressions(name, hyper):
+    # set after construction (which makes Python floats), they take part in NumPy's type promotion
+    cls, kwargs = CONFIGS[name]
+    opt = optimizers.get({"class_name": cls, "config": kwargs})
+    for key, value in hyper.items():
+        setattr(opt, key, value)
+    rng = np.random.default_rng(2)
+    n = 300
+    w1 = rng.standard_normal(n).astype(np.float32)
+    w2, w3 = w1.copy(), w1.copy()
+    s1, s2, s3 = (_slots(opt, n, np.float32) for _ in range(3))
+    scratch, rule = Scratch(), writes.into_rule(opt)
+    for it in range(8):
+        g = (rng.standard_normal(n) * 10.0 ** rng.integers(-4, 1, n)).astype(np.float32)
+        opt.iterations = it
+        lr = opt.current_learning_rate()
+        opt.update(w1, g, s1, lr)
+        np.copyto(w2, rule(opt, w2, g, s2, lr, scratch))
+        kept = rules.kept_rule(opt)
+        (kept or type(opt).update)(opt, w3, g, s3, lr, *((scratch,) if kept else ()))
+        assert w1.tobytes() == w2.tobytes() == w3.tobytes()
+    assert rules.kept_rule(opt) is None
+
+
 def test_rules_by_optimizer():
     class ClippedSGD(optimizers.SGD):
         def update(self, w, g, s, lr):
@@ -89,7 +117,7 @@ class FakeClock:
 def _trial(choice, clock, in_place_s, copy_s):
     """Run one trial through ``choice``: every timed update takes the given seconds."""
     ways = []
-    while True:
+    for _ in range(10 * choice.TRIALS):
         copy, timed = choice.next()
         assert timed
         ways.append(copy)
@@ -98,6 +126,7 @@ def _trial(choice, clock, in_place_s, copy_s):
         choice.record(copy, clock() - start)
         if choice.until:
             return ways
+    raise AssertionError(f"no choice after {len(ways)} timed updates")
 
 
 def test_write_choice_alternates_then_keeps_the_faster_way():
@@ -148,3 +177,37 @@ def test_fast_step_gives_the_same_weights_in_place_copied_or_choosing(name):
             run.run_epoch()
         results[way] = [w.tobytes() for w in m.get_weights()]
     assert results["in place"] == results["copied"] == results["choosing"]
+
+
+def test_fast_step_times_both_ways_decides_and_then_writes_the_chosen_way(monkeypatch):
+    import engine.fast.step as fast_step
+    calls = []
+    real = fast_step.into_rule
+
+    def spy(optimizer):
+        rule = real(optimizer)
+        return lambda *args: calls.append(1) or rule(*args)
+    monkeypatch.setattr(fast_step, "into_rule", spy)
+
+    class Clock:                   # an update takes 3 s in place and 1 s copied
+        now, seen = 0.0, 0
+
+        def __call__(self):
+            copied, self.seen = len(calls) > self.seen, len(calls)
+            self.now += 0.5 if copied else 1.5     # read at an update's start and at its end
+            return self.now
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 5)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 64)]
+    m = _model(optimizers.SGD(0.1, momentum=0.9))
+    step = FastStep(m)
+    step.writes = writes.WriteChoice(Clock())
+    run = Run(m, x, y, batch_size=4, stepper=step)
+    for _ in range(2 * writes.WriteChoice.TRIALS):
+        run.step()
+    assert len(calls) == writes.WriteChoice.TRIALS   # every other timed update was copied ...
+    assert step.writes.copy is True and step.writes.until == writes.WriteChoice.EVERY   # ... then decided
+    for _ in range(5):
+        run.step()
+    assert len(calls) == writes.WriteChoice.TRIALS + 5   # and each update since is copied
