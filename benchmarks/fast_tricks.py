@@ -220,7 +220,7 @@ class InPlaceWrites(FastStep):
 
     def __init__(self, model):
         super().__init__(model)
-        self.writes.until, self.writes.copy = 10 ** 12, False
+        self.writes.pin(False)
 
 
 class CopiedWrites(FastStep):
@@ -228,7 +228,7 @@ class CopiedWrites(FastStep):
 
     def __init__(self, model):
         super().__init__(model)
-        self.writes.until, self.writes.copy = 10 ** 12, True
+        self.writes.pin(True)
 
 
 def model(act, opt="sgd"):

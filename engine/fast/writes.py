@@ -83,6 +83,10 @@ class WriteChoice:
         self.until = 0                         # updates before the next trial starts
         self.times: tuple[list, list] = ([], [])   # a trial's seconds: in place, copied
 
+    def pin(self, copy: bool) -> None:
+        """Always write one way from now on (benchmarks and tests compare the two ways)."""
+        self.copy, self.until = copy, float("inf")
+
     def next(self) -> tuple[bool, bool]:
         """(copy this update, time it)."""
         if self.until > 0:

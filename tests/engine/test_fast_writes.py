@@ -171,7 +171,7 @@ def test_fast_step_gives_the_same_weights_in_place_copied_or_choosing(name):
         m = _model(optimizers.get({"class_name": cls, "config": kwargs}))
         step = FastStep(m)
         if way != "choosing":
-            step.writes.until, step.writes.copy = 10 ** 9, way == "copied"
+            step.writes.pin(way == "copied")
         run = Run(m, x, y, batch_size=8, stepper=step)
         for _ in range(4):
             run.run_epoch()
