@@ -15,7 +15,11 @@ process 0.2-0.4 CPU s per sweep, which the workers lost on a 2-core machine. The
 server process and of its children (workers, the Manager, Dask's processes) are printed too (psutil):
 less noisy than the seconds on a shared machine. One BLAS thread per process, as ``backprop-lab
 serve`` runs; the LocalCluster's workers run without Dask's statistical profiler (it samples the
-running task's stack every 10 ms: about 0.4 CPU s of an 8-run sweep; ``--dask-profiler`` keeps it).
+running task's stack every 10 ms: about 0.4 CPU s of an 8-run sweep; ``--dask-profiler`` keeps it),
+and the cluster's servers (scheduler, nannies, workers) look at their event loops every second instead
+of every 20 ms (``distributed.admin.tick.interval``, which only measures the loop's latency for its
+"unresponsive" warnings; idle, the 20 ms ticks cost the cluster 0.15 CPU s per second, 0.06 at 1 s,
+measured 2026-12-02; ``--dask-tick 20ms`` keeps Dask's default).
 ``--quick``: a tiny case (a few epochs) that only checks it all works. ``--memory``: also a 200-run
 sweep of the default network through the local executor, with the server process's peak resident
 memory (psutil).
@@ -104,7 +108,7 @@ def on_local(spec: dict, jobs: list[dict]) -> tuple[float, dict, float | None]:
         manager.shutdown()
 
 
-def on_local_cluster(spec: dict, jobs: list[dict], profiler: bool = False):
+def on_local_cluster(spec: dict, jobs: list[dict], profiler: bool = False, tick: str = "1s"):
     """(seconds, job, CPU seconds) on a new LocalCluster of 2 worker processes; Nones without dask."""
     try:
         import dask
@@ -112,7 +116,8 @@ def on_local_cluster(spec: dict, jobs: list[dict], profiler: bool = False):
     except ImportError:
         return None, None, None
     from app.dask_jobs import DaskManager
-    with one_blas_thread(), dask.config.set({"distributed.worker.profile.enabled": profiler}):
+    with one_blas_thread(), dask.config.set({"distributed.worker.profile.enabled": profiler,
+                                                "distributed.admin.tick.interval": tick}):
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                                silence_logs=40)
     manager = DaskManager(Settings(), cluster.scheduler_address)
@@ -146,7 +151,7 @@ def peak_memory(spec: dict, runs: int, epochs: int) -> dict:
             "rss_before_mb": before / 1e6, "rss_peak_mb": peak[0] / 1e6}
 
 
-def rounds(spec: dict, jobs: list[dict], repeat: int, profiler: bool) -> list[dict]:
+def rounds(spec: dict, jobs: list[dict], repeat: int, profiler: bool, tick: str = "1s") -> list[dict]:
     """``repeat`` rounds of the three ways, their order turned by one each round."""
     ways = ["sequential", "local", "local_cluster"]
     out = []
@@ -159,7 +164,7 @@ def rounds(spec: dict, jobs: list[dict], repeat: int, profiler: bool) -> list[di
                 row["local_s"], row["local_job"], row["local_cpu_s"] = on_local(spec, jobs)
             else:
                 row["local_cluster_s"], row["cluster_job"], row["local_cluster_cpu_s"] = \
-                    on_local_cluster(spec, jobs, profiler)
+                    on_local_cluster(spec, jobs, profiler, tick)
         row["same_losses_local"] = [r_["history"]["loss"] for r_ in row.pop("local_job")["runs"]] == row["losses"]
         cluster_job = row.pop("cluster_job")
         row["same_losses_cluster"] = None if cluster_job is None else \
@@ -195,17 +200,20 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=None, help="epochs per run (default 150; --quick 2)")
     parser.add_argument("--repeat", type=int, default=1, help="rounds of the three ways, interleaved (medians)")
     parser.add_argument("--dask-profiler", action="store_true", help="keep the Dask workers' statistical profiler")
+    parser.add_argument("--dask-tick", default="1s",
+                        help="the cluster's distributed.admin.tick.interval (Dask's default: 20ms)")
     parser.add_argument("--memory", action="store_true", help="also a 200-run sweep's peak server memory")
     args = parser.parse_args(argv)
     epochs = args.epochs or (2 if args.quick else 150)
     spec = dict(DEFAULT_SESSION)
     jobs = tasks(GRID, epochs)
     print(f"{len(jobs)} runs of the default network, {epochs} epochs each")
-    each = rounds(spec, jobs, max(1, args.repeat), args.dask_profiler)
+    each = rounds(spec, jobs, max(1, args.repeat), args.dask_profiler, args.dask_tick)
     keys = ("sequential_s", "local_s", "local_cluster_s", "local_over_sequential", "cluster_over_local",
             "sequential_cpu_s", "local_cpu_s", "local_cluster_cpu_s")
     report = {"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "runs": len(jobs), "epochs": epochs,
               "rounds": len(each), "load": median([r["load"] for r in each]), "dask_profiler": args.dask_profiler,
+              "dask_tick": args.dask_tick,
               **{k: median([r[k] for r in each]) for k in keys},
               "best": best(each),
               "same_losses_local": all(r["same_losses_local"] for r in each),
