@@ -14,7 +14,11 @@ plays for S seconds and reads what the page itself measured: frames drawn per se
 (``data-fps``), the page's script time per frame (``data-frame-ms``, median) and training steps per
 second (``data-steps-per-second``). "Alone" is the same network played by a bare WebSocket client
 that asks for one frame a second and decodes none: the training rate with no live view. The ratio
-page / alone is what drawing costs the training (the target: ≥ 0.9). "Queued" says why, and is less
+page / alone is what drawing costs the training (the target: ≥ 0.9), the median of ``--rounds``
+back-to-back pairs (alone, then the page in the same tab) since 2026-12-02 16:50: on this shared
+host one pair swung 0.58-0.87 on the same tree. Each pair also plays the network while a bare
+WebSocket client takes the page's frames at the page's rate ("frames": the server's and the
+transport's share, no browser). "Queued" says why, and is less
 noisy on a shared host than steps per second: of the time the server's threads (the player's,
 mostly) wanted a CPU, the share they waited for one (runnable, not running; /proc/PID/task/*/schedstat),
 from a second into the play to its end (2026-12-01, --quick: xor 29 %, MNIST 37 % with the
@@ -103,9 +107,35 @@ def alone(server, client, body: dict, seconds: float) -> tuple[float, float | No
     return (step1 - step0) / elapsed, queued(first or {}, last)
 
 
-START = """(() => { const r = document.querySelector('#controls [data-role=speed]');
-  r.value = r.max; r.dispatchEvent(new Event('input'));
-  document.querySelector('button[data-action="play"]').click(); return true; })()"""
+def frames_only(server, client, body: dict, seconds: float, fps: float) -> float:
+    """Steps per second of a session played while a bare WebSocket client takes the page's frames
+    (binary, paced, lean as the page asks them) at ``fps`` a second and decodes none: what building
+    and sending the frames costs the training, without a browser."""
+    from websockets.sync.client import connect
+    sid = _session(client, body)
+    lean = client.get("/api/options").json()["limits"]["play_lean_weights"]
+    with connect(f"{server.ws_base}/ws/sessions/{sid}", max_size=None) as ws:
+        ws.send(json.dumps({"command": "options", "encoding": "bin", "fields": None, "big": lean, "ack": True,
+                            "max_fps": max(1.0, fps)}))
+        step0 = client.get(f"/api/sessions/{sid}").json()["state"]["step"]
+        ws.send(json.dumps({"command": "play"}))
+        start = time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            try:
+                message = ws.recv(timeout=0.2)
+            except TimeoutError:
+                continue
+            if isinstance(message, bytes):                # a frame: "drawn" at once (max_fps paces them)
+                ws.send(json.dumps({"command": "drawn"}))
+        elapsed = time.perf_counter() - start
+        step1 = client.get(f"/api/sessions/{sid}").json()["state"]["step"]
+        ws.send(json.dumps({"command": "pause"}))
+    client.delete(f"/api/sessions/{sid}")
+    return (step1 - step0) / elapsed
+
+
+SPEED_MAX = """(() => { const r = document.querySelector('#controls [data-role=speed]');
+  r.value = r.max; r.dispatchEvent(new Event('input')); return true; })()"""
 PLAY_BUTTON = "document.querySelector('button[data-action=\"play\"]').click()"
 READ = """({ fps: +document.body.dataset.fps || 0, steps: +document.body.dataset.stepsPerSecond || 0,
   ms: +document.body.dataset.frameMs || 0 })"""
@@ -131,26 +161,57 @@ class PlaywrightTab:
         self.page.close()
 
 
+def page_ready(tab) -> None:
+    """Wait for the page's session and its first views; set the speed slider to max."""
+    tab.wait_for("document.body && document.body.dataset.session && document.body.dataset.session !== ''")
+    time.sleep(1.5)                                   # the first views, weights, unit maps
+    tab.evaluate(SPEED_MAX)
+
+
 def on_page(tab, seconds: float, pid: int | None = None) -> dict:
-    """Play at full speed on the page in ``tab`` (a Tab: ``evaluate``, ``wait_for``) for ``seconds``;
-    what the page measured at the end, and the queued share of server ``pid``."""
-    try:
-        tab.wait_for("document.body && document.body.dataset.session && document.body.dataset.session !== ''")
-        time.sleep(1.5)                                   # the first views, weights, unit maps
-        tab.evaluate(START)
-        time.sleep(1.0)                                   # warm-up: the meter covers the last 2 s
-        samples, first = [], schedstat(pid)
-        t_end = time.perf_counter() + seconds
-        while time.perf_counter() < t_end:
-            time.sleep(1.0)
-            samples.append(tab.evaluate(READ))
-        last = schedstat(pid)
-        tab.evaluate(PLAY_BUTTON)                         # Pause
-        mid = lambda k: sorted(s[k] for s in samples)[len(samples) // 2]   # noqa: E731
-        return {"fps": mid("fps"), "steps_per_s": mid("steps"), "frame_ms": mid("ms"), "samples": samples,
-                "queued": queued(first, last)}
-    finally:
-        tab.close()
+    """Play at full speed on the page in ``tab`` (a Tab: ``evaluate``, ``wait_for``; ready, paused) for
+    ``seconds``, then Pause; what the page measured meanwhile, and the queued share of server ``pid``."""
+    tab.evaluate(PLAY_BUTTON)
+    time.sleep(1.0)                                   # warm-up: the meter covers the last 2 s
+    samples, first = [], schedstat(pid)
+    t_end = time.perf_counter() + seconds
+    while time.perf_counter() < t_end:
+        time.sleep(1.0)
+        samples.append(tab.evaluate(READ))
+    last = schedstat(pid)
+    tab.evaluate(PLAY_BUTTON)                         # Pause
+    tab.wait_for("document.querySelector('button[data-action=\"play\"]').textContent.includes('Play')", 20)
+    time.sleep(0.5)                                   # the last frame and the views after Pause
+    mid = lambda k: median([s[k] for s in samples])   # noqa: E731
+    return {"fps": mid("fps"), "steps_per_s": mid("steps"), "frame_ms": mid("ms"), "samples": samples,
+            "queued": queued(first, last)}
+
+
+def median(values: list[float]) -> float:
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def paired(server, client, tab, body: dict, seconds: float, rounds: int) -> dict:
+    """``rounds`` back-to-back pairs: the network played alone, then on the page (the same tab, Play
+    and Pause). The ratio is the median of the pairs' ratios: on a shared host the machine's speed
+    drifts by more than the effect between two measurements a minute apart (2026-12-02: the same
+    tree gave 0.58-0.87 from single pairs)."""
+    pairs = []
+    for _ in range(rounds):
+        base_rate, base_queued = alone(server, client, body, seconds)
+        seen = on_page(tab, seconds, server.pid)
+        served = frames_only(server, client, body, seconds, seen["fps"])
+        pairs.append({**seen, "alone_steps_per_s": base_rate, "alone_queued": base_queued,
+                      "ratio": seen["steps_per_s"] / base_rate if base_rate else None,
+                      "frames_only_ratio": served / base_rate if base_rate else None})
+    ratios = [p["ratio"] for p in pairs if p["ratio"] is not None]
+    pick = lambda k: median([p[k] for p in pairs if p[k] is not None]) if any(p[k] is not None for p in pairs) else None  # noqa: E731
+    return {"fps": pick("fps"), "steps_per_s": pick("steps_per_s"), "frame_ms": pick("frame_ms"),
+            "alone_steps_per_s": pick("alone_steps_per_s"), "queued": pick("queued"),
+            "alone_queued": pick("alone_queued"), "ratio": median(ratios) if ratios else None,
+            "ratios": ratios, "frames_only_ratio": pick("frames_only_ratio"), "pairs": pairs}
 
 
 @contextlib.contextmanager
@@ -177,10 +238,15 @@ def pct(v) -> str:
     return "—" if v is None else f"{v:.0%}"
 
 
+def spread(ratios) -> str:
+    """The pairs' ratios as "n: lowest-highest" ("" without)."""
+    return f"{len(ratios)}: {min(ratios):.2f}-{max(ratios):.2f}" if ratios else ""
+
+
 def table(rows: dict, indent: str = "") -> list[str]:
     """The rows as lines of text (also the benchmark suite's section 6)."""
     head = (f"{'case':30} {'frames/s':>9} {'target':>7} {'ms/frame':>9} {'steps/s':>9} {'alone':>9} {'ratio':>6} "
-            f"{'queued':>7} {'(alone)':>7}")
+            f"{'frames':>7} {'queued':>7} {'(alone)':>7}  pairs")
     out = [indent + head]
     for name, r in rows.items():
         if "skipped" in r:
@@ -189,9 +255,13 @@ def table(rows: dict, indent: str = "") -> list[str]:
         out.append(f"{indent}{name:30} {r['fps']:9.1f} {r['target_fps']:7} {r['frame_ms']:9.1f} "
                    f"{r['steps_per_s']:9.0f} {r['alone_steps_per_s']:9.0f} "
                    f"{'—' if r['ratio'] is None else format(r['ratio'], '6.2f'):>6} "
-                   f"{pct(r.get('queued')):>7} {pct(r.get('alone_queued')):>7}")
+                   f"{'—' if r.get('frames_only_ratio') is None else format(r['frames_only_ratio'], '6.2f'):>7} "
+                   f"{pct(r.get('queued')):>7} {pct(r.get('alone_queued')):>7}  {spread(r.get('ratios'))}")
     out.append(f"{indent}frames/s: drawn by the page (data-fps); ms/frame: the page's script time per frame "
-               f"(median);\n{indent}alone: the same network played with no live view; ratio ≥ 0.9 is the target;\n"
+               f"(median);\n{indent}alone: the same network played with no live view; ratio ≥ 0.9 is the target, the\n"
+               f"{indent}median of back-to-back pairs (alone, then the page; 'pairs': how many, lowest-highest);\n"
+               f"{indent}frames: the same ratio with a bare WebSocket client taking the page's frames at its rate\n"
+               f"{indent}(no browser: what building and sending them costs);\n"
                f"{indent}queued: of the time the server's threads wanted a CPU, the share they waited for one, with\n"
                f"{indent}the page drawing and (alone) with no page (what the browser's CPU use costs the training).")
     return out
@@ -200,7 +270,8 @@ def table(rows: dict, indent: str = "") -> list[str]:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--seconds", type=float, default=8.0)
-    p.add_argument("--quick", action="store_true", help="4 s per case")
+    p.add_argument("--quick", action="store_true", help="4 s per measurement, 2 pairs")
+    p.add_argument("--rounds", type=int, default=None, help="pairs (alone, then the page) per case (default 3)")
     p.add_argument("--json", type=Path)
     p.add_argument("--wire", choices=("bin", "b64", "json"),
                    help="the page's WebSocket encoding (default: its own, bin)")
@@ -208,6 +279,7 @@ def main(argv=None) -> int:
                    help="drive the page with Playwright (its Network domain mirrors every frame: costs CPU)")
     args = p.parse_args(argv)
     seconds = 4.0 if args.quick else args.seconds
+    args.rounds = args.rounds or (2 if args.quick else 3)
     rows = {}
     import httpx
     with (Server() as server, httpx.Client(base_url=server.base, timeout=120) as client,
@@ -216,12 +288,14 @@ def main(argv=None) -> int:
             if "mnist" in case["url"] and not SHARED_MNIST.is_dir():
                 rows[name] = {"skipped": f"no MNIST files in {SHARED_MNIST}"}
                 continue
-            base_rate, base_queued = alone(server, client, case["body"], seconds)
             url = server.base + case["url"] + (f"&wire={args.wire}" if args.wire else "")
-            seen = on_page(open_tab(url), seconds, server.pid)
-            rows[name] = {**seen, "alone_steps_per_s": base_rate, "alone_queued": base_queued,
-                          "target_fps": case["target_fps"],
-                          "ratio": seen["steps_per_s"] / base_rate if base_rate else None}
+            tab = open_tab(url)
+            try:
+                page_ready(tab)
+                rows[name] = {**paired(server, client, tab, case["body"], seconds, args.rounds),
+                              "target_fps": case["target_fps"]}
+            finally:
+                tab.close()
     print(f"the page's frames: {args.wire or 'bin (its default)'}; the browser: "
           f"{'Playwright' if args.playwright else 'bare Chromium (DevTools Runtime only)'}")
     for line in table(rows):
