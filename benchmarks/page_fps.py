@@ -18,7 +18,8 @@ page / alone is what drawing costs the training (the target: ≥ 0.9), the media
 back-to-back pairs (alone, then the page in the same tab) since 2026-12-02 16:50: on this shared
 host one pair swung 0.58-0.87 on the same tree. Each pair also plays the network while a bare
 WebSocket client takes the page's frames at the page's rate ("frames": the server's and the
-transport's share, no browser). "Queued" says why, and is less
+transport's share, no browser) and with a bare Chromium tab that only changes one number at the
+page's frame rate ("floor": what any page drawing that often costs the training here). "Queued" says why, and is less
 noisy on a shared host than steps per second: of the time the server's threads (the player's,
 mostly) wanted a CPU, the share they waited for one (runnable, not running; /proc/PID/task/*/schedstat),
 from a second into the play to its end (2026-12-01, --quick: xor 29 %, MNIST 37 % with the
@@ -134,6 +135,32 @@ def frames_only(server, client, body: dict, seconds: float, fps: float) -> float
     return (step1 - step0) / elapsed
 
 
+REFERENCE_PAGE = """<!doctype html><title>reference</title><p id="n">0</p><script>
+let n = 0, last = 0;
+const every = 1000 / FPS;
+function tick(t) {
+  if (t - last >= every - 2) { last = t; document.getElementById('n').textContent = String(++n); }
+  requestAnimationFrame(tick);
+}
+requestAnimationFrame(tick);
+</script>"""
+
+
+def reference(server, client, open_tab, body: dict, seconds: float, fps: float) -> float:
+    """Steps per second of the network played with no live view (as ``alone``) while the browser
+    shows a page that only changes one number ``fps`` times a second: what any page drawing at
+    that rate costs the training on this machine, the floor under the page's own ratio."""
+    import base64
+    page = REFERENCE_PAGE.replace("FPS", f"{max(1.0, fps):.1f}")
+    tab = open_tab("data:text/html;base64," + base64.b64encode(page.encode()).decode())
+    try:
+        time.sleep(1.0)
+        rate, _ = alone(server, client, body, seconds)
+        return rate
+    finally:
+        tab.close()
+
+
 SPEED_MAX = """(() => { const r = document.querySelector('#controls [data-role=speed]');
   r.value = r.max; r.dispatchEvent(new Event('input')); return true; })()"""
 PLAY_BUTTON = "document.querySelector('button[data-action=\"play\"]').click()"
@@ -193,7 +220,7 @@ def median(values: list[float]) -> float:
     return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
 
 
-def paired(server, client, tab, body: dict, seconds: float, rounds: int) -> dict:
+def paired(server, client, tab, body: dict, seconds: float, rounds: int, open_tab=None) -> dict:
     """``rounds`` back-to-back pairs: the network played alone, then on the page (the same tab, Play
     and Pause). The ratio is the median of the pairs' ratios: on a shared host the machine's speed
     drifts by more than the effect between two measurements a minute apart (2026-12-02: the same
@@ -203,15 +230,18 @@ def paired(server, client, tab, body: dict, seconds: float, rounds: int) -> dict
         base_rate, base_queued = alone(server, client, body, seconds)
         seen = on_page(tab, seconds, server.pid)
         served = frames_only(server, client, body, seconds, seen["fps"])
+        floor = reference(server, client, open_tab, body, seconds, seen["fps"]) if open_tab else None
         pairs.append({**seen, "alone_steps_per_s": base_rate, "alone_queued": base_queued,
                       "ratio": seen["steps_per_s"] / base_rate if base_rate else None,
-                      "frames_only_ratio": served / base_rate if base_rate else None})
+                      "frames_only_ratio": served / base_rate if base_rate else None,
+                      "reference_ratio": floor / base_rate if base_rate and floor is not None else None})
     ratios = [p["ratio"] for p in pairs if p["ratio"] is not None]
     pick = lambda k: median([p[k] for p in pairs if p[k] is not None]) if any(p[k] is not None for p in pairs) else None  # noqa: E731
     return {"fps": pick("fps"), "steps_per_s": pick("steps_per_s"), "frame_ms": pick("frame_ms"),
             "alone_steps_per_s": pick("alone_steps_per_s"), "queued": pick("queued"),
             "alone_queued": pick("alone_queued"), "ratio": median(ratios) if ratios else None,
-            "ratios": ratios, "frames_only_ratio": pick("frames_only_ratio"), "pairs": pairs}
+            "ratios": ratios, "frames_only_ratio": pick("frames_only_ratio"),
+            "reference_ratio": pick("reference_ratio"), "pairs": pairs}
 
 
 @contextlib.contextmanager
@@ -238,6 +268,10 @@ def pct(v) -> str:
     return "—" if v is None else f"{v:.0%}"
 
 
+def ratio_text(v) -> str:
+    return "—" if v is None else f"{v:.2f}"
+
+
 def spread(ratios) -> str:
     """The pairs' ratios as "n: lowest-highest" ("" without)."""
     return f"{len(ratios)}: {min(ratios):.2f}-{max(ratios):.2f}" if ratios else ""
@@ -246,7 +280,7 @@ def spread(ratios) -> str:
 def table(rows: dict, indent: str = "") -> list[str]:
     """The rows as lines of text (also the benchmark suite's section 6)."""
     head = (f"{'case':30} {'frames/s':>9} {'target':>7} {'ms/frame':>9} {'steps/s':>9} {'alone':>9} {'ratio':>6} "
-            f"{'frames':>7} {'queued':>7} {'(alone)':>7}  pairs")
+            f"{'frames':>7} {'floor':>7} {'queued':>7} {'(alone)':>7}  pairs")
     out = [indent + head]
     for name, r in rows.items():
         if "skipped" in r:
@@ -255,13 +289,15 @@ def table(rows: dict, indent: str = "") -> list[str]:
         out.append(f"{indent}{name:30} {r['fps']:9.1f} {r['target_fps']:7} {r['frame_ms']:9.1f} "
                    f"{r['steps_per_s']:9.0f} {r['alone_steps_per_s']:9.0f} "
                    f"{'—' if r['ratio'] is None else format(r['ratio'], '6.2f'):>6} "
-                   f"{'—' if r.get('frames_only_ratio') is None else format(r['frames_only_ratio'], '6.2f'):>7} "
+                   f"{ratio_text(r.get('frames_only_ratio')):>7} {ratio_text(r.get('reference_ratio')):>7} "
                    f"{pct(r.get('queued')):>7} {pct(r.get('alone_queued')):>7}  {spread(r.get('ratios'))}")
     out.append(f"{indent}frames/s: drawn by the page (data-fps); ms/frame: the page's script time per frame "
                f"(median);\n{indent}alone: the same network played with no live view; ratio ≥ 0.9 is the target, the\n"
                f"{indent}median of back-to-back pairs (alone, then the page; 'pairs': how many, lowest-highest);\n"
                f"{indent}frames: the same ratio with a bare WebSocket client taking the page's frames at its rate\n"
-               f"{indent}(no browser: what building and sending them costs);\n"
+               f"{indent}(no browser: what building and sending them costs); floor: the same ratio with, instead,\n"
+               f"{indent}a page that only changes one number at the page's frame rate (what any page drawing that\n"
+               f"{indent}often costs the training on this machine);\n"
                f"{indent}queued: of the time the server's threads wanted a CPU, the share they waited for one, with\n"
                f"{indent}the page drawing and (alone) with no page (what the browser's CPU use costs the training).")
     return out
@@ -292,7 +328,7 @@ def main(argv=None) -> int:
             tab = open_tab(url)
             try:
                 page_ready(tab)
-                rows[name] = {**paired(server, client, tab, case["body"], seconds, args.rounds),
+                rows[name] = {**paired(server, client, tab, case["body"], seconds, args.rounds, open_tab),
                               "target_fps": case["target_fps"]}
             finally:
                 tab.close()
