@@ -15,11 +15,12 @@ plays for S seconds and reads what the page itself measured: frames drawn per se
 second (``data-steps-per-second``). "Alone" is the same network played by a bare WebSocket client
 that asks for one frame a second and decodes none: the training rate with no live view. The ratio
 page / alone is what drawing costs the training (the target: ≥ 0.9), the median of ``--rounds``
-back-to-back pairs (alone, then the page in the same tab) since 2026-12-02 16:50: on this shared
+back-to-back pairs (alone, then the page in the same tab) since 2026-12-02 16:00: on this shared
 host one pair swung 0.58-0.87 on the same tree. Each pair also plays the network while a bare
 WebSocket client takes the page's frames at the page's rate ("frames": the server's and the
-transport's share, no browser) and with a bare Chromium tab that only changes one number at the
-page's frame rate ("floor": what any page drawing that often costs the training here). "Queued" says why, and is less
+transport's share, no browser) and while a bare Chromium tab only changes one number at the
+page's frame rate ("floor": what any page drawing that often costs the training here). "Queued"
+says why, and is less
 noisy on a shared host than steps per second: of the time the server's threads (the player's,
 mostly) wanted a CPU, the share they waited for one (runnable, not running; /proc/PID/task/*/schedstat),
 from a second into the play to its end (2026-12-01, --quick: xor 29 %, MNIST 37 % with the
