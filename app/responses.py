@@ -87,17 +87,22 @@ def json_bytes(content, status_code: int = 200) -> Response:
 
 
 async def run_locked(session, method, *args, options: RenderOptions | None = None, status_code: int = 200,
-                     inline: bool | None = None):
+                     inline: bool | None = None, plain: bool = False):
     """Call ``method`` under the session's lock; answer its frame as JSON.
 
     Work on a small network (``session.cheap``: well under a millisecond) runs right here on the event
     loop when the lock is free, which saves the thread hop; anything bigger, or a lock held by another
-    request or by the player, goes to a worker thread so the loop never waits."""
+    request or by the player, goes to a worker thread so the loop never waits. ``plain``: the answer is
+    JSON-ready already (plain ints, strings, None and floats each checked by ``finite``), so it is
+    written without ``render``'s walk over every value (the history on xor after 170,000 steps, 4,000
+    points a curve: 4.6 ms of the answer's 6 ms under the lock, which the player waits for)."""
     if options is not None and options.layers:
         check_layers(options.layers, len(session.model.dense_layers))
 
     def work() -> bytes:
         frame = method(*args)
+        if plain:
+            return dumps(frame)
         if options is None:
             return dumps(render(frame, raw=RAW))
         return dumps(render(frame, options.encoding, options.layers, options.fields, raw=RAW, budget=options.budget))

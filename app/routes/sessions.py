@@ -220,7 +220,7 @@ HistoryPoints = Annotated[int | None, Query(ge=2, description="At most this many
 @router.get("/{session_id}/history", response_model=HistoryAnswer, responses=errors(404, 422))
 async def history(session_id: str, store: Store, points: HistoryPoints = None):
     session = store.get(session_id)
-    return await run_locked(session, session.history_public, points, inline=False)
+    return await run_locked(session, session.history_public, points, inline=False, plain=True)
 
 
 @router.get("/{session_id}/predict-grid", responses=errors(404, 409, 422))

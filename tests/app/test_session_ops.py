@@ -196,3 +196,19 @@ async def test_history_thins_the_per_epoch_curves_too(client):
     kept = thin["history"]["batch_step"]
     assert kept[-1] == steps and len(kept) <= 5 and thin["batch_loss_stride"] == kept[0]
     assert thin["history"]["batch_loss"] == [whole["batch_loss"][k - 1] for k in kept]
+
+
+async def test_history_writes_a_value_that_is_not_finite_as_null_whole_and_thinned(app, client):
+    # The history is written as history_public builds it (run_locked's plain: no render walk): its
+    # finite() turns them into None (json refuses NaN; orjson would write a stray one as null).
+    sid = (await new_session(client))["id"]
+    for _ in range(10):
+        await client.post(f"/api/sessions/{sid}/step")
+    curve = app.state.store.get(sid).history["batch_loss"]
+    curve[1], curve[3], curve[9] = float("nan"), float("inf"), float("-inf")
+    whole = strict_json(await client.get(f"/api/sessions/{sid}/history"))["history"]["batch_loss"]
+    assert len(whole) == 10 and [k for k, v in enumerate(whole) if v is None] == [1, 3, 9]
+    assert all(isinstance(v, float) for k, v in enumerate(whole) if k not in (1, 3, 9))
+    thin = strict_json(await client.get(f"/api/sessions/{sid}/history?points=4"))["history"]
+    # 10 steps in at most 4 points: stride 4 (steps 4, 8) and the newest, 10
+    assert thin["batch_step"] == [4, 8, 10] and thin["batch_loss"] == [None, whole[7], None]
