@@ -95,7 +95,7 @@ async def run_locked(session, method, *args, options: RenderOptions | None = Non
     request or by the player, goes to a worker thread so the loop never waits. ``plain``: the answer is
     JSON-ready already (plain ints, strings, None and floats each checked by ``finite``), so it is
     written without ``render``'s walk over every value (the history on xor after 170,000 steps, 4,000
-    points a curve: 4.6 ms of the answer's 6 ms under the lock, which the player waits for)."""
+    points a curve, under the lock, which the player waits for: 10.4 → 2.9 ms, measured with CI running)."""
     if options is not None and options.layers:
         check_layers(options.layers, len(session.model.dense_layers))
 
