@@ -38,6 +38,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -213,12 +214,6 @@ def on_page(tab, seconds: float, pid: int | None = None) -> dict:
     mid = lambda k: median([s[k] for s in samples])   # noqa: E731
     return {"fps": mid("fps"), "steps_per_s": mid("steps"), "frame_ms": mid("ms"), "samples": samples,
             "queued": queued(first, last)}
-
-
-def median(values: list[float]) -> float:
-    v = sorted(values)
-    n = len(v)
-    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
 
 
 def paired(server, client, tab, body: dict, seconds: float, rounds: int, open_tab=None) -> dict:
