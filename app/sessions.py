@@ -278,13 +278,18 @@ class Session:
         self.timeline.after_update()
         return {"phase": "ready", "step": self.model.step}
 
-    def play_step(self, full: bool, big: int | None = None) -> dict:
+    def play_step(self, full: bool, big: int | None = None, wait: bool = True) -> dict | None:
         """One step while playing, under the session's lock: ``step`` (a frame of copies, for the
         caller to encode after the lock is released; lean for layers above ``big`` weights) if
-        ``full``, else ``step_quiet``."""
-        with self.lock:
+        ``full``, else ``step_quiet``. ``wait=False``: None at once if another request holds the
+        lock (the player runs in the event loop's thread, which must not wait for one)."""
+        if not self.lock.acquire(blocking=wait):
+            return None
+        try:
             self.last_used = time.monotonic()
             return self.step(big) if full else self.step_quiet()
+        finally:
+            self.lock.release()
 
     def progress(self) -> dict:
         """Where a long action stands, read without the lock (plain ints, written by the one thread

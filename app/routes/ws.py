@@ -133,7 +133,7 @@ class Connection:
     async def _paused(self) -> None:
         player = self.player
         if player is not None:
-            await run_in_threadpool(player.thread.join)
+            await player.join()
             state = await run_in_threadpool(self._state)
             await self.send({"type": "paused", "reason": player.reason, "state": state})
             self.player = None
@@ -143,7 +143,7 @@ class Connection:
         player = self.player
         if player is None or (player.running and not player.stop_event.is_set()):
             return
-        await run_in_threadpool(player.thread.join)
+        await player.join()
         for _ in range(500):
             if self.player is not player:
                 return

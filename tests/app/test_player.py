@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
+import threading
 
 import numpy as np
 from app_helpers import SMALL_NET
@@ -103,21 +103,83 @@ def test_lean_play_frames_copy_nothing_they_leave_out_and_pausing_gives_a_whole_
         assert ("W" in a, "dW_applied" in a, "db_applied" in a) == (not big,) * 3
         for key in ("W_updated", "z", "a", "delta", "dW", "db", "b_updated"):
             np.testing.assert_array_equal(a[key][0], b[key][0])
-    loop = asyncio.new_event_loop()
-    try:
-        frames = []
-        slot = LatestFrame(loop, render=lambda m: frames.append(m) or b"")
+    frames = []
+
+    async def play():
+        slot = LatestFrame(asyncio.get_running_loop(), render=lambda m: frames.append(m) or b"")
         player = Player(lean_s, slot, speed=None, lean=lambda: 20)
         player.start()
         while len(frames) < 3:                    # every frame wanted: each step full, and lean
             slot.want()
-            time.sleep(0.001)
+            await asyncio.sleep(0.001)
         player.stop()
-        player.thread.join(10)
-        last = frames[-1]
-        assert last.get("final") and player.reason == "paused"
-        assert all("dW_applied" in e and "W" in e for e in last["data"]["layers"])     # whole
-        assert last["data"]["step"] == lean_s.model.step
-        assert not any("dW_applied" in e for e in frames[0]["data"]["layers"] if e["index"] == 2)
-    finally:
-        loop.close()
+        await asyncio.wait_for(player.join(), 10)
+        return player
+
+    player = asyncio.run(play())
+    last = frames[-1]
+    assert last.get("final") and player.reason == "paused"
+    assert all("dW_applied" in e and "W" in e for e in last["data"]["layers"])     # whole
+    assert last["data"]["step"] == lean_s.model.step
+    assert not any("dW_applied" in e for e in frames[0]["data"]["layers"] if e["index"] == 2)
+
+
+def _playing(session, body, **player):
+    """Run ``body(player, slot)`` (a coroutine function) while ``session`` plays in this loop."""
+    async def run():
+        slot = LatestFrame(asyncio.get_running_loop(), render=lambda m: b"")
+        p = Player(session, slot, speed=None, **player)
+        p.start()
+        try:
+            return await body(p, slot)
+        finally:
+            p.stop()
+            await asyncio.wait_for(p.join(), 10)
+    return asyncio.run(run())
+
+
+def test_the_player_trains_in_the_loops_thread_and_gives_the_loop_its_turns():
+    """No thread of its own (each GIL hand-off to the loop cost the training more than a
+    millisecond: app/player.py): the steps run in the loop's thread, and a task of the same loop
+    keeps running while it plays, seeing the training move on between two of its turns."""
+    session = _session()
+    threads, real = set(), session.play_step
+
+    def play_step(*args, **kwargs):
+        threads.add(threading.get_ident())
+        return real(*args, **kwargs)
+    session.play_step = play_step
+
+    async def body(player, slot):
+        seen = []
+        while len(set(seen)) < 5:
+            seen.append(session.model.step)      # read between two chunks
+            await asyncio.sleep(0)
+        return seen
+    seen = _playing(session, body)
+    assert threads == {threading.get_ident()}      # asyncio.run's loop runs in this thread
+    assert seen == sorted(seen) and len(set(seen)) == 5 and seen[-1] > 0
+
+
+def test_a_request_holding_the_session_lock_stops_the_training_not_the_loop():
+    """While another request holds the session's lock the player waits for it in a worker thread:
+    the loop goes on serving (a task of it runs), no step is taken meanwhile, and once the lock is
+    released the training goes on."""
+    session = _session()
+
+    async def body(player, slot):
+        while session.model.step < 3:
+            await asyncio.sleep(0.001)
+        with session.locked():                     # a request's lock, taken from the loop's thread
+            held_at = session.model.step
+            ticks = 0
+            for _ in range(50):                    # the loop keeps running: this task does
+                await asyncio.sleep(0.001)
+                ticks += 1
+            assert session.model.step == held_at   # and the player took no step under our lock
+        while session.model.step < held_at + 3:    # released: it trains on
+            await asyncio.sleep(0.001)
+        assert player.running and not player.finished.is_set()
+        return ticks
+    assert _playing(session, body) == 50
+    assert not session.lock.locked()
