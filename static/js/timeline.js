@@ -7,12 +7,21 @@ import { branchColor } from './lines.js';
 const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
 const MAX_TICKS = 60;
 const MAX_TICK_LABELS = 12;
+const LABEL_CHAR_PX = 6.2;   // a digit of the 10 px labels
+const PREFIX_PX = 34;        // "epoch " before the first label
 /** The smallest of 1, 2, 5, 10, 20, 50, … that leaves at most ``most`` of ``count`` things. */
 function every(count, most) {
   for (let m = 1; ; m *= 10) for (const k of [1, 2, 5]) if (count / (k * m) <= most) return k * m;
 }
 
 /** Where the session stands in the cycle, for the label next to the slider. */
+/** The next of 1, 2, 5, 10, 20, 50, … after ``k`` (one of them). */
+function nextRound(k) {
+  const m = 10 ** Math.floor(Math.log10(k) + 1e-9);
+  const d = Math.round(k / m);
+  return d === 1 ? 2 * m : d === 2 ? 5 * m : 10 * m;
+}
+
 export function phaseText(step, phase) {
   if (phase === 'diverged') return 'diverged: nothing after this';
   if (phase === 'forward') return `step ${step + 1}: forward pass done`;
@@ -104,10 +113,10 @@ export class TimelineStrip {
     this.root.querySelector('[data-role="tl-track"]').innerHTML = segments.map((s) =>
       `<i class="tl-seg" data-branch="${s.id}" style="${span(s.from, s.to)};background:${branchColor(s.id)}" title="#${s.id}: steps ${s.from}–${s.to}"></i>`).join('');
     const tickEvery = every(ticks.length, MAX_TICKS);          // round epochs: 5, 10, 15 … not 6, 12, 18
-    const labelEvery = every(ticks.length, MAX_TICK_LABELS);
+    const labelEvery = this.labelEvery(ticks);
     // the numbers under the ticks are epochs, not steps: the first label says so (all of them when few)
     const first = ticks.find((t) => t.epoch % labelEvery === 0);
-    const label = (t) => `<span>${ticks.length <= 6 || t === first ? 'epoch ' : ''}${t.epoch}</span>`;
+    const label = (t) => (ticks.length <= 6 || t === first ? `<span class="first">epoch ${t.epoch}</span>` : `<span>${t.epoch}</span>`);
     this.root.querySelector('[data-role="tl-ticks"]').innerHTML = ticks
       .filter((t) => t.epoch % tickEvery === 0 || t.epoch % labelEvery === 0).map((t) =>
         `<i class="tl-tick" style="left:${this.pct(t.step)}%" title="epoch ${t.epoch} ends at step ${t.step}">${t.epoch % labelEvery === 0 ? label(t) : ''}</i>`).join('');
@@ -115,6 +124,29 @@ export class TimelineStrip {
       `<i class="tl-mark ${m.kind}" data-branch="${m.id}" style="left:${this.pct(m.step)}%;color:${branchColor(m.id)}" title="${esc(m.title)}">▼</i>`).join('');
     this.root.dataset.head = String(head);
     this.place(this.dragging ? this.asked : this.step);
+  }
+
+  /** Label every k-th epoch, k the smallest of 1, 2, 5, 10, … (at least what leaves MAX_TICK_LABELS)
+   *  whose labels do not overlap where they stand: the first ("epoch 100") starts at its tick, the
+   *  others are centred on theirs. While playing the ticks can crowd the start of the strip (the line
+   *  grew since they came), so their count alone is not enough. */
+  labelEvery(ticks) {
+    const width = this.slider.clientWidth || 600;
+    const px = (t) => (this.pct(t.step) / 100) * width;
+    const wide = (t) => String(t.epoch).length * LABEL_CHAR_PX + 6;
+    const fits = (k) => {
+      const shown = ticks.filter((t) => t.epoch % k === 0);
+      const all = ticks.length <= 6;                          // then every label says "epoch"
+      for (let i = 1; i < shown.length; i += 1) {
+        const before = all || i === 1 ? wide(shown[i - 1]) + PREFIX_PX : wide(shown[i - 1]) / 2;
+        const after = all ? 0 : wide(shown[i]) / 2;
+        if (px(shown[i]) - px(shown[i - 1]) < before + after) return false;
+      }
+      return true;
+    };
+    let k = every(ticks.length, MAX_TICK_LABELS);
+    while (!fits(k) && k < 1e9) k = nextRound(k);
+    return k;
   }
 
   place(step) {

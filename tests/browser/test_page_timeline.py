@@ -203,3 +203,32 @@ def test_the_strips_tick_labels_say_they_are_epochs(lab):
     first = page.locator('[data-role="tl-ticks"] .tl-tick').first.get_attribute("title")
     assert first.startswith("epoch 1 ends at step "), first
     assert not watch.errors
+
+
+OVERLAPS = """async ({ epochs, head, width }) => {
+  const { TimelineStrip } = await import('/static/js/timeline.js');
+  const root = document.createElement('div');
+  root.className = 'timeline card';
+  root.style.width = `${width}px`;
+  document.body.prepend(root);
+  const strip = new TimelineStrip(root, { onSeek: () => {}, onEnd: () => {} });
+  const ticks = Array.from({ length: epochs }, (_, i) => ({ epoch: i + 1, step: 16 * (i + 1) }));
+  strip.setLine({ from: 0, head, segments: [], ticks, marks: [] });
+  const boxes = [...root.querySelectorAll('.tl-tick span')].map((s) => s.getBoundingClientRect());
+  const texts = [...root.querySelectorAll('.tl-tick span')].map((s) => s.textContent);
+  root.remove();
+  return { texts, overlaps: boxes.slice(1).filter((b, i) => b.left < boxes[i].right).length };
+}"""
+
+
+def test_the_strips_tick_labels_never_overlap_even_crowded_at_its_start(lab):
+    """While playing, the ticks came with the last timeline answer and the line has grown since:
+    900 epochs of 16 steps crowd the first 44 % of the strip. The labels thin out so that none
+    overlaps the next ("epoch 100200 300" was drawn before), and the first still says "epoch"."""
+    page, watch = lab
+    for epochs, head, width, least in ((900, 32000, 800, 1), (900, 900 * 16, 800, 3), (8, 8 * 16, 800, 8),
+                                       (5, 80, 400, 2), (40, 40 * 16, 400, 2)):
+        got = page.evaluate(OVERLAPS, {"epochs": epochs, "head": head, "width": width})
+        assert got["overlaps"] == 0 and len(got["texts"]) >= least, (epochs, head, width, got)
+        assert got["texts"][0].startswith("epoch "), got
+    assert not watch.errors
