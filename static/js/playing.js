@@ -5,11 +5,18 @@ import { merge } from './stepview.js';
 import { app, ui } from './page.js';
 import { renderAll, apply, refreshHistory, refreshGrid } from './refresh.js';
 
-// Frames a second while playing, at most (paced by drawing: see play()). 40, not 60: on a 2-core
-// machine the browser's drawing takes CPU from the training (benchmarks/page_fps.py, xor, 2026-12-02:
-// at most 60 → 46 frames/s drawn and 0.71-0.72 of the steps/s with no page; at most 36 → 30-31
-// frames/s and 0.77-0.79); 40 keeps the 2-D sets above 30 frames/s with a margin.
-const PLAY_FPS = 40;
+// Frames a second while playing, at most (paced by drawing: see play()). On a 2-core machine the
+// browser's drawing takes CPU from the training, frame by frame (benchmarks/page_fps.py --quick,
+// 2026-12-02, the player in the loop's thread: at most 40 → xor drew 34-37 frames/s at 0.82-0.87 of
+// the steps/s with no page, MNIST 31-33 at 0.77-0.80). 34 keeps the 2-D sets above 30 frames/s; a
+// network with big layers (MNIST: 450 KB frames, lean) gets 24, above its 20.
+const PLAY_FPS = 34;
+const PLAY_FPS_BIG = 24;
+
+/** Whether a layer of the network drawn has more weights than the server's lean threshold. */
+function bigLayers(sizes, threshold) {
+  return Boolean(sizes && threshold) && sizes.slice(1).some((n, i) => n * sizes[i] > threshold);
+}
 
 export function play() {
   if (!app.socket || app.view.phase === 'diverged') return;
@@ -21,7 +28,9 @@ export function play() {
   // is enough); the frame after Pause is whole. The threshold is the server's own setting.
   // Frames paced by drawing: the next one is built when this one is drawn (at most PLAY_FPS a second).
   app.socket.paced(true);
-  app.socket.send({ command: 'options', fields: null, big: app.options.limits.play_lean_weights, ack: true, max_fps: PLAY_FPS });
+  const lean = app.options.limits.play_lean_weights;
+  const fps = bigLayers(ui.diagram.sizes, lean) ? PLAY_FPS_BIG : PLAY_FPS;
+  app.socket.send({ command: 'options', fields: null, big: lean, ack: true, max_fps: fps });
   app.socket.send(s ? { command: 'play', speed: s } : { command: 'play' });
 }
 

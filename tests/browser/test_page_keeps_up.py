@@ -12,18 +12,27 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
-def test_frames_are_paced_by_drawing(page, server_url):
+def _play_a_little(page, url):
+    """Play ``url``'s network past step 20 and pause; the JSON messages the page sent meanwhile."""
     sent = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
-    page.goto(server_url + "/?data=xor")
+    page.goto(url)
     page.wait_for_selector("body[data-session]:not([data-session=''])", timeout=15000)
     page.click('button[data-action="play"]')
     page.wait_for_function("Number(document.body.dataset.step) > 20", timeout=15000)
     page.click('button[data-action="play"]')
     page.wait_for_selector('button[data-action="play"]:has-text("Play")')
-    messages = [json.loads(p) for p in sent if isinstance(p, str)]
+    return [json.loads(p) for p in sent if isinstance(p, str)]
+
+
+@pytest.mark.parametrize("layers, fps", [("", 34), ("&layers=128:relu,128:relu,2:softmax", 24)])
+def test_frames_are_paced_by_drawing(page, server_url, layers, fps):
+    """At most 34 frames a second, or 24 when a layer has more weights than the server's lean
+    threshold (128 × 128 > 10,000: frames are big), each one after the page drew the last."""
+    messages = _play_a_little(page, f"{server_url}/?data=xor{layers}")
     options = [m for m in messages if m.get("command") == "options" and "ack" in m]
-    assert options and options[-1]["ack"] is True and options[-1]["max_fps"] == 40
+    assert options and options[-1]["ack"] is True and options[-1]["max_fps"] == fps
+    assert options[-1]["big"] == 10000
     drawn = sum(m.get("command") == "drawn" for m in messages)
     frames = int(page.evaluate("document.body.dataset.fps !== undefined"))
     assert drawn >= 3 and frames == 1                        # one "drawn" per frame drawn
