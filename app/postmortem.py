@@ -82,11 +82,16 @@ def _out_of_line(steps: list[int], layers: list[dict]) -> dict | None:
 
 
 def _suggested_rate(session) -> tuple[float | None, dict]:
-    """A range test from the current weights on a copy of the model (the session is not touched)."""
-    lr = float(session.model.optimizer.current_learning_rate())
-    _, model, y_train, _ = build_run(session.config, data=session.data)
-    model.set_weights(session.model.get_weights())
-    out = range_test(model, session.data.x_train, y_train, batch_size=session.config["batch_size"],
+    """A range test from the session's current weights (the session is not touched)."""
+    return suggested_rate(session.config, session.data, session.model.get_weights(),
+                          float(session.model.optimizer.current_learning_rate()))
+
+
+def suggested_rate(config: dict, data, weights: list, lr: float) -> tuple[float | None, dict]:
+    """A range test from ``weights`` up to η = ``lr`` on a new model built from ``config``."""
+    _, model, y_train, _ = build_run(config, data=data)
+    model.set_weights(weights)
+    out = range_test(model, data.x_train, y_train, batch_size=config["batch_size"],
                      min_lr=lr / 1e4, max_lr=lr, steps=RANGE_STEPS)
     return out["suggested_learning_rate"], {"min_lr": lr / 1e4, "max_lr": lr, "stopped": out["stopped"],
                                            "suggestions": out["suggestions"]}

@@ -82,6 +82,23 @@ def dumps(content) -> bytes:
                       separators=(",", ":")).encode("utf-8")
 
 
+async def call_locked(session, method, *args):
+    """``method(*args)`` under the session's lock, in a worker thread: its value (a snapshot, say)."""
+    def locked():
+        with session.locked():
+            return method(*args)
+    return await run_in_threadpool(locked)
+
+
+async def run_outside(lock, method, *args) -> Response:
+    """``method(*args)`` in a worker thread holding ``lock`` (not the session's: the session trains
+    on meanwhile); its answer as JSON, rendered as ``run_locked`` renders."""
+    def work() -> bytes:
+        with lock:
+            return dumps(render(method(*args), raw=RAW))
+    return Response(await run_in_threadpool(work), media_type="application/json")
+
+
 def json_bytes(content, status_code: int = 200) -> Response:
     return Response(dumps(content), status_code=status_code, media_type="application/json")
 

@@ -10,10 +10,10 @@ from .. import session_io
 from ..answer_schemas import COMMON, errors
 from ..deps import get_settings, get_store
 from ..errors import Unprocessable
-from ..responses import run_locked
+from ..responses import call_locked, run_locked, run_outside
 from ..settings import Settings
 from ..store import SessionStore
-from ..training_health import report as training_health_report
+from ..training_health import report_on, snapshot
 
 router = APIRouter(prefix="/api/sessions", tags=["views"], responses=errors(*COMMON))
 Store = Annotated[SessionStore, Depends(get_store)]
@@ -39,6 +39,8 @@ async def training_health(session_id: str, store: Store,
     """Is the learning rate too large? Over the last 60 batch losses: rising (last quarter ≥ 1.5 × the
     first) or oscillating (most steps flip direction by ≥ 25 % of the loss); hidden sigmoid/tanh units
     saturated (at their bounds for 95 % of 512 training rows) and dead ReLUs; each as a warning with its
-    numbers, and a rate from a range test at the current weights when the loss misbehaves."""
+    numbers, and a rate from a range test at the current weights when the loss misbehaves. Worked out
+    on a copy of the model, outside the session's lock: a session playing goes on training."""
     session = store.get(session_id)
-    return await run_locked(session, training_health_report, session, suggest, inline=False)
+    snap = await call_locked(session, snapshot, session)
+    return await run_outside(session.report_lock, report_on, snap, suggest)

@@ -82,3 +82,43 @@ def test_a_batch_loss_that_zigzags_from_minibatch_noise_is_no_warning():
     assert "100 fixed training samples over 16 steps" in message and "η = 8 is too large" in message
     costs = wild["overshoot"]["costs"]
     assert len(costs) == 17 and all(np.isfinite(costs))
+
+
+async def test_the_report_is_worked_out_outside_the_sessions_lock_on_a_snapshot(client, monkeypatch):
+    """While a report is being worked out (on MNIST: 45-55 ms, the overshoot test), the session goes
+    on stepping; the report is of the step its snapshot was taken at, not of a later one."""
+    import threading
+
+    import anyio
+
+    from app.routes import views
+    sid = (await new_session(client, optimizer={"name": "sgd", "learning_rate": 0.05}))["id"]
+    await client.post(f"/api/sessions/{sid}/epoch")
+    before = strict_json(await client.get(f"/api/sessions/{sid}"))["state"]["step"]
+    started, go_on = threading.Event(), threading.Event()
+    real = views.report_on
+
+    def slow_report(snap, suggest):
+        started.set()
+        assert go_on.wait(10), "the step never ran while the report was being worked out"
+        return real(snap, suggest)
+
+    monkeypatch.setattr(views, "report_on", slow_report)
+    answers = {}
+
+    async def ask():
+        answers["report"] = strict_json(await client.get(f"/api/sessions/{sid}/training-health"))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(ask)
+        while not started.is_set():
+            await anyio.sleep(0.005)
+        stepped = strict_json(await client.post(f"/api/sessions/{sid}/step"))   # the lock is free
+        go_on.set()
+    assert stepped["state"]["step"] == before + 1
+    assert answers["report"]["step"] == before
+    losses = strict_json(await client.get(f"/api/sessions/{sid}/history"))["history"]["batch_loss"][:before][-60:]
+    loss = answers["report"]["loss"]          # the trend of the batch losses up to the snapshot's step
+    quarter = len(losses) // 4
+    assert loss["window"] == len(losses) == min(before, 60)
+    assert loss["last"] == pytest.approx(sum(losses[-quarter:]) / quarter, rel=1e-12)
