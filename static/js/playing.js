@@ -8,9 +8,10 @@ import { renderAll, apply, refreshHistory, refreshGrid } from './refresh.js';
 // Frames a second while playing, at most (paced by drawing: see play()). On a 2-core machine the
 // browser's drawing takes CPU from the training, frame by frame (benchmarks/page_fps.py --quick,
 // 2026-12-02, the player in the loop's thread: at most 40 → xor drew 34-37 frames/s at 0.82-0.87 of
-// the steps/s with no page, MNIST 31-33 at 0.77-0.80). 34 keeps the 2-D sets above 30 frames/s; a
-// network with big layers (MNIST: 450 KB frames, lean) gets 24, above its 20.
-const PLAY_FPS = 34;
+// the steps/s with no page, MNIST 31-33 at 0.77-0.80). For the 2-D sets, full runs of page_fps on
+// 2026-12-03: 34 → 29.6-29.9 frames/s at 0.91-0.92; 35 → 32.9 at 0.91; 37 → 33.1 at 0.88. A network
+// with big layers (MNIST: 450 KB frames, lean) gets 24: 21.5-21.7 frames/s, above its 20.
+const PLAY_FPS = 35;
 const PLAY_FPS_BIG = 24;
 
 /** Whether a layer of the network drawn has more weights than the server's lean threshold. */

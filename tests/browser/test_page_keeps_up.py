@@ -25,9 +25,9 @@ def _play_a_little(page, url):
     return [json.loads(p) for p in sent if isinstance(p, str)]
 
 
-@pytest.mark.parametrize("layers, fps", [("", 34), ("&layers=128:relu,128:relu,2:softmax", 24)])
+@pytest.mark.parametrize("layers, fps", [("", 35), ("&layers=128:relu,128:relu,2:softmax", 24)])
 def test_frames_are_paced_by_drawing(page, server_url, layers, fps):
-    """At most 34 frames a second, or 24 when a layer has more weights than the server's lean
+    """At most 35 frames a second, or 24 when a layer has more weights than the server's lean
     threshold (128 × 128 > 10,000: frames are big), each one after the page drew the last."""
     messages = _play_a_little(page, f"{server_url}/?data=xor{layers}")
     options = [m for m in messages if m.get("command") == "options" and "ack" in m]
