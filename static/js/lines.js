@@ -71,6 +71,16 @@ export function epochTicks(segs, { step, epochStart, epochs, perEpoch }) {
   return out;
 }
 
+/** The server's epoch ends (``known``, from the timeline fetched at most a few seconds ago), followed
+ *  by those the frames have shown since (``epochTicks`` from ``at``, the newest frame's epoch): while
+ *  playing xor at 10,000 steps a second the timeline is 30,000 steps old when it is fetched again,
+ *  and its ticks stopped two thirds along the strip. */
+export function withNewTicks(known, segs, at) {
+  if (!at) return known;
+  const last = known.length ? known[known.length - 1] : { step: -Infinity, epoch: 0 };
+  return known.concat(epochTicks(segs, at).filter((t) => t.step > last.step && t.epoch > last.epoch));
+}
+
 /** The batch loss of ``step`` on the line of ``id`` (from ?curves=true), or null. */
 export function lossAt(tl, id, step) {
   let b = entry(tl, id);

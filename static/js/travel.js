@@ -11,7 +11,7 @@ import { clone, writeURL } from './state.js';
 import { app, ui, hooks, handleError } from './page.js';
 import { settled } from './playing.js';
 import { renderAll, refreshHistory, loadWeights, lazy, drawLazy, onScreen } from './refresh.js';
-import { branchName, branchPoints, entry, epochTicks, pathTo, segments, sharedStep } from './lines.js';
+import { branchName, branchPoints, entry, epochTicks, pathTo, segments, sharedStep, withNewTicks } from './lines.js';
 
 const REFRESH_MS = 700;            // the timeline with its curves: at most this often when stopped,
 const REFRESH_PLAYING_MS = 3000;   // and this often while playing
@@ -198,8 +198,10 @@ export class Travel {
       this.epochAt = { step: v.step, epochStart: v.step - v.epochBatch, epochs: v.epoch, perEpoch: v.perEpoch };
     }
     const here = this.tl ? entry(this.tl, this.line ?? v.branch) : null;   // the server's epoch ends
+    const onHead = (this.line ?? v.branch) === v.branch;      // the frames' epochs are this line's
     const ticks = here && Array.isArray(here.epoch_steps)
-      ? here.epoch_steps.map((step, i) => ({ step, epoch: i + 1 })).filter((t) => t.step >= segs[0].from)
+      ? withNewTicks(here.epoch_steps.map((step, i) => ({ step, epoch: i + 1 })).filter((t) => t.step >= segs[0].from),
+        segs, onHead ? this.epochAt : null)
       : (this.epochAt ? epochTicks(segs, this.epochAt) : []);
     const marks = this.tl ? branchPoints(this.tl, this.line).map((m) => {
       const b = entry(this.tl, m.id);

@@ -232,3 +232,56 @@ def test_the_strips_tick_labels_never_overlap_even_crowded_at_its_start(lab):
         assert got["overlaps"] == 0 and len(got["texts"]) >= least, (epochs, head, width, got)
         assert got["texts"][0].startswith("epoch "), got
     assert not watch.errors
+
+
+TICKS_NOW = """() => {
+  const root = document.querySelector('#timeline');
+  const steps = [...root.querySelectorAll('[data-role="tl-ticks"] .tl-tick')]
+    .map((t) => Number(t.title.match(/at step (\\d+)/)[1]));
+  return { head: Number(root.dataset.head), steps };
+}"""
+
+
+def test_while_playing_fast_the_epoch_ticks_reach_the_head_of_the_strip(lab):
+    """The timeline is fetched every 3 s while playing (xor: tens of thousands of steps); the epoch
+    ends the frames showed since then are ticked too, so the ticks never stop short of the head."""
+    page, watch = lab
+    page.evaluate("""() => { const s = document.querySelector('[data-role=speed]');
+        s.value = s.max; s.dispatchEvent(new Event('input')); }""")
+    page.click('button[data-action="play"]')
+    page.wait_for_timeout(1500)
+    seen = []
+    for _ in range(8):
+        page.wait_for_timeout(450)
+        seen.append(page.evaluate(TICKS_NOW))
+    page.click('button[data-action="play"]')
+    page.wait_for_selector('button[data-action="play"]:has-text("Play")')
+    for s in seen:
+        steps = s["steps"]
+        assert len(steps) >= 3, s
+        gap = max(b - a for a, b in zip(steps, steps[1:]))        # the drawn ticks' spacing (thinned)
+        assert 0 <= s["head"] - steps[-1] <= 2 * gap, (s["head"], steps[-3:], gap)
+    assert seen[-1]["head"] > seen[0]["head"]
+    assert not watch.errors
+
+
+WITH_NEW_TICKS = """async () => {
+  const { withNewTicks } = await import('/static/js/lines.js');
+  const segs = [{ id: 0, from: 0, to: 200, batchSize: 16 }];
+  const known = [{ step: 32, epoch: 1 }, { step: 64, epoch: 2 }];
+  return {
+    later: withNewTicks(known, segs, { step: 170, epochStart: 160, epochs: 5, perEpoch: 32 }),
+    none: withNewTicks(known, segs, null),
+    empty: withNewTicks([], segs, { step: 70, epochStart: 64, epochs: 2, perEpoch: 32 }),
+  };
+}"""
+
+
+def test_the_ticks_the_frames_add_follow_the_servers_own(lab):
+    page, _ = lab
+    got = page.evaluate(WITH_NEW_TICKS)
+    assert got["later"] == [{"step": 32, "epoch": 1}, {"step": 64, "epoch": 2}, {"step": 96, "epoch": 3},
+                            {"step": 128, "epoch": 4}, {"step": 160, "epoch": 5}, {"step": 192, "epoch": 6}]
+    assert got["none"] == [{"step": 32, "epoch": 1}, {"step": 64, "epoch": 2}]
+    assert got["empty"] == [{"step": 32, "epoch": 1}, {"step": 64, "epoch": 2}, {"step": 96, "epoch": 3},
+                            {"step": 128, "epoch": 4}, {"step": 160, "epoch": 5}, {"step": 192, "epoch": 6}]
