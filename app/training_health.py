@@ -30,7 +30,7 @@ class Snapshot:
     data: object                 # its data set (never changed in place: a new data set is a new session)
     weights: list                # get_weights(): copies, Keras' layout
     optimizer_state: dict        # get_state(): iterations and slots, copies
-    batch_losses: list           # the last WINDOW batch losses
+    batch_losses: list           # the last WINDOW batch losses (a slice: not a copy of a long play's million)
     learning_rate: float         # the optimizer's current η (after any decay)
     step: int                    # updates applied
     diverged: bool               # the session stopped on a non-finite value
@@ -40,7 +40,7 @@ def snapshot(session) -> Snapshot:
     """The session's state as a report needs it (call it holding the session's lock)."""
     model = session.model
     return Snapshot(copy.deepcopy(session.config), session.data, model.get_weights(),
-                    model.optimizer.get_state(), list(session.history["batch_loss"])[-WINDOW:],
+                    model.optimizer.get_state(), session.history["batch_loss"][-WINDOW:],
                     float(model.optimizer.current_learning_rate()), int(model.step), bool(session.diverged))
 
 
