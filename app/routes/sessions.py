@@ -12,7 +12,18 @@ from ..answer_schemas import COMMON, EpochAnswer, HistoryAnswer, StepAnswer, err
 from ..clients import client_id, ensure_client
 from ..deps import get_settings, get_store
 from ..errors import Unprocessable
-from ..responses import ENCODINGS, Encoding, Fields, Layers, RenderOptions, json_bytes, render_options, run_locked
+from ..responses import (
+    ENCODINGS,
+    Encoding,
+    Fields,
+    Layers,
+    RenderOptions,
+    call_locked,
+    json_bytes,
+    render_options,
+    run_locked,
+    run_outside,
+)
 from ..schemas import (
     ForwardRequest,
     ResetRequest,
@@ -244,9 +255,11 @@ async def data_points(session_id: str, store: Store, settings: Annotated[Setting
 
 @router.get("/{session_id}/confusion", responses=errors(404, 409, 422))
 async def confusion(session_id: str, store: Store, split: Literal["test", "train"] = "test"):
-    """Classification: the confusion matrix (rows true class, columns predicted) over a whole split."""
+    """Classification: the confusion matrix (rows true class, columns predicted) over a whole split, of
+    the weights when asked (worked out on a copy, outside the session's lock: a playing session trains on)."""
     session = store.get(session_id)
-    return await run_locked(session, session_io.confusion, session, split, inline=False)
+    snap = await call_locked(session, session_io.confusion_snapshot, session, split)
+    return await run_outside(session.report_lock, session_io.confusion_of, snap)
 
 
 @router.post("/{session_id}/reset", response_model=SessionPublic, responses=errors(404, 422))
