@@ -8,11 +8,11 @@ import math
 import numpy as np
 
 from engine.activations import overflow_ignored
-from engine.compare import build_run
 from engine.errors import Diverged
 from engine.lr_finder import range_test
 
 from .errors import Conflict
+from .session_io import model_copy
 
 WINDOW = 50             # steps before the last finite one whose gradients are shown
 OUT_OF_LINE = 10.0      # a layer's ‖∂W‖ this many times its median over the window's first half
@@ -89,8 +89,7 @@ def _suggested_rate(session) -> tuple[float | None, dict]:
 
 def suggested_rate(config: dict, data, weights: list, lr: float) -> tuple[float | None, dict]:
     """A range test from ``weights`` up to η = ``lr`` on a new model built from ``config``."""
-    _, model, y_train, _ = build_run(config, data=data)
-    model.set_weights(weights)
+    model, y_train = model_copy(config, data, weights)
     out = range_test(model, data.x_train, y_train, batch_size=config["batch_size"],
                      min_lr=lr / 1e4, max_lr=lr, steps=RANGE_STEPS)
     return out["suggested_learning_rate"], {"min_lr": lr / 1e4, "max_lr": lr, "stopped": out["stopped"],

@@ -73,7 +73,7 @@ class Session:
         self.deleted = threading.Event()        # set when the store drops it: a running epoch stops
         self.activity: tuple[str | None, float] = (None, 0.0)   # a long action running, and since when
         self.lock = threading.Lock()
-        self.report_lock = threading.Lock()     # one costly report at a time, outside ``lock`` (training health)
+        self.report_lock = threading.Lock()     # one costly report at a time, outside ``lock`` (health, confusion)
         self.last_used = time.monotonic()
         self._build(weights)
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.activations import overflow_ignored
-from engine.compare import build_run
 from engine.diagnostics import EDGE, SHARE, UNITS_SHARE, WINDOW, loss_trend, overshoot, unit_health
 
 from .postmortem import suggested_rate
+from .session_io import model_copy
 from .tensors import finite, sanitize
 
 SAMPLE = 512         # training rows the units are looked at on
@@ -66,7 +66,8 @@ def report_on(snap: Snapshot, suggest: bool = True) -> dict:
                          f"{trend['last']:.3g} over the last {trend['window']} steps: η = {lr:g} is probably "
                          "too large (each step overshoots the minimum further)."})
     steps = None
-    model, y_train = _copy(snap) if not snap.diverged else (None, None)
+    model, y_train = (model_copy(snap.config, snap.data, snap.weights, snap.optimizer_state)
+                      if not snap.diverged else (None, None))
     if trend["oscillating"] and not snap.diverged:
         with overflow_ignored():
             steps = overshoot_test(snap, model, y_train)
@@ -103,16 +104,8 @@ def report_on(snap: Snapshot, suggest: bool = True) -> dict:
     return out
 
 
-def _copy(snap: Snapshot):
-    """(a model built from the snapshot's configuration with its weights and optimizer state, y_train)."""
-    _, model, y_train, _ = build_run(snap.config, data=snap.data)
-    model.set_weights(snap.weights)
-    model.optimizer.set_state(snap.optimizer_state)
-    return model, y_train
-
-
 def overshoot_test(snap: Snapshot, model, y_train) -> dict:
-    """engine.diagnostics.overshoot on ``model``, a copy of the session's (``_copy``), with the
+    """engine.diagnostics.overshoot on ``model``, a copy of the session's (``model_copy``), with the
     session's batch size and training rows; the weights and optimizer state are put back after."""
     rows = _rows(snap.data.n_train)
     out = overshoot(model, snap.data.x_train, y_train, snap.config["batch_size"],

@@ -53,3 +53,32 @@ async def wait_done(client, job_id: str, timeout: float = 60.0) -> dict:
             return job
         assert time.monotonic() < deadline, job
         await asyncio.sleep(0.1)
+
+
+async def answered_while_held(client, monkeypatch, module, name: str, path: str, during):
+    """GET ``path`` while ``module.name`` (the work it does outside the session's lock) is held
+    mid-way, and await ``during()`` meanwhile: (the GET's JSON, during's value). during() must
+    finish while the work is held (it could not if the work held the session's lock)."""
+    import threading
+
+    import anyio
+    started, go_on, real = threading.Event(), threading.Event(), getattr(module, name)
+
+    def held(*args):
+        started.set()
+        assert go_on.wait(10), f"{during.__name__} never finished while {name} was held"
+        return real(*args)
+
+    monkeypatch.setattr(module, name, held)
+    got = {}
+
+    async def ask():
+        got["answer"] = strict_json(await client.get(path))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(ask)
+        while not started.is_set():
+            await anyio.sleep(0.005)
+        got["during"] = await during()
+        go_on.set()
+    return got["answer"], got["during"]

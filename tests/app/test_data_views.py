@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from app_helpers import arr, new_session, strict_json
+from app_helpers import answered_while_held, arr, new_session, strict_json
 
 from engine.datasets import load
 
@@ -63,34 +63,18 @@ async def test_confusion_matrix_after_an_epoch_matches_val_acc(client):
 async def test_the_confusion_matrix_is_of_the_weights_when_asked_and_holds_no_lock_while_counted(client, monkeypatch):
     """Counted on a copy of the weights (MNIST's 10,000 digits: ~50 ms), outside the session's lock: a
     step is answered meanwhile, and the matrix is that of the weights before it."""
-    import threading
-
-    import anyio
-
     from app import session_io
     session = await new_session(client, dataset={"name": "xor", "n_samples": 400, "seed": 0}, batch_size=8)
     sid = session["id"]
     await client.post(f"/api/sessions/{sid}/epoch")
     before = strict_json(await client.get(f"/api/sessions/{sid}/confusion"))    # the same weights, locked
-    started, go_on, real = threading.Event(), threading.Event(), session_io.confusion_of
 
-    def slow(snap):
-        started.set()
-        assert go_on.wait(10), "the step never ran while the matrix was being counted"
-        return real(snap)
+    async def step():
+        return strict_json(await client.post(f"/api/sessions/{sid}/step"))
 
-    monkeypatch.setattr(session_io, "confusion_of", slow)
-    got = {}
-
-    async def ask():
-        got["conf"] = strict_json(await client.get(f"/api/sessions/{sid}/confusion"))
-
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(ask)
-        while not started.is_set():
-            await anyio.sleep(0.005)
-        stepped = strict_json(await client.post(f"/api/sessions/{sid}/step"))
-        go_on.set()
+    conf, stepped = await answered_while_held(client, monkeypatch, session_io, "confusion_of",
+                                              f"/api/sessions/{sid}/confusion", step)
+    got = {"conf": conf}
     assert got["conf"]["step"] == stepped["state"]["step"] - 1 and got["conf"]["epoch"] == 1
     assert got["conf"] == before
 

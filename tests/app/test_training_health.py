@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from app_helpers import SMALL_NET, new_session, strict_json
+from app_helpers import SMALL_NET, answered_while_held, new_session, strict_json
 
 pytestmark = pytest.mark.anyio
 
@@ -87,34 +87,17 @@ def test_a_batch_loss_that_zigzags_from_minibatch_noise_is_no_warning():
 async def test_the_report_is_worked_out_outside_the_sessions_lock_on_a_snapshot(client, monkeypatch):
     """While a report is being worked out (on MNIST: 45-55 ms, the overshoot test), the session goes
     on stepping; the report is of the step its snapshot was taken at, not of a later one."""
-    import threading
-
-    import anyio
-
     from app.routes import views
     sid = (await new_session(client, optimizer={"name": "sgd", "learning_rate": 0.05}))["id"]
     await client.post(f"/api/sessions/{sid}/epoch")
     before = strict_json(await client.get(f"/api/sessions/{sid}"))["state"]["step"]
-    started, go_on = threading.Event(), threading.Event()
-    real = views.report_on
 
-    def slow_report(snap, suggest):
-        started.set()
-        assert go_on.wait(10), "the step never ran while the report was being worked out"
-        return real(snap, suggest)
+    async def step():
+        return strict_json(await client.post(f"/api/sessions/{sid}/step"))     # the lock is free
 
-    monkeypatch.setattr(views, "report_on", slow_report)
-    answers = {}
-
-    async def ask():
-        answers["report"] = strict_json(await client.get(f"/api/sessions/{sid}/training-health"))
-
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(ask)
-        while not started.is_set():
-            await anyio.sleep(0.005)
-        stepped = strict_json(await client.post(f"/api/sessions/{sid}/step"))   # the lock is free
-        go_on.set()
+    report, stepped = await answered_while_held(client, monkeypatch, views, "report_on",
+                                                f"/api/sessions/{sid}/training-health", step)
+    answers = {"report": report}
     assert stepped["state"]["step"] == before + 1
     assert answers["report"]["step"] == before
     losses = strict_json(await client.get(f"/api/sessions/{sid}/history"))["history"]["batch_loss"][:before][-60:]
