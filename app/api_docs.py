@@ -39,9 +39,12 @@ While playing the server sends `{"type": "frame", "seq", "data": <a /step answer
 at most `max_fps` a second (default 20). With `"ack": true` the client paces them: after each
 frame the next is built only when it has sent `{"command": "drawn"}` (or after 1 s), so it gets
 as many frames as it draws and the training builds none it would drop (the page: `ack`, `max_fps`
-60). Of layers with more than `big` weights (default
+35, or 24 with big layers). Of layers with more than `big` weights (default
 `play_lean_weights`) frames leave out what the page does not draw live unless `fields` asks for
-it, and with `b64` (or `bin`) send big tensors as int8 with a scale (`"dtype": "int8q"`). On `pause`
+it, and with `b64` (or `bin`) send big tensors as int8 with a scale (`"dtype": "int8q"`). With
+`"rows": n` such a layer's `W_updated` and `dW` carry only their first n rows (the units the page
+draws; the page asks for the rows it draws and `null` while the layer's panel is on screen), with
+`rows_of`, `norm` and `max_abs` of the whole matrix in the tensor's entry. On `pause`
 the last frame before `"paused"` is the session's current step.
 
 **Binary frames** (`"encoding": "bin"`, what the page uses): frames and command answers come as

@@ -23,6 +23,12 @@ ALWAYS = ("index", "name", "activation")
 # (the page's gradient health needs it). The batch (x = a(1), y) is always sent: the page draws it,
 # e.g. as MNIST digits, whatever the size of the network. The last frame after a Pause is whole.
 LEAN_DROP = frozenset({"W", "dW_applied", "db_applied", "slots"})
+# Of such a layer, what the page draws row by row: W after the update and ∂cost/∂W. With ``rows``
+# (the socket's option: the units the page draws, e.g. MNIST's 32 images of W(1)) a play frame
+# carries only their first rows, each with the whole matrix's rows, norm and max |·| (the page's
+# gradient norms and colour scales stay those of the whole matrix). MNIST 784-128-64-10 at rows 32:
+# 450 KB frames become 300 KB (W(1) and ∂W(1) are 100,352 values each).
+ROWS_CUT = ("W_updated", "dW")
 
 
 _LABELS: dict[tuple[str, int], str] = {}     # (quantity, l) → the trace's label of it: "W(1)", "δ(2)"
@@ -130,7 +136,7 @@ def merge_layers(*parts: list[dict]) -> list[dict]:
 
 
 def render(frame: dict, encoding: str = "json", layers=None, fields=None, raw: bool = False,
-           big: int | None = None, budget: int | None = None) -> dict:
+           big: int | None = None, budget: int | None = None, rows: int | None = None) -> dict:
     """JSON-ready copy of ``frame``: tensors encoded; only ``layers`` (indices) and ``fields`` if given.
 
     Tensors are encoded once (guarded against NaN); only the small non-tensor values are sanitised.
@@ -139,20 +145,46 @@ def render(frame: dict, encoding: str = "json", layers=None, fields=None, raw: b
     one by one (``encode``). ``big`` (frames while playing): tensors of more entries are quantized
     to int8 when the encoding is b64 (or bin), and when no ``fields`` are given, layers with more
     weights than ``big`` leave out ``LEAN_DROP``. ``budget`` (bytes): if the tensors would take more,
-    the largest come as summaries, listed under "omitted" (see ``budget``). Encoding "bin": see
-    ``render_binary``."""
-    out, _ = _render(frame, encoding, layers, fields, raw, big, budget)
+    the largest come as summaries, listed under "omitted" (see ``budget``). ``rows`` (with ``big``
+    and no ``fields``): see ``cut_rows``. Encoding "bin": see ``render_binary``."""
+    out, _ = _render(frame, encoding, layers, fields, raw, big, budget, rows)
     return out
 
 
 def render_binary(frame: dict, layers=None, fields=None, big: int | None = None,
-                  budget: int | None = None) -> tuple[dict, bytes]:
+                  budget: int | None = None, rows: int | None = None) -> tuple[dict, bytes]:
     """(the frame's JSON header, the buffer its tensors' ``offset``s point into): ``wire``'s binary
-    frame, the same tensors, quantization and budget as b64 (measured as b64's size, an upper bound)."""
-    return _render(frame, "bin", layers, fields, False, big, budget)
+    frame, the same tensors, rows, quantization and budget as b64 (measured as b64's size, an upper bound)."""
+    return _render(frame, "bin", layers, fields, False, big, budget, rows)
 
 
-def _render(frame: dict, encoding: str, layers, fields, raw: bool, big, budget) -> tuple[dict, bytes]:
+def cut_rows(frame: dict, big: int | None, rows: int | None) -> dict:
+    """``frame`` with, of each layer of more than ``big`` weights, ``ROWS_CUT`` cut to their first
+    ``rows`` rows: (rows, label, {"rows_of", "norm", "max_abs"} of the whole matrix). The same
+    frame if nothing is cut (``rows`` or ``big`` None, or no layer that big)."""
+    if rows is None or big is None or not frame.get("layers"):
+        return frame
+    layers = []
+    for entry in frame["layers"]:
+        if _size(entry.get("W_updated") or entry.get("W")) > big:
+            entry = {k: _cut(v, rows) if k in ROWS_CUT and _size(v) else v for k, v in entry.items()}
+        layers.append(entry)
+    return {**frame, "layers": layers}
+
+
+def _cut(pair, rows: int):
+    arr, label = pair
+    if arr.ndim != 2 or arr.shape[0] <= rows:
+        return pair
+    flat = arr.ravel()
+    with np.errstate(over="ignore", invalid="ignore"):      # a non-finite norm goes out as null
+        norm, top = np.sqrt(np.dot(flat, flat)), max(flat.max(), -flat.min())
+    return arr[:rows], label, {"rows_of": int(arr.shape[0]), "norm": finite(norm), "max_abs": finite(top)}
+
+
+def _render(frame: dict, encoding: str, layers, fields, raw: bool, big, budget, rows=None) -> tuple[dict, bytes]:
+    if fields is None:
+        frame = cut_rows(frame, big, rows)
     omit: set[int] = set()
     if budget is not None:
         measure = Measure()
@@ -184,7 +216,12 @@ def _walk(frame: dict, encoding: str, layers, fields, raw: bool, big, batch) -> 
 
 
 def _size(value) -> int:
-    return value[0].size if isinstance(value, tuple) and value and isinstance(value[0], np.ndarray) else 0
+    """Entries of a labelled tensor (of the whole matrix if its rows were cut), 0 if not one."""
+    if not (isinstance(value, tuple) and value and isinstance(value[0], np.ndarray)):
+        return 0
+    if len(value) == 3:
+        return value[2]["rows_of"] * (value[0].size // max(value[0].shape[0], 1))
+    return value[0].size
 
 
 def _render_layer(entry: dict, encoding: str, fields, raw: bool, big, quantize, batch: Batch) -> dict:
@@ -192,8 +229,12 @@ def _render_layer(entry: dict, encoding: str, fields, raw: bool, big, quantize, 
     out = {}
     for k, v in entry.items():
         if (k in ALWAYS or k in fields) if fields is not None else not (lean and k in LEAN_DROP):
-            out[k] = _tensor(v[0], v[1], encoding, raw, quantize, batch) if type(v) is tuple and len(v) == 2 \
-                and type(v[0]) is np.ndarray else _render_value(v, encoding, raw, quantize, batch)
+            if type(v) is tuple and len(v) in (2, 3) and type(v[0]) is np.ndarray:
+                out[k] = _tensor(v[0], v[1], encoding, raw, quantize, batch)
+                if len(v) == 3 and isinstance(out[k], dict):      # rows cut: the whole matrix's numbers
+                    out[k].update(v[2])
+            else:
+                out[k] = _render_value(v, encoding, raw, quantize, batch)
     return out
 
 

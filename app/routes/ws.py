@@ -2,7 +2,8 @@
 
 Client → server: {"command": "forward" | "backward" | "update" | "step" | "epoch" | "state" |
 "play" (with "speed": steps per second, optional) | "pause" | "drawn" | "options" (with "encoding":
-"json"|"b64"|"bin", "layers": [l, ...], "fields": [...], "big": n | null, "max_fps": f | null, "ack": bool)}.
+"json"|"b64"|"bin", "layers": [l, ...], "fields": [...], "big": n | null, "rows": n | null,
+"max_fps": f | null, "ack": bool)}.
 Frames while playing come at most ``max_fps`` a second (default 20; the player trains on between
 them, building none). With "ack": true the client paces them: after each frame the next is built
 only once the client sent {"command": "drawn"} (or after ACK_TIMEOUT s), so a page gets as many
@@ -10,7 +11,10 @@ frames as it can draw and the training builds none it would drop (the page asks 
 They leave out, of layers with more than ``big`` weights (default 10,000), what the page does not draw
 live unless "fields" ask for it (frames.LEAN_DROP; the default is Settings.play_lean_weights, which
 /api/options publishes as limits.play_lean_weights), and with b64 send tensors of more than ``big``
-entries as int8 with a scale ("dtype": "int8q"); answers to the other commands are the HTTP answers, whole.
+entries as int8 with a scale ("dtype": "int8q"). With "rows": n, such a layer's W after the update and
+∂cost/∂W come as their first n rows only (the units the page draws), each with "rows_of", "norm" and
+"max_abs" of the whole matrix (``frames.cut_rows``). Answers to the other commands are the HTTP
+answers, whole, as is the last frame after a Pause.
 With "bin" frames and command answers come as binary messages (``wire``: a JSON header, the tensors'
 raw float32 bytes after it), as b64 otherwise; the other messages stay JSON text.
 Connect with ``?hold=1`` to hold the session open as a page does: it is dropped
@@ -58,6 +62,7 @@ class Connection:
         self.settings = store.settings
         self.encoding, self.layers, self.fields, self.max_fps = "json", None, None, MAX_FPS
         self.big = self.settings.play_lean_weights   # weights of a layer above which play frames are lean
+        self.rows: int | None = None                 # of a lean layer, the rows of W and ∂W a play frame has
         self.ack, self.drawn = False, asyncio.Event()   # "ack": frames paced by the client's "drawn"
         self.undrawn = 0                                 # frames sent, not yet reported drawn
         self.send_lock = asyncio.Lock()
@@ -79,15 +84,15 @@ class Connection:
     def _render(self, message: dict) -> bytes:
         """A play frame as JSON bytes (the player thread calls it, without the session's lock)."""
         big = None if message.get("final") else self.big      # the last frame after Pause: whole
-        return self._encode({k: v for k, v in message.items() if k != "data"}, message["data"], big)
+        return self._encode({k: v for k, v in message.items() if k != "data"}, message["data"], big, self.rows)
 
-    def _encode(self, head: dict, frame: dict, big: int | None) -> bytes:
+    def _encode(self, head: dict, frame: dict, big: int | None, rows: int | None = None) -> bytes:
         """``head`` with the rendered ``frame`` as "data": JSON bytes, or with "bin" a ``wire.Binary``."""
         budget = self.settings.max_answer_bytes
         if self.encoding == "bin":
-            data, buffer = render_binary(frame, self.layers, self.fields, big=big, budget=budget)
+            data, buffer = render_binary(frame, self.layers, self.fields, big=big, budget=budget, rows=rows)
             return Binary(pack(dumps({**head, "data": data}), buffer))
-        data = render(frame, self.encoding, self.layers, self.fields, raw=RAW, big=big, budget=budget)
+        data = render(frame, self.encoding, self.layers, self.fields, raw=RAW, big=big, budget=budget, rows=rows)
         return dumps({**head, "data": data})
 
     async def _write(self, message: bytes) -> None:
@@ -279,6 +284,11 @@ class Connection:
             if big is not None and (isinstance(big, bool) or not isinstance(big, int) or not 0 <= big <= 2**53):
                 return await self.error("options", 422, "big must be a non-negative integer or null")
             self.big = big
+        if "rows" in message:
+            rows = message["rows"]
+            if rows is not None and (isinstance(rows, bool) or not isinstance(rows, int) or not 1 <= rows <= 2**31):
+                return await self.error("options", 422, "rows must be a positive integer or null")
+            self.rows = rows
         if "max_fps" in message:
             fps = message["max_fps"]
             if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float))
@@ -293,7 +303,7 @@ class Connection:
         await self.send(clean({"type": "options", "encoding": self.encoding, "ack": self.ack,
                                "layers": sorted(self.layers) if self.layers else None,
                                "fields": sorted(self.fields) if self.fields else None, "big": self.big,
-                               "max_fps": self.max_fps}))
+                               "rows": self.rows, "max_fps": self.max_fps}))
 
 
 def _list_of(value, kind) -> bool:

@@ -9,7 +9,7 @@ import { Surface } from './surface.js';
 
 const Plotly = window.Plotly;
 const MAX_DIGITS = 12;
-const MAX_UNITS = 32;
+export const MAX_UNITS = 32;   // W(1)'s images: the first units (static/js/playing.js asks for their rows)
 const UNIT_COLS = 10;     // W(1) images per row of the one canvas that holds them all
 const TILE = 28 + 3;      // a 28×28 image and a 3-pixel gap (transparent)
 const CONFUSION = `<h4>Confusion matrix <span class="muted" data-role="confusion-note">rows: true class, columns: predicted —

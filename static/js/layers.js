@@ -95,6 +95,9 @@ export class LayerPanels {
     this.observer.observe(input);
   }
 
+  /** The panels on screen (or within its margin): their layer entries' indices (W(l) → l). */
+  visibleLayers() { return this.panels.filter((p, i) => this.visible.has(i)).map((p) => p.index); }
+
   setMode(mode) {
     this.mode = mode;
     this.panels.forEach((p) => { p.dirty = true; });
@@ -161,7 +164,9 @@ export class LayerPanels {
       const map = p.maps[key];
       if (!map) return;
       if (mat) {
-        mat.label = label(key, p.index);
+        // A play frame's W(l) or ∂cost/∂W(l) of a big layer holds the rows the page draws elsewhere
+        // until this panel, on screen, asks for all of them (static/js/playing.js): say so.
+        mat.label = mat.rowsOf ? `${label(key, p.index)}, rows 1–${mat.rows} of ${mat.rowsOf} (while playing)` : label(key, p.index);
         map.set(mat, this.scaleFor(key, entry, mat));
       } else {
         const sum = entry && entry.omitted && entry.omitted[key];

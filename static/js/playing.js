@@ -4,6 +4,7 @@
 import { merge } from './stepview.js';
 import { app, ui } from './page.js';
 import { renderAll, apply, refreshHistory, refreshGrid } from './refresh.js';
+import { MAX_UNITS } from './dataview.js';
 
 // Frames a second while playing, at most (paced by drawing: see play()). On a 2-core machine the
 // browser's drawing takes CPU from the training, frame by frame (benchmarks/page_fps.py --quick,
@@ -19,6 +20,27 @@ function bigLayers(sizes, threshold) {
   return Boolean(sizes && threshold) && sizes.slice(1).some((n, i) => n * sizes[i] > threshold);
 }
 
+/** Of a layer with more weights than `lean`, the rows of W(l) and ∂cost/∂W(l) the frames carry
+ *  while playing (the server's "rows", app/frames.py cut_rows): the units the page draws (the
+ *  diagram's first units, where a selected unit is too; MNIST's images of W(1)); null (all) while
+ *  the panel of such a layer is on screen, or every unit is shown. MNIST 784-128-64-10: frames of
+ *  300 KB instead of 450. */
+function wantedRows(lean) {
+  const sizes = ui.diagram.sizes;
+  if (!sizes || !lean) return null;
+  if (ui.layers.visibleLayers().some((l) => sizes[l - 1] * sizes[l] > lean)) return null;
+  const rows = Math.max(MAX_UNITS, ui.diagram.maxShown);
+  return rows >= Math.max(...sizes) ? null : rows;
+}
+
+let asked = null;    // the "rows" last sent while playing
+
+function askRows(lean) {
+  const rows = wantedRows(lean);
+  if (rows !== asked && app.socket) app.socket.send({ command: 'options', rows });
+  asked = rows;
+}
+
 export function play() {
   if (!app.socket || app.view.phase === 'diverged') return;
   const s = ui.controls.speed();
@@ -31,7 +53,8 @@ export function play() {
   app.socket.paced(true);
   const lean = app.options.limits.play_lean_weights;
   const fps = bigLayers(ui.diagram.sizes, lean) ? PLAY_FPS_BIG : PLAY_FPS;
-  app.socket.send({ command: 'options', fields: null, big: lean, ack: true, max_fps: fps });
+  asked = wantedRows(lean);
+  app.socket.send({ command: 'options', fields: null, big: lean, rows: asked, ack: true, max_fps: fps });
   app.socket.send(s ? { command: 'play', speed: s } : { command: 'play' });
 }
 
@@ -71,6 +94,7 @@ export function onFrame(data) {
   document.body.dataset.fps = rate.fps.toFixed(1);
   document.body.dataset.stepsPerSecond = rate.stepsPerSecond.toFixed(1);
   const started = performance.now();
+  askRows(app.options.limits.play_lean_weights);     // a big layer's panel scrolled into view: all rows
   apply(data, 'frame');
   app.fps.worked(performance.now() - started);      // benchmarks/page_fps.py reads data-frame-ms
   document.body.dataset.frameMs = app.fps.workMs().toFixed(1);

@@ -50,11 +50,11 @@ export function merge(view, payload) {
     entry.W_fwd = null;
     entry.b_fwd = null;
     if (pl.W_updated) {          // a step answer: W as used by its forward pass, and W after
-      entry.W_fwd = entry.W;
+      entry.W_fwd = pl.W ? entry.W : null;      // a lean play frame has no W before the update
       entry.W = toMat(pl.W_updated, labelFor('W', pl.index));
     } else if (pl.dW_applied && entry.W) entry.W_fwd = combine(entry.W, entry.dW_applied, -1);
     if (pl.b_updated) {
-      entry.b_fwd = entry.b;
+      entry.b_fwd = pl.b ? entry.b : null;
       entry.b = toMat(pl.b_updated, labelFor('b', pl.index));
     } else if (pl.db_applied && entry.b) entry.b_fwd = combine(entry.b, entry.db_applied, -1);
   });

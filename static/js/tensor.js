@@ -27,13 +27,13 @@ export function toMat(t, fallbackLabel = '') {
       for (let i = 0; i < size; i += 1) data[i] = q[i] * scale;
     } else data = new Float32Array(bytes.buffer, 0, size);
     const rows = shape[0] ?? 1;
-    return { shape, rows, cols: shape.length === 1 ? 1 : size / Math.max(rows, 1), data, label: t.label || fallbackLabel };
+    return whole({ shape, rows, cols: shape.length === 1 ? 1 : size / Math.max(rows, 1), data, label: t.label || fallbackLabel }, t);
   }
   data = new Float32Array(size);
   flattenInto(Array.isArray(t.values) ? t.values : (Array.isArray(t) ? t : []), data, 0);
   const rows = shape.length === 1 ? shape[0] : shape[0];
   const cols = shape.length === 1 ? 1 : size / Math.max(shape[0], 1);
-  return { shape, rows, cols, data, label: t.label || fallbackLabel };
+  return whole({ shape, rows, cols, data, label: t.label || fallbackLabel }, t);
 }
 
 function inferShape(v) {
@@ -77,8 +77,22 @@ export function maxAbs(m) {
 /** Record maxAbs(m) when it is known already (wire.js: an int8 tensor's is max|q| · scale). */
 export function knowMaxAbs(m, value) { MAX_ABS.set(m, value); }
 
+/** A tensor the server cut to its first rows (t.rows_of > t.shape[0]: a play frame's W(l) or
+ *  ∂cost/∂W(l) of a big layer, app/frames.py cut_rows) → mat `m` knows the whole matrix's rows
+ *  (`rowsOf`), norm and max |·|: gradient norms and colour scales stay the whole matrix's. */
+export function whole(m, t) {
+  if (!m || !Number.isInteger(t.rows_of) || !(t.rows_of > m.rows)) return m;
+  m.rowsOf = t.rows_of;
+  if (Number.isFinite(t.norm)) m.norm = t.norm;
+  if (Number.isFinite(t.max_abs)) knowMaxAbs(m, t.max_abs);
+  return m;
+}
+
+/** ‖m‖ (Frobenius); of a mat cut to its first rows (a play frame's W, ∂cost/∂W: see `whole`),
+ *  the whole matrix's norm, as the server measured it. */
 export function norm(m) {
   if (!m) return NaN;
+  if (m.rowsOf && Number.isFinite(m.norm)) return m.norm;
   let s = 0;
   for (let i = 0; i < m.data.length; i += 1) s += m.data[i] * m.data[i];
   return Math.sqrt(s);

@@ -3,7 +3,7 @@
 // float32le values are read in place (a Float32Array view on the message, no copy, no base64, no
 // JSON parse of the numbers); int8q ones are q·scale.
 
-import { knowMaxAbs } from './tensor.js';
+import { knowMaxAbs, whole } from './tensor.js';
 
 const decoder = new TextDecoder();
 
@@ -27,7 +27,7 @@ function mat(t, buffer, start) {
   const out = { shape: t.shape, rows, cols, data, label: t.label || '' };
   if (t.nonfinite) out.nonfinite = true;
   if (top >= 0) knowMaxAbs(out, Math.fround(top * t.scale));      // = the largest |data[i]|, exactly
-  return out;
+  return whole(out, t);                                            // rows cut: the whole matrix's numbers
 }
 
 function walk(value, buffer, start) {

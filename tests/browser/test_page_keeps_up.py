@@ -81,3 +81,34 @@ def test_epoch_chart_thins_and_colour_table_matches(lab):
     assert all(b - a == 3 for a, b in zip(big[:-2], big[1:-1]))    # every 3rd (⌈1234 / 500⌉), then the last
     assert out["worst"] <= 1                                       # within one colour level
     assert out["nan"] == [200, 0, 200, 255]                        # as divergingRGB marks a non-finite value
+
+
+def test_big_layers_frames_carry_the_rows_drawn_and_all_of_them_once_the_panel_shows(page, server_url):
+    """W(2) is 128 × 128 (more than the lean threshold): while playing, frames carry its first 32
+    rows (what the diagram and MNIST's images draw); with its layer panel on screen, all 128."""
+    sent = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
+    page.goto(f"{server_url}/?data=xor&layers=128:relu,128:relu,2:softmax")
+    page.wait_for_selector("body[data-session]:not([data-session=''])", timeout=15000)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.click('button[data-action="play"]')
+    page.wait_for_function("Number(document.body.dataset.step) > 20", timeout=15000)
+    rows = lambda: [json.loads(p)["rows"] for p in sent if isinstance(p, str) and '"rows"' in p]  # noqa: E731
+    assert rows() == [32]
+    panel = page.locator('.layer-panel[data-layer="2"]')
+    panel.scroll_into_view_if_needed()
+    page.wait_for_function("""() => { const f = document.querySelector('.layer-panel[data-layer="2"] '
+        + 'figure[data-key="W"]'); return f && f.dataset.shape === '[128,128]'
+        && Number(f.closest('.layer-panel').dataset.step) > 20; }""", timeout=10000)
+    assert rows() == [32, None]
+    assert panel.locator('figure[data-key="dW"]').get_attribute("data-shape") == "[128,128]"
+    page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_function("Number(document.body.dataset.step) > 0", timeout=1000)
+    page.wait_for_timeout(500)
+    assert rows() == [32, None, 32]                          # off screen again: the rows drawn
+    page.click('button[data-action="play"]')                 # Pause: the last frame is whole
+    page.wait_for_selector('button[data-action="play"]:has-text("Play")')
+    panel.scroll_into_view_if_needed()
+    page.wait_for_function("""() => { const p = document.querySelector('.layer-panel[data-layer="2"]');
+        return p.dataset.step === document.body.dataset.step
+            && p.querySelector('figure[data-key="dW"]').dataset.shape === '[128,128]'; }""", timeout=10000)
