@@ -239,8 +239,9 @@ export class DataView {
     if (note) note.textContent = 'rows: true class, columns: predicted — the whole test set, after each epoch (run an Epoch)';
   }
 
-  /** Confusion matrix over the test set (GET /confusion): rows true class, columns predicted. */
-  showConfusion(res) {
+  /** Confusion matrix over the test set (GET /confusion): rows true class, columns predicted;
+   *  `lag`: said after the note (while playing it is counted only every few seconds). */
+  showConfusion(res, lag = '') {
     const el = this.root.querySelector('[data-role="confusion"]');
     if (!el || !res || !res.matrix) return;
     const m = res.matrix;
@@ -252,7 +253,7 @@ export class DataView {
     el.dataset.total = String(m.flat().reduce((a, b) => a + b, 0));
     el.dataset.epoch = String(res.epoch);
     const note = this.root.querySelector('[data-role="confusion-note"]');
-    if (note) note.textContent = `rows: true class, columns: predicted — all ${res.n} test samples after epoch ${res.epoch}, accuracy ${(100 * res.accuracy).toFixed(1)}%`;
+    if (note) note.textContent = `rows: true class, columns: predicted — all ${res.n} test samples after epoch ${res.epoch}, accuracy ${(100 * res.accuracy).toFixed(1)}%${lag}`;
   }
 }
 

@@ -132,7 +132,7 @@ async function init() {
     getSample: () => ui.equations.sample, isPlaying: () => app.playing, onError: handleError });
   ui.diagram = new Diagram($('#diagram'), { onSelect: (sel) => { ui.equations.select(sel); renderAll(); } });
   ui.unitmaps = new UnitMaps(ui.diagram, { legend: $('#unit-legend'), zoom: $('#unit-zoom'), toggle: $('#unit-all'),
-    getId: () => app.id, onError: handleError });
+    help: $('#maps-help'), getId: () => app.id, onError: handleError });
   $('#unit-zoom [data-role="zoom-close"]').addEventListener('click', () => { $('#unit-zoom').hidden = true; ui.unitmaps.picked = null; });
   ui.layers = new LayerPanels($('#layers'), { onPickSample: setSample });
   ui.charts = new Charts($('#chart-epoch'), $('#chart-step'), $('#log-y'));

@@ -109,7 +109,8 @@ export async function refreshConfusion() {
   if (app.playing && (!live('#dataview') || performance.now() - confusionAt < CONFUSION_PLAYING_MS
       || $('#dataview [data-role="confusion"]')?.dataset.epoch === String(app.view.epoch))) return;
   confusionAt = performance.now();
-  try { ui.dataview.showConfusion(await api.confusion(app.id)); } catch (err) { if (err.status !== 409) handleError(err); }
+  const lag = app.playing ? ` (while playing, counted again at most every ${CONFUSION_PLAYING_MS / 1000} s)` : '';
+  try { ui.dataview.showConfusion(await api.confusion(app.id), lag); } catch (err) { if (err.status !== 409) handleError(err); }
 }
 
 const HISTORY_PLAYING_MS = 1500;    // while playing, the history (it grows) at most this often

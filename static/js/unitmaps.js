@@ -58,9 +58,9 @@ export function drawMap(canvas, data, off, res, scale, flip) {
 }
 
 export class UnitMaps {
-  /** @param diagram the Diagram; legend, zoom: elements; getId() the session id (or null). */
-  constructor(diagram, { legend, zoom, toggle, getId, onError }) {
-    Object.assign(this, { diagram, legend, zoom, toggle, getId, onError });
+  /** @param diagram the Diagram; legend, zoom, help (the text about the maps): elements; getId() the session id (or null). */
+  constructor(diagram, { legend, zoom, toggle, help, getId, onError }) {
+    Object.assign(this, { diagram, legend, zoom, toggle, help, getId, onError });
     this.enabled = true;
     this.all = false;
     this.busy = false;
@@ -81,9 +81,10 @@ export class UnitMaps {
     });
   }
 
-  /** A network without a plane (MNIST, CSV): no maps. */
+  /** A network without a plane (MNIST, CSV): no maps (and no help text about them). */
   setAvailable(ok) {
     this.enabled = ok;
+    if (this.help) this.help.hidden = !ok;
     this.data = null;
     this.key = null;
     this.legend.hidden = !ok;

@@ -122,3 +122,31 @@ def assert_units_show_w1(page, sid):
         blue_over_red = tiles[k, :, 1] - tiles[k, :, 0]
         assert strong.sum() > 0
         assert np.all(np.sign(blue_over_red[strong]) == np.sign(row[strong])), k
+
+
+def test_mnist_page_says_what_it_draws_and_how_old_the_confusion_matrix_is(lab, mnist_env):
+    """The diagram's help speaks of the unit maps only where there are some (a 2-D plane); while
+    playing, the confusion matrix's note says it is counted only every few seconds, after Pause not."""
+    page, watch = lab
+    page.reload()
+    page.wait_for_selector("body[data-session]:not([data-session=''])", timeout=15000)
+    assert page.is_visible("#maps-help")                    # xor: every unit draws its map
+    first = page.evaluate("document.body.dataset.session")
+    page.click('button[data-preset="lecture_mnist"]')
+    page.wait_for_function(f"document.body.dataset.session !== '{first}' && document.body.dataset.session !== ''",
+                           timeout=60000)
+    page.wait_for_selector("#dataview[data-kind=mnist]", timeout=60000)
+    assert not page.is_visible("#maps-help")
+    assert "Click a unit to see its equations" in page.inner_text(".card:has(#diagram) .help")
+    page.evaluate("window.scrollTo(0, 0)")
+    page.click('button[data-action="play"]')
+    note = '#dataview [data-role="confusion-note"]'
+    page.wait_for_function(f"document.querySelector('{note}').textContent.includes('while playing')", timeout=60000)
+    assert "after epoch" in page.inner_text(note)
+    page.click('button[data-action="play"]')
+    page.wait_for_selector('button[data-action="play"]:has-text("Play")')
+    page.wait_for_function(f"!document.querySelector('{note}').textContent.includes('while playing')", timeout=30000)
+    epoch = page.inner_text('#controls [data-role="epoch"]')
+    page.wait_for_function(f"document.querySelector('{note}').textContent.includes('after epoch {epoch},')",
+                           timeout=30000)                  # after Pause: the matrix of the epoch shown
+    assert not watch.errors, watch.errors
