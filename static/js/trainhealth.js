@@ -39,23 +39,24 @@ export class TrainingHealthBanner {
     if (!force && !far) return;
     if (!force && playing && performance.now() - this.lastTime < MIN_GAP) return;
     if (view.step < 10) return;                       // too few steps to say anything
-    this.fetch(id, view);
+    this.fetch(id, view, playing && !force);
   }
 
-  async fetch(id, view) {
+  async fetch(id, view, playing = false) {
     this.busy = true;
     this.lastStep = view.step;
     this.lastEpoch = view.epoch;
     this.lastTime = performance.now();
     try {
       const h = await getJSON(`/api/sessions/${id}/training-health`);
-      if (id === this.getId()) this.show(h);
+      if (id === this.getId()) this.show(h, playing);
     } catch (err) {
       /* advice only: never an error banner (409 before enough steps, 404 after a new session) */
     } finally { this.busy = false; }
   }
 
-  show(h) {
+  /** `playing`: the banner says it is looked at again only every MIN_GAP ms (the counter runs ahead). */
+  show(h, playing = false) {
     const warnings = h.warnings || [];
     const kinds = warnings.map((w) => w.kind).sort().join(',');
     if (!warnings.length || kinds === this.dismissed) { this.hide(); return; }
@@ -63,7 +64,7 @@ export class TrainingHealthBanner {
     const offer = Number.isFinite(lr) && lr > 0 && lr !== h.learning_rate
       ? `<button data-action="use-suggested" data-rate="${lr}" class="primary" title="keeps the weights: training goes on with the smaller η">Use η = ${fmt(lr, 3)}</button>` : '';
     this.root.dataset.kinds = kinds;
-    this.root.innerHTML = `<span><b>Training health at step ${h.step}</b> (η = ${fmt(h.learning_rate, 3)}${h.loss && h.loss.window ? `, over the last ${h.loss.window} steps` : ''}):
+    this.root.innerHTML = `<span><b>Training health at step ${h.step}</b> (η = ${fmt(h.learning_rate, 3)}${h.loss && h.loss.window ? `, over the last ${h.loss.window} steps` : ''})${playing ? `<span class="muted" data-role="lag"> — while playing, checked again every ${MIN_GAP / 1000} s</span>` : ''}:
       <ul>${warnings.map((w) => `<li data-kind="${esc(w.kind)}"><b>${esc(KIND[w.kind] || w.kind)}</b>: ${esc(w.message)}</li>`).join('')}</ul></span>
       ${offer}<button data-action="dismiss-health" class="small" aria-label="dismiss">×</button>`;
     this.root.hidden = false;
