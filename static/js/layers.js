@@ -109,6 +109,7 @@ export class LayerPanels {
   render(view, { playing = false } = {}) {
     if (!view) return;
     this.view = view;
+    this.playing = playing;
     this.scales = this.computeScales(view);
     this.inputDirty = true;
     this.panels.forEach((p) => { p.dirty = true; });
@@ -170,7 +171,10 @@ export class LayerPanels {
         map.set(mat, this.scaleFor(key, entry, mat));
       } else {
         const sum = entry && entry.omitted && entry.omitted[key];
+        // A big layer's ΔW is left out of the frames while playing (app/frames.py LEAN_DROP)
+        const lean = this.playing && key === 'dW_applied' && entry && entry.W;
         const why = view.phase === 'diverged' ? 'not finite (diverged)'
+          : lean ? 'not sent while playing (a layer this big): shown after Pause'
           : (sum ? `too large to send in one answer: min ${fmt(sum.min, 3)}, max ${fmt(sum.max, 3)}, mean ${fmt(sum.mean, 3)}` : 'not computed yet');
         map.clear(label(key, p.index), why);
       }

@@ -102,6 +102,7 @@ def test_big_layers_frames_carry_the_rows_drawn_and_all_of_them_once_the_panel_s
         && Number(f.closest('.layer-panel').dataset.step) > 20; }""", timeout=10000)
     assert rows() == [32, None]
     assert panel.locator('figure[data-key="dW"]').get_attribute("data-shape") == "[128,128]"
+    assert "not sent while playing" in panel.locator('figure[data-key="dW_applied"] .hm-empty').inner_text()
     page.evaluate("window.scrollTo(0, 0)")
     page.wait_for_function("Number(document.body.dataset.step) > 0", timeout=1000)
     page.wait_for_timeout(500)
@@ -111,4 +112,5 @@ def test_big_layers_frames_carry_the_rows_drawn_and_all_of_them_once_the_panel_s
     panel.scroll_into_view_if_needed()
     page.wait_for_function("""() => { const p = document.querySelector('.layer-panel[data-layer="2"]');
         return p.dataset.step === document.body.dataset.step
-            && p.querySelector('figure[data-key="dW"]').dataset.shape === '[128,128]'; }""", timeout=10000)
+            && p.querySelector('figure[data-key="dW"]').dataset.shape === '[128,128]'
+            && p.querySelector('figure[data-key="dW_applied"]').dataset.shape === '[128,128]'; }""", timeout=10000)
