@@ -93,7 +93,8 @@ def backward_layers(trace) -> list[dict]:
 
 def update_layers(trace, model, big: int | None = None) -> list[dict]:
     """Per dense layer: W(l), b(l) after the update, ΔW(l) and Δb(l) the optimizer applied, its slots
-    (of a layer above ``big`` weights only W(l), b(l): a play frame leaves out the rest)."""
+    (of a layer above ``big`` weights only W(l), b(l) and ``update_norms``: a play frame leaves out
+    the rest)."""
     out = []
     for layer, dense in zip(trace.layers, model.dense_layers):
         entry = _entry(layer)
@@ -102,6 +103,8 @@ def update_layers(trace, model, big: int | None = None) -> list[dict]:
             entry["b"] = _pair(dense.bias, _label(layer, "b"))
         out.append(entry)
         if is_lean(dense.kernel.size, big):
+            if layer.dW_applied is not None:
+                entry["update_norms"] = update_norms(dense.W, layer.dW_applied)
             continue
         for field in UPDATE_FIELDS:
             pair = _pair(getattr(layer, field), _label(layer, field))
@@ -110,6 +113,14 @@ def update_layers(trace, model, big: int | None = None) -> list[dict]:
         for name, value in (layer.slots or {}).items():
             entry.setdefault("slots", {})[name] = _pair(value, f"{name}({layer.index})")
     return out
+
+
+def update_norms(w_after: np.ndarray, delta: np.ndarray) -> dict:
+    """{"dW_applied": ‖ΔW(l)‖, "W": ‖W(l)‖ before the update (W after − ΔW)}: the page's update
+    ratio ‖ΔW‖/‖W‖ for a layer whose ΔW a play frame leaves out (two numbers instead of a matrix)."""
+    flat, before = delta.ravel(), (w_after - delta).ravel()
+    with np.errstate(over="ignore", invalid="ignore"):
+        return {"dW_applied": finite(np.sqrt(np.dot(flat, flat))), "W": finite(np.sqrt(np.dot(before, before)))}
 
 
 def batch_part(trace, indices, n_classes: int | None = None) -> dict:

@@ -5,7 +5,7 @@
 import { toMat } from './tensor.js';
 
 const FIELDS = ['W', 'b', 'z', 'a', 'delta', 'dW', 'db', 'dW_applied', 'db_applied', 'mask'];
-const BACKWARD = ['delta', 'dW', 'db', 'dW_applied', 'db_applied', 'slots'];
+const BACKWARD = ['delta', 'dW', 'db', 'dW_applied', 'db_applied', 'slots', 'updateNorms'];
 
 export function emptyView() {
   return { step: 0, epoch: 0, phase: 'ready', batch: null, loss: null, layers: [], diverged: null };
@@ -43,6 +43,8 @@ export function merge(view, payload) {
       if (pl[f] && pl[f].omitted) entry.omitted = { ...(entry.omitted || {}), [f]: pl[f].summary };
       else if (pl[f] && entry.omitted) delete entry.omitted[f];
     });
+    // A big layer while playing: ‖ΔW(l)‖ and ‖W(l)‖ before the update, without ΔW (app/frames.py update_norms)
+    if (pl.update_norms) entry.updateNorms = pl.update_norms;
     // The optimizer's slots for W(l) after this update ({m, v} for Adam...), as mats like W(l).
     if (pl.slots) entry.slots = Object.fromEntries(Object.entries(pl.slots).map(([k, t]) => [k, toMat(t, `${k}(${pl.index})`)]));
     // An update answer's W is the new W, so the forward pass used W − ΔW. A step answer (z and ΔW

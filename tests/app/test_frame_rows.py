@@ -118,3 +118,19 @@ def test_play_frames_carry_the_rows_asked_and_the_last_frame_is_whole(live_serve
         ws.send(json.dumps({"command": "step"}))                     # answers are whole
         answer = receive(ws)
         assert answer["type"] == "step" and answer["data"]["layers"][1]["dW"]["shape"] == [8, 8]
+
+
+def test_a_lean_layer_sends_the_norms_of_its_update_instead_of_the_update(app):
+    """‖ΔW(2)‖ and ‖W(2)‖ before the update (the page's update ratio), recomputed from the weights
+    before and after the step; the small layers send ΔW itself."""
+    session = app.state.store.build(SessionCreate.model_validate(SMALL_NET))
+    session.step()
+    before = session.model.dense_layers[1].W.astype(np.float64)
+    frame = session.step(big=50)
+    after = session.model.dense_layers[1].W.astype(np.float64)
+    got = json.loads(dumps(render(frame, "b64", raw=True, big=50)))["layers"]
+    norms = got[1]["update_norms"]
+    assert "dW_applied" not in got[1] and "W" not in got[1]
+    assert norms["dW_applied"] == pytest.approx(np.linalg.norm(after - before), rel=1e-5)
+    assert norms["W"] == pytest.approx(np.linalg.norm(before), rel=1e-6)
+    assert "update_norms" not in got[0] and "dW_applied" in got[0]

@@ -114,3 +114,10 @@ def test_big_layers_frames_carry_the_rows_drawn_and_all_of_them_once_the_panel_s
         return p.dataset.step === document.body.dataset.step
             && p.querySelector('figure[data-key="dW"]').dataset.shape === '[128,128]'
             && p.querySelector('figure[data-key="dW_applied"]').dataset.shape === '[128,128]'; }""", timeout=10000)
+    # ΔW(2) is not in the frames while playing, its norm is: the update ratio has a point per frame
+    page.locator("#chart-health").scroll_into_view_if_needed()
+    page.wait_for_function("document.querySelector('#chart-health').data", timeout=10000)
+    traces = page.evaluate("document.querySelector('#chart-health').data.map((t) => ({ name: t.name, y: t.y }))")
+    ratio = next(t["y"] for t in traces if t["name"] == "‖ΔW(2)‖/‖W(2)‖")
+    drawn = [y for y in ratio if isinstance(y, (int, float))]
+    assert len(drawn) >= 5 and all(0 < y < 1 for y in drawn), ratio
