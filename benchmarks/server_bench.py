@@ -144,13 +144,14 @@ def _wait(ws, kind: str):
             raise RuntimeError(f"server error: {message}")
 
 
-def play(server, client, sid, seconds, encoding="bin") -> dict:
+def play(server, client, sid, seconds, encoding="bin", rows=None) -> dict:
     """Play as fast as the server can while this client reads every frame it is sent (at the server's
-    default rate, at most 20 frames a second); ``encoding``: "bin" is the page's, "b64" the older one."""
+    default rate, at most 20 frames a second); ``encoding``: "bin" is the page's, "b64" the older one;
+    ``rows``: of the big layers, the rows of W and ∂W a frame carries (the page asks for 32 on MNIST)."""
     from websockets.sync.client import connect
     frames, sizes = 0, []
     with connect(f"{server.ws_base}/ws/sessions/{sid}", max_size=None) as ws:
-        ws.send(json.dumps({"command": "options", "encoding": encoding}))
+        ws.send(json.dumps({"command": "options", "encoding": encoding, "rows": rows}))
         _wait(ws, "options")
         step0 = client.get(f"/api/sessions/{sid}").json()["state"]["step"]
         ws.send(json.dumps({"command": "play"}))
@@ -219,6 +220,7 @@ def run(quick: bool, keep_coretype=False) -> dict:
         out["ws_step_mnist_bin"] = ws_steps(server, msid, max(20, n_http // 4), "bin")
         out["play_mnist_b64"] = play(server, client, msid, play_s, "b64")
         out["play_mnist_bin"] = play(server, client, msid, play_s, "bin")
+        out["play_mnist_rows"] = play(server, client, msid, play_s, "bin", rows=32)
         print(f"  server: /step p50 {out['step_default_json']['p50_ms']:.2f} ms, MNIST play "
               f"{out['play_mnist_bin']['fps']:.1f} frames/s", file=sys.stderr, flush=True)
         # 4. live-view overhead: throughput while a client streams frames / throughput alone (in the

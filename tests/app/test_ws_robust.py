@@ -21,6 +21,8 @@ BAD = [    # (what is sent, a word the error's detail must hold)
     ('{"command": "options", "fields": [1, 2]}', "fields"),
     ('{"command": "options", "big": 1e30}', "big"),
     ('{"command": "options", "max_fps": NaN}', "max_fps"),
+    ('{"command": "options", "rows": 1e30}', "rows"),
+    ('{"command": "options", "rows": -Infinity}', "rows"),
     ('{"command": "options", "encoding": ["json"]}', "encoding"),
     ('{"command": "forward", "indices": "abc"}', "indices"),
     ('{"command": "forward", "indices": ["0"]}', "indices"),
@@ -71,7 +73,7 @@ def test_each_bad_message_is_a_422_and_the_connection_stays_open(live_server, ca
         assert step["type"] == "step" and step["data"]["step"] == 1
         ws.send(json.dumps({"command": "options", "layers": [3], "fields": ["a"]}))
         assert _receive(ws) == {"type": "options", "encoding": "json", "layers": [3], "fields": ["a"],
-                                "big": 10_000, "max_fps": 20.0, "ack": False}
+                                "big": 10_000, "rows": None, "max_fps": 20.0, "ack": False}
         ws.send(json.dumps({"command": "forward", "indices": [0, 1]}))
         forward = _receive(ws)
         assert forward["type"] == "forward" and forward["data"]["batch"]["indices"] == [0, 1]
