@@ -30,6 +30,17 @@ async def new_session(client, **changes) -> dict:
     return strict_json(response)
 
 
+def live_session(base: str) -> str:
+    """A SMALL_NET session on the live server at ``base`` (host:port); its id (asserts 201)."""
+    r = httpx.post(f"http://{base}/api/sessions", json=SMALL_NET, timeout=30)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def ws_json(ws, timeout: float = 10.0) -> dict:
+    """The next WebSocket message, as JSON."""
+    return json.loads(ws.recv(timeout=timeout))
+
 
 def arr(tensor: dict) -> np.ndarray:
     """A JSON tensor as a float64 array, checking that its nesting matches its shape."""

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import numpy as np
 import pytest
-from app_helpers import SMALL_NET
+from app_helpers import SMALL_NET, live_session, ws_json
 from websockets.sync.client import connect
 
 from app.frames import render, render_binary
@@ -73,25 +72,7 @@ def test_a_frame_over_the_budget_summarises_the_cut_rows_and_keeps_the_whole_num
     assert json.loads(dumps(got))       # valid JSON, no NaN
 
 
-def create(base: str) -> str:
-    r = httpx.post(f"http://{base}/api/sessions", json=SMALL_NET, timeout=30)
-    assert r.status_code == 201, r.text
-    return r.json()["id"]
-
-
-def receive(ws, timeout: float = 10.0) -> dict:
-    return json.loads(ws.recv(timeout=timeout))
-
-
-@pytest.mark.parametrize("value", [0, -1, 1.5, "3", True, [3]])
-def test_rows_must_be_a_positive_integer_or_null(live_server, value):
-    sid = create(live_server)
-    with connect(f"ws://{live_server}/ws/sessions/{sid}") as ws:
-        ws.send(json.dumps({"command": "options", "rows": value}))
-        message = receive(ws)
-        assert message["type"] == "error" and message["status"] == 422 and "rows" in message["detail"]
-        ws.send(json.dumps({"command": "options", "rows": 3}))
-        assert receive(ws)["rows"] == 3                              # the connection is still there
+create, receive = live_session, ws_json
 
 
 def test_play_frames_carry_the_rows_asked_and_the_last_frame_is_whole(live_server):

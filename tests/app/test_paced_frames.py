@@ -7,20 +7,12 @@ import json
 
 import httpx
 import pytest
-from app_helpers import SMALL_NET
+from app_helpers import live_session, ws_json
 from websockets.sync.client import connect
 
 from app.routes.ws import ACK_AHEAD, ACK_TIMEOUT
 
-
-def create(base: str) -> str:
-    r = httpx.post(f"http://{base}/api/sessions", json=SMALL_NET, timeout=30)
-    assert r.status_code == 201, r.text
-    return r.json()["id"]
-
-
-def receive(ws, timeout: float = 10.0) -> dict:
-    return json.loads(ws.recv(timeout=timeout))
+create, receive = live_session, ws_json
 
 
 def frames_within(ws, seconds: float) -> list[dict]:
