@@ -199,16 +199,19 @@ export class Travel {
     }
     const here = this.tl ? entry(this.tl, this.line ?? v.branch) : null;   // the server's epoch ends
     const onHead = (this.line ?? v.branch) === v.branch;      // the frames' epochs are this line's
-    const ticks = here && Array.isArray(here.epoch_steps)
+    const head = segs[segs.length - 1].to;
+    // While playing the timeline's answer can be newer than the frame drawn (the server trains on
+    // meanwhile): its epoch ends past the head are not this strip's yet.
+    const ticks = (here && Array.isArray(here.epoch_steps)
       ? withNewTicks(here.epoch_steps.map((step, i) => ({ step, epoch: i + 1 })).filter((t) => t.step >= segs[0].from),
         segs, onHead ? this.epochAt : null)
-      : (this.epochAt ? epochTicks(segs, this.epochAt) : []);
+      : (this.epochAt ? epochTicks(segs, this.epochAt) : [])).filter((t) => t.step <= head);
     const marks = this.tl ? branchPoints(this.tl, this.line).map((m) => {
       const b = entry(this.tl, m.id);
       return { ...m, title: m.kind === 'joins' ? `from step ${m.step} this line is #${m.id}: ${branchName(b)}`
         : `#${m.id} leaves this line at step ${m.step}: ${branchName(b)} (click it in Branches to go there)` };
     }) : [];
-    this.strip.setLine({ from: segs[0].from, head: segs[segs.length - 1].to, ticks, marks,
+    this.strip.setLine({ from: segs[0].from, head, ticks, marks,
       segments: segs.map(({ id, from, to }) => ({ id, from, to })) });
   }
 
