@@ -118,9 +118,14 @@ def update_layers(trace, model, big: int | None = None) -> list[dict]:
 def update_norms(w_after: np.ndarray, delta: np.ndarray) -> dict:
     """{"dW_applied": ‖ΔW(l)‖, "W": ‖W(l)‖ before the update (W after − ΔW)}: the page's update
     ratio ‖ΔW‖/‖W‖ for a layer whose ΔW a play frame leaves out (two numbers instead of a matrix)."""
-    flat, before = delta.ravel(), (w_after - delta).ravel()
+    return {"dW_applied": _norm(delta), "W": _norm(w_after - delta)}
+
+
+def _norm(arr: np.ndarray) -> float | None:
+    """‖arr‖ (Frobenius), None if it is not finite (JSON's null)."""
+    flat = arr.ravel()
     with np.errstate(over="ignore", invalid="ignore"):
-        return {"dW_applied": finite(np.sqrt(np.dot(flat, flat))), "W": finite(np.sqrt(np.dot(before, before)))}
+        return finite(np.sqrt(np.dot(flat, flat)))
 
 
 def batch_part(trace, indices, n_classes: int | None = None) -> dict:
@@ -187,10 +192,8 @@ def _cut(pair, rows: int):
     arr, label = pair
     if arr.ndim != 2 or arr.shape[0] <= rows:
         return pair
-    flat = arr.ravel()
-    with np.errstate(over="ignore", invalid="ignore"):      # a non-finite norm goes out as null
-        norm, top = np.sqrt(np.dot(flat, flat)), max(flat.max(), -flat.min())
-    return arr[:rows], label, {"rows_of": int(arr.shape[0]), "norm": finite(norm), "max_abs": finite(top)}
+    top = max(arr.max(), -arr.min())
+    return arr[:rows], label, {"rows_of": int(arr.shape[0]), "norm": _norm(arr), "max_abs": finite(top)}
 
 
 def _render(frame: dict, encoding: str, layers, fields, raw: bool, big, budget, rows=None) -> tuple[dict, bytes]:

@@ -61,12 +61,12 @@ export class Health {
       let i = s.step.length - 1;         // steps in order, also when the page goes back in time
       while (i >= 0 && s.step[i] > step) i -= 1;
       const gradNorm = e.dW ? norm(e.dW) : null;
-      // A big layer while playing has no ΔW in the frame, only its norm and ‖W‖ (e.updateNorms)
-      const u = e.dW_applied ? null : e.updateNorms;
-      const wNorm = e.dW_applied && e.W ? norm(e.W_fwd || e.W) : (u && Number.isFinite(u.W) ? u.W : null);
-      const dNorm = e.dW_applied ? norm(e.dW_applied) : (u && Number.isFinite(u.dW_applied) ? u.dW_applied : null);
+      // A big layer while playing has no ΔW in the frame, only ‖ΔW‖ and ‖W‖ (e.updateNorms)
+      const u = e.updateNorms;
+      const [dNorm, wNorm] = e.dW_applied && e.W ? [norm(e.dW_applied), norm(e.W_fwd || e.W)]
+        : (u && Number.isFinite(u.dW_applied) && Number.isFinite(u.W) ? [u.dW_applied, u.W] : [null, null]);
       // ‖W‖ = 0: no ratio (it is not ‖ΔW‖); kept as NaN so the note counts it
-      const ratio = wNorm === null || dNorm === null ? null : (wNorm > 0 ? dNorm / wNorm : NaN);
+      const ratio = wNorm === null ? null : (wNorm > 0 ? dNorm / wNorm : NaN);
       if (i >= 0 && s.step[i] === step) {
         if (gradNorm !== null) s.grad[i] = gradNorm;
         if (ratio !== null) s.ratio[i] = ratio;

@@ -83,7 +83,7 @@ export function knowMaxAbs(m, value) { MAX_ABS.set(m, value); }
 export function whole(m, t) {
   if (!m || !Number.isInteger(t.rows_of) || !(t.rows_of > m.rows)) return m;
   m.rowsOf = t.rows_of;
-  if (Number.isFinite(t.norm)) m.norm = t.norm;
+  m.norm = Number.isFinite(t.norm) ? t.norm : NaN;       // never the norm of the rows sent
   if (Number.isFinite(t.max_abs)) knowMaxAbs(m, t.max_abs);
   return m;
 }
@@ -92,7 +92,7 @@ export function whole(m, t) {
  *  the whole matrix's norm, as the server measured it. */
 export function norm(m) {
   if (!m) return NaN;
-  if (m.rowsOf && Number.isFinite(m.norm)) return m.norm;
+  if (m.rowsOf) return m.norm;
   let s = 0;
   for (let i = 0; i < m.data.length; i += 1) s += m.data[i] * m.data[i];
   return Math.sqrt(s);
