@@ -2,7 +2,13 @@
 that saturate or die. Each check returns plain numbers, so a page can say what it saw.
 
 * rising: the mean batch loss of the last quarter of the window is ``RISE`` × that of its first
-  quarter or more (a learning rate too large makes each step overshoot further).
+  quarter or more (a learning rate too large makes each step overshoot further), and it rose step
+  after step: its rank correlation with the step number (Spearman's ρ) is ``TREND`` or more. A
+  few bad batches in a row double a quarter's mean without any trend: measured over every 60-step
+  window of healthy runs, the means alone said "rising" in 6.6 % of MNIST 784-128-64-10's (SGD
+  η 0.05, batch 32, 4 epochs), 2.1 % of the MNIST lecture preset's and 0.7 % of the 200-point
+  spiral's, at ρ ≤ 0.43 in all of them; a loss climbing from 0.3 to 1.2 under 30 % noise has
+  ρ ≥ 0.65.
 * oscillating: the batch loss goes up and down on most steps (at least ``FLIPS`` of the signs of
   successive differences change) by a large share of its level (mean |Δloss| ≥ ``SWING`` × mean loss).
 * overshooting: over ``STEPS`` steps from the current weights (and optimizer state), the cost on
@@ -27,6 +33,7 @@ import numpy as np
 
 WINDOW = 60          # the last batch losses looked at
 RISE = 1.5
+TREND = 0.5          # Spearman's ρ of the batch loss against the step, for a rise to count
 FLIPS = 0.6          # (noise alone flips about 2/3 of the signs: the swing tells them apart)
 SWING = 0.4
 STEPS = 16           # steps the overshoot test takes from the current state
@@ -38,7 +45,8 @@ UNITS_SHARE = 0.1    # of a layer's units saturated or dead before it is worth a
 
 
 def loss_trend(batch_losses) -> dict:
-    """{"rising", "oscillating", "first", "last", "flip_share", "swing", "window"} over the last WINDOW losses."""
+    """{"rising", "oscillating", "first", "last", "trend", "flip_share", "swing", "window"} over the last
+    WINDOW losses ("trend": Spearman's ρ of the loss against the step)."""
     losses = np.asarray([v for v in list(batch_losses)[-WINDOW:] if v is not None], dtype=np.float64)
     out = {"window": int(losses.size), "rising": False, "oscillating": False}
     if losses.size < 12:
@@ -46,8 +54,9 @@ def loss_trend(batch_losses) -> dict:
     quarter = losses.size // 4
     first, last = float(losses[:quarter].mean()), float(losses[-quarter:].mean())
     flips, swing = _flips_and_swing(losses)
-    out.update(first=first, last=last, flip_share=flips, swing=swing,
-               rising=bool(last >= RISE * first and last > first),
+    trend = _rank_correlation(losses)
+    out.update(first=first, last=last, trend=trend, flip_share=flips, swing=swing,
+               rising=bool(last >= RISE * first and last > first and trend >= TREND),
                oscillating=bool(flips >= FLIPS and swing >= SWING))
     return out
 
@@ -91,6 +100,22 @@ def _flips_and_swing(losses: np.ndarray) -> tuple[float, float]:
     flips = float(np.mean(signs[1:] != signs[:-1])) if signs.size > 1 else 0.0
     level = float(np.mean(np.abs(losses))) or 1.0
     return flips, float(np.mean(np.abs(diffs))) / level
+
+
+def _rank_correlation(losses: np.ndarray) -> float:
+    """Spearman's ρ of the losses against their step: the Pearson correlation of their ranks (ties
+    get their mean rank) with 0, 1, …, n − 1; 0 for a constant loss."""
+    order = np.argsort(losses, kind="stable")
+    ranks = np.empty(losses.size)
+    ranks[order] = np.arange(losses.size)
+    ordered = losses[order]
+    for value in np.unique(ordered[1:][np.diff(ordered) == 0]):
+        tied = losses == value
+        ranks[tied] = ranks[tied].mean()
+    steps = np.arange(losses.size, dtype=np.float64)
+    r, t = ranks - ranks.mean(), steps - steps.mean()
+    denominator = float(np.sqrt(np.dot(r, r) * np.dot(t, t)))
+    return float(np.dot(r, t) / denominator) if denominator > 0 else 0.0
 
 
 def _loss(model, x, y) -> float:

@@ -105,3 +105,28 @@ async def test_the_report_is_worked_out_outside_the_sessions_lock_on_a_snapshot(
     quarter = len(losses) // 4
     assert loss["window"] == len(losses) == min(before, 60)
     assert loss["last"] == pytest.approx(sum(losses[-quarter:]) / quarter, rel=1e-12)
+
+
+def test_rising_needs_a_trend_not_a_few_bad_batches():
+    """The banner says "loss rising" for a loss that climbs step after step (ρ in the message), not
+    for a quarter whose mean two bad batches doubled (seen on MNIST at η 0.05 in healthy training)."""
+    import numpy as np
+
+    from app import training_health
+    from app.schemas import SessionCreate
+    from app.settings import Settings
+    from app.store import SessionStore
+    session = SessionStore(Settings()).build(SessionCreate(**SMALL_NET))
+    for _ in range(2):
+        session.run_epoch()
+    rng = np.random.default_rng(3)
+    noise = 0.08 * np.exp(0.3 * rng.standard_normal(60))
+    noise[[50, 56]] = [0.9, 0.95]
+    session.history["batch_loss"][-60:] = list(noise)
+    report = training_health.report(session, suggest=False)
+    assert report["loss"]["last"] >= 1.5 * report["loss"]["first"]
+    assert "rising" not in {w["kind"] for w in report["warnings"]}
+    session.history["batch_loss"][-60:] = list(np.sort(noise))
+    report = training_health.report(session, suggest=False)
+    message = next(w["message"] for w in report["warnings"] if w["kind"] == "rising")
+    assert "ρ = 1.00" in message and f"from {report['loss']['first']:.3g} to {report['loss']['last']:.3g}" in message

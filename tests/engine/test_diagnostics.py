@@ -1,5 +1,6 @@
 """engine/diagnostics.py: a rising or oscillating loss, saturated and dead units."""
 import numpy as np
+import pytest
 
 from engine import Dense, Sequential
 from engine.diagnostics import loss_trend, unit_health
@@ -17,6 +18,33 @@ def test_loss_trend():
     noisy = 1.0 + 0.02 * (-1.0) ** np.arange(60)         # flips, but by 2 %: not an oscillation
     assert not loss_trend(noisy)["oscillating"]
     assert loss_trend([1.0, 2.0])["window"] == 2 and not loss_trend([1.0, 2.0])["rising"]
+
+
+def test_a_few_bad_batches_late_in_the_window_are_no_rise_without_a_trend():
+    """Minibatch noise: a small loss with a few bad batches. Two of them in the last quarter more
+    than double its mean (the 1.5 × rule alone says "rising"), but the loss does not rise step
+    after step: ρ stays small, and it is no rise. The same levels climbing steadily are one."""
+    rng = np.random.default_rng(3)
+    losses = 0.08 * np.exp(0.3 * rng.standard_normal(60))
+    losses[[50, 56]] = [0.9, 0.95]                          # two bad batches
+    trend = loss_trend(losses)
+    assert trend["last"] >= 1.5 * trend["first"]
+    assert abs(trend["trend"]) < 0.5 and not trend["rising"], trend
+    climbing = np.sort(losses)                              # the same values, each step worse
+    trend = loss_trend(climbing)
+    assert trend["trend"] == 1.0 and trend["rising"]
+
+
+def test_the_trend_is_spearmans_rho_recomputed_from_ranks():
+    rng = np.random.default_rng(0)
+    losses = rng.random(60) + np.linspace(0, 0.5, 60)       # no ties: ranks are argsort of argsort
+    ranks = np.argsort(np.argsort(losses))
+    rho = np.corrcoef(ranks, np.arange(60))[0, 1]
+    assert loss_trend(losses)["trend"] == pytest.approx(rho, abs=1e-12)
+    tied = np.array([1.0, 2.0, 2.0, 3.0] * 3)              # ties take their mean rank
+    mean_ranks = np.array([np.mean(np.flatnonzero(np.sort(tied) == v)) for v in tied])
+    assert loss_trend(tied)["trend"] == pytest.approx(np.corrcoef(mean_ranks, np.arange(12))[0, 1], abs=1e-12)
+    assert loss_trend(np.ones(20))["trend"] == 0.0
 
 
 def _model(act, scale, bias=0.0):
