@@ -70,6 +70,7 @@ export class Controls {
     const btn = this.root.querySelector('[data-action="play"]');
     btn.textContent = playing ? '‖ Pause' : '▶ Play';
     btn.setAttribute('aria-pressed', String(playing));
+    document.body.toggleAttribute('data-playing', playing);     // static/css/app.css: views off screen skipped
     this.refreshButtons();
   }
 
