@@ -6,6 +6,7 @@
 import { CLASS_COLORS, PLOTLY_DIVERGING, PLOTLY_SEQUENTIAL, PLOT_CONFIG, baseLayout, divergingInto } from './colors.js';
 import { toMat } from './tensor.js';
 import { Surface } from './surface.js';
+import { BatchView } from './batchview.js';
 
 const Plotly = window.Plotly;
 const MAX_DIGITS = 12;
@@ -19,18 +20,6 @@ function argmax(arr, off, n) {
   let best = 0;
   for (let k = 1; k < n; k += 1) if (arr[off + k] > arr[off + best]) best = k;
   return best;
-}
-
-/** Draw a 28×28 grey image (values v[off..off+784] in [0, 1]: 0 white … 1 black) on a canvas. */
-function drawDigit(canvas, data, off) {
-  const ctx = canvas.getContext('2d');
-  if (!canvas.img) canvas.img = ctx.createImageData(28, 28);   // kept: drawn every frame
-  const px = canvas.img.data;
-  for (let i = 0; i < 784; i += 1) {
-    const g = 255 - 255 * data[off + i];
-    px[i * 4] = g; px[i * 4 + 1] = g; px[i * 4 + 2] = g; px[i * 4 + 3] = 255;
-  }
-  ctx.putImageData(canvas.img, 0, 0);
 }
 
 /** W(1)'s first ``m`` rows as 28×28 images, each on its own diverging scale, tiled on one canvas
@@ -68,37 +57,6 @@ function drawUnits(el, W, m) {
   canvas.getContext('2d').putImageData(canvas.img, 0, 0);
 }
 
-/** Row i of a(L) as bars on the canvas ``el`` (10 bars drawn, not 10 elements restyled a frame:
- *  MNIST's 12 digits made 150 style invalidations a frame), the true class `t` in the activation's
- *  green; hovering a bar names p(k). Blank without an output. */
-const BAR_W = 58;
-const BAR_H = 18;
-function probBars(el, out, i, t) {
-  const ctx = el.getContext('2d');
-  ctx.clearRect(0, 0, BAR_W, BAR_H);
-  el.probs = out ? Array.from(out.data.subarray(i * out.cols, (i + 1) * out.cols)) : [];
-  const n = el.probs.length;
-  if (!n) return;
-  const w = (BAR_W - (n - 1)) / n;             // 1-pixel gaps
-  el.probs.forEach((v, k) => {
-    const h = Math.max(1, Math.round(Math.min(1, Math.max(0, v)) * BAR_H));
-    ctx.fillStyle = k === t ? TRUE_BAR : BAR;
-    ctx.fillRect(k * (w + 1), BAR_H - h, w, h);
-  });
-}
-const BAR = '#9ca3af';
-const TRUE_BAR = getComputedStyle(document.documentElement).getPropertyValue('--q-a').trim() || '#1b7c3d';
-
-/** The title of the bar under the pointer: p(k) = … */
-function barTitle(ev) {
-  const el = ev.currentTarget;
-  const n = (el.probs || []).length;
-  if (!n) { el.title = ''; return; }
-  const r = el.getBoundingClientRect();
-  const k = Math.min(n - 1, Math.max(0, Math.floor(((ev.clientX - r.left) / r.width) * n)));
-  el.title = `p(${k}) = ${el.probs[k].toFixed(3)}`;
-}
-
 export class DataView {
   constructor(root) {
     this.root = root;
@@ -131,6 +89,7 @@ export class DataView {
         <h4>W(1) as images <span class="muted">one 28×28 picture per hidden unit: what each unit looks for</span></h4>
         <div class="units" data-role="units"></div>
         ${CONFUSION}`;
+      this.batch = new BatchView(this.root.querySelector('[data-role="digits"]'), MAX_DIGITS);
     } else if (this.kind === 'plane') {
       this.root.innerHTML = `<div class="chart" data-role="boundary"></div>${this.info.kind === 'classification' ? CONFUSION : ''}`;
     } else {
@@ -204,23 +163,7 @@ export class DataView {
     const x = view.batch.x;
     const y = view.batch.y;
     const out = view.layers.length ? view.layers[view.layers.length - 1].a : null;
-    const digits = this.root.querySelector('[data-role="digits"]');
-    const n = Math.min(MAX_DIGITS, x.rows);
-    if (digits.children.length !== n) {
-      digits.innerHTML = Array.from({ length: n }, () => `<figure class="digit"><canvas width="28" height="28"></canvas><figcaption></figcaption><canvas class="probs" width="${BAR_W}" height="${BAR_H}"></canvas></figure>`).join('');
-      digits.querySelectorAll('canvas.probs').forEach((c) => c.addEventListener('pointermove', barTitle));
-    }
-    [...digits.children].forEach((fig, i) => {
-      drawDigit(fig.querySelector('canvas:not(.probs)'), x.data, i * 784);
-      const t = y ? argmax(y.data, i * y.cols, y.cols) : '?';
-      const p = out ? argmax(out.data, i * out.cols, out.cols) : null;
-      const cap = fig.querySelector('figcaption');
-      const text = p === null ? `${t}` : `${t} → ${p}`;
-      const cls = p === null ? '' : (p === t ? 'ok' : 'wrong');
-      if (cap.textContent !== text) cap.textContent = text;      // unchanged: no relayout
-      if (cap.className !== cls) cap.className = cls;
-      probBars(fig.querySelector('canvas.probs'), out, i, t);
-    });
+    this.batch.draw(x, y, out);
     const first = view.layers[0];
     const units = this.root.querySelector('[data-role="units"]');
     if (first && first.W && first.W.cols === 784) {

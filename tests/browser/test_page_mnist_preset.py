@@ -51,7 +51,7 @@ def test_the_mnist_preset_builds_the_lecture_network_and_steps(lab, mnist_env):
     page.wait_for_function("document.body.dataset.step === '1'", timeout=30000)
     loss = float(page.inner_text('#controls [data-role="loss"]'))
     assert abs(loss - math.log(10)) < 0.5, f"a first loss near ln 10 = 2.303, not {loss}"
-    assert page.locator("#dataview .digit").count() > 0
+    assert int(page.get_attribute("#dataview canvas.batch", "data-samples")) == 12
     assert "sample 1 of 128" in page.inner_text("#sample-label")
     for layer in (1, 2, 3):
         page.locator(f'section[data-layer="{layer}"]').scroll_into_view_if_needed()   # big panels draw on screen
@@ -68,28 +68,45 @@ def test_the_mnist_preset_builds_the_lecture_network_and_steps(lab, mnist_env):
     assert not watch.errors, watch.errors
 
 
+# The batch canvas, cell by cell (its geometry in CSS pixels, times the backing store's scale): bar
+# heights, the image's pixels at its 28×28 grid's centres, and the labels it drew, beside the
+# view's x, y and a(L).
 BARS = """async () => {
   const { app } = await import('/static/js/page.js');
-  const out = app.view.layers[app.view.layers.length - 1].a;
-  return [...document.querySelectorAll('#dataview canvas.probs')].slice(0, 3).map((c, i) => {
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    const n = out.cols, w = (c.width - (n - 1)) / n;
-    const heights = Array.from({ length: n }, (_, k) => {
-      const x = Math.floor(k * (w + 1) + w / 2);
+  const v = app.view, out = v.layers[v.layers.length - 1].a, x = v.batch.x, y = v.batch.y;
+  const c = document.querySelector('#dataview canvas.batch'), g = c.geometry, k = c.width / g.width;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  const at = (px, py) => { const o = (Math.floor(py * k) * c.width + Math.floor(px * k)) * 4; return [d[o], d[o + 1], d[o + 2], d[o + 3]]; };
+  const argmax = (m, i) => { let b = 0; for (let j = 1; j < m.cols; j += 1) if (m.data[i * m.cols + j] > m.data[i * m.cols + b]) b = j; return b; };
+  return Array.from({ length: g.n }, (_, i) => {
+    const x0 = (i % g.cols) * (g.cellW + g.gap), y0 = Math.floor(i / g.cols) * (g.cellH + g.gap);
+    const n = out.cols, w = (g.cellW - (n - 1)) / n, top = y0 + g.imageH + g.captionH;
+    const heights = Array.from({ length: n }, (_, j) => {
       let h = 0;
-      for (let y = 0; y < c.height; y += 1) if (d[(y * c.width + x) * 4 + 3] > 128) h += 1;
+      for (let yy = 0; yy < g.barH; yy += 1) if (at(x0 + j * (w + 1) + w / 2, top + yy + 0.5)[3] > 128) h += 1;
       return h;
     });
-    return { heights, p: Array.from(out.data.subarray(i * n, (i + 1) * n)), height: c.height };
+    const grey = [], want = [];
+    for (let r = 0; r < 28; r += 3) for (let q = 0; q < 28; q += 3) {
+      grey.push(at(x0 + 1 + 2 * q + 1, y0 + 1 + 2 * r + 1)[0]);
+      want.push(255 - 255 * x.data[i * 784 + r * 28 + q]);
+    }
+    return { heights, p: Array.from(out.data.subarray(i * n, (i + 1) * n)), height: g.barH, grey, want,
+      drawn: c.cells[i], t: argmax(y, i), predicted: argmax(out, i) };
   });
 }"""
 
 
 def assert_bars_show_the_output(page):
-    """Under each digit, bar k is p(k) = a(L)[sample, k] tall (at least a pixel)."""
-    for digit in page.evaluate(BARS):
-        expected = [max(1, round(p * digit["height"])) for p in digit["p"]]
-        assert all(abs(h - e) <= 1 for h, e in zip(digit["heights"], expected)), digit
+    """Each cell of the batch canvas: the digit's pixels are its 784 values (0 white … 1 black), its
+    labels are argmax y and argmax a(L), and bar k is p(k) = a(L)[sample, k] tall (at least a pixel)."""
+    cells = page.evaluate(BARS)
+    assert len(cells) == 12
+    for cell in cells:
+        expected = [max(1, round(p * cell["height"])) for p in cell["p"]]
+        assert all(abs(h - e) <= 1 for h, e in zip(cell["heights"], expected)), cell["heights"]
+        assert all(abs(g - w) <= 1.5 for g, w in zip(cell["grey"], cell["want"])), (cell["grey"], cell["want"])
+        assert cell["drawn"]["t"] == cell["t"] and cell["drawn"]["p"] == cell["predicted"]
 
 
 # Every pixel of the "W(1) as images" canvas: 32 tiles of 28×28, 10 a row, 31 canvas pixels apart.
