@@ -2,11 +2,13 @@
 // selected sample), a "+1" bias unit under every layer but the last, and links coloured by the
 // sign of the weight and as thick as |w| (TensorFlow Playground style). Big layers show their
 // first units only. Hover (or a tap) shows the values; click a neuron to see its equations.
-// The links are drawn on one canvas under the neurons (a foreignObject in the SVG's own
-// coordinates): rewriting 150 SVG lines' attributes every frame made the browser restyle, lay
-// out, repaint and re-rasterize them, about a tenth of a core on MNIST while playing (headless
-// Chromium, 2026-12-02); hovering a link finds it by its distance from the pointer.
-
+// The links are drawn on one canvas under the neurons: rewriting 150 SVG lines' attributes every
+// frame made the browser restyle, lay out, repaint and re-rasterize them, about a tenth of a core on
+// MNIST while playing (headless Chromium, 2026-12-02); hovering a link finds it by its distance
+// from the pointer. The canvas is the SVG's sibling, not inside it: a canvas in a foreignObject is
+// painted into the SVG, so each frame re-rasterized the whole diagram (2026-12-03, MNIST playing:
+// 0.04-0.06 of a core); beside it, it is a layer of its own and a frame only hands over its pixels.
+// `object-fit: contain` scales it exactly as the SVG's viewBox (meet, centred).
 import { divergingCss } from './colors.js';
 import { at, fmt, maxAbs } from './tensor.js';
 import { activationsOf } from './stepview.js';
@@ -52,15 +54,17 @@ export class Diagram {
     const W = 520;
     const gap = this.gap;
     const H = Math.max(300, (Math.min(Math.max(...sizes), this.maxShown) + 1) * gap + 40);
-    const svg = svgEl('svg', { viewBox: `0 0 ${W} ${H}`, class: 'diagram', role: 'img',
-      'aria-label': 'network diagram' }, this.root);
-    this.svg = svg;
-    const fo = svgEl('foreignObject', { x: 0, y: 0, width: W, height: H, class: 'links' }, svg);
-    this.linkCanvas = document.createElement('canvas');
+    const box = document.createElement('div');
+    box.className = 'diagram-box';
+    this.root.appendChild(box);
+    this.linkCanvas = document.createElement('canvas');      // under the SVG, in its viewBox's units × LINK_RES
+    this.linkCanvas.className = 'links';
     this.linkCanvas.width = W * LINK_RES;
     this.linkCanvas.height = H * LINK_RES;
-    Object.assign(this.linkCanvas.style, { width: `${W}px`, height: `${H}px`, display: 'block' });
-    fo.appendChild(this.linkCanvas);
+    box.appendChild(this.linkCanvas);
+    const svg = svgEl('svg', { viewBox: `0 0 ${W} ${H}`, class: 'diagram', role: 'img',
+      'aria-label': 'network diagram' }, box);
+    this.svg = svg;
     const gNodes = svgEl('g', { class: 'nodes' }, svg);
     const nL = sizes.length;
     const x = (l) => 40 + (l * (W - 80)) / Math.max(1, nL - 1);
@@ -204,7 +208,7 @@ export class Diagram {
       showTip(ev, rows.join('<br>'));
       return;
     }
-    const lk = target.tagName === 'CANVAS' ? this.linkAt(ev.clientX, ev.clientY) : null;
+    const lk = target === this.svg ? this.linkAt(ev.clientX, ev.clientY) : null;   // over the links' canvas
     if (lk) {
       const entry = view.layers.find((e) => e.index === lk.index);
       const val = this.weightOf(lk, view);
