@@ -63,8 +63,8 @@ def report_on(snap: Snapshot, suggest: bool = True) -> dict:
     warnings = []
     if trend["rising"]:
         warnings.append({"kind": "rising", "message": f"The batch loss rose from {trend['first']:.3g} to "
-                         f"{trend['last']:.3g} over the last {trend['window']} steps, step after step (rank correlation "
-                         f"with the step ρ = {trend['trend']:.2f}): η = {lr:g} is probably "
+                         f"{trend['last']:.3g} over the last {trend['window']} steps, step after step (rank "
+                         f"correlation with the step ρ = {trend['trend']:.2f}): η = {lr:g} is probably "
                          "too large (each step overshoots the minimum further)."})
     steps = None
     model, y_train = (model_copy(snap.config, snap.data, snap.weights, snap.optimizer_state)
