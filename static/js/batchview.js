@@ -2,7 +2,7 @@
 // predicted label, and the output layer a(L) as 10 bars, the true class in green. All of it is one
 // canvas: as 12 figures of two canvases and a caption each, a frame re-rasterized 12 captions and
 // handed over 24 canvases (2026-12-03, MNIST playing in headless Chromium: the batch cost 0.08 of a
-// core). Hovering names what is under the pointer; the canvas's label lists the labels.
+// core). Hovering names what is under the pointer.
 
 const CELL_W = 58;        // a digit's box (56 px image and a 1 px border each side), CSS pixels
 const GAP = 6;            // between two cells, both ways
@@ -35,6 +35,9 @@ export class BatchView {
     this.canvas = document.createElement('canvas');
     this.canvas.className = 'batch';
     this.canvas.setAttribute('role', 'img');
+    // a fixed label: an attribute rewritten on every frame while playing repaints the card
+    this.canvas.setAttribute('aria-label', 'the batch: each digit with its true → predicted label and bars of its '
+      + 'output probabilities (point at one for its numbers)');
     this.canvas.cells = this.cells;
     el.appendChild(this.canvas);
     this.scratch = document.createElement('canvas');    // the digits side by side, 28 px each, scaled up
@@ -71,8 +74,8 @@ export class BatchView {
       ctx.fillText(p === null ? `${t ?? '?'}` : `${t ?? '?'} → ${p}`, x0 + CELL_W / 2, y0 + CELL_W + 11);
       this.drawBars(ctx, probs, t, x0, y0 + CELL_W + CAPTION_H, ok);
     }
-    this.canvas.setAttribute('aria-label', `the batch, true → predicted: ${this.cells.map((c) => (c.p === null ? `${c.t}` : `${c.t} → ${c.p}`)).join(', ')}`);
-    Object.assign(this.canvas.dataset, { samples: String(n), cols: String(cols) });
+    if (this.canvas.dataset.samples !== String(n)) this.canvas.dataset.samples = String(n);   // unchanged: not written
+    if (this.canvas.dataset.cols !== String(cols)) this.canvas.dataset.cols = String(cols);
   }
 
   /** The canvas's CSS and backing size for geometry g (changed only when it changes). */

@@ -100,7 +100,7 @@ export class Controls {
       el.classList.toggle('done', done.includes(el.dataset.stage));
       el.classList.toggle('next', el.dataset.stage === next && !this.playing);
     });
-    this.root.dataset.phase = view.phase;
+    if (this.root.dataset.phase !== view.phase) this.root.dataset.phase = view.phase;
     this.root.querySelector('[data-role="step"]').textContent = view.step ?? 0;
     this.root.querySelector('[data-role="epoch"]').textContent = view.epoch ?? 0;
     this.root.querySelector('[data-role="loss"]').textContent =

@@ -42,7 +42,7 @@ function drawUnits(el, W, m) {
       canvas.title = k < Number(canvas.dataset.units) ? `unit ${k + 1}: W(1) row ${k + 1}` : '';
     });
   }
-  canvas.dataset.units = String(m);
+  if (canvas.dataset.units !== String(m)) canvas.dataset.units = String(m);   // unchanged: not written (each write repaints)
   const px = canvas.img.data;
   for (let k = 0; k < m; k += 1) {
     const off = k * 784;

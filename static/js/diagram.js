@@ -2,13 +2,14 @@
 // selected sample), a "+1" bias unit under every layer but the last, and links coloured by the
 // sign of the weight and as thick as |w| (TensorFlow Playground style). Big layers show their
 // first units only. Hover (or a tap) shows the values; click a neuron to see its equations.
-// The links are drawn on one canvas under the neurons: rewriting 150 SVG lines' attributes every
-// frame made the browser restyle, lay out, repaint and re-rasterize them, about a tenth of a core on
-// MNIST while playing (headless Chromium, 2026-12-02); hovering a link finds it by its distance
-// from the pointer. The canvas is the SVG's sibling, not inside it: a canvas in a foreignObject is
-// painted into the SVG, so each frame re-rasterized the whole diagram (2026-12-03, MNIST playing:
-// 0.04-0.06 of a core); beside it, it is a layer of its own and a frame only hands over its pixels.
-// `object-fit: contain` scales it exactly as the SVG's viewBox (meet, centred).
+// Everything that changes as the network trains is drawn on one canvas under the SVG: the links,
+// each neuron's fill and (static/js/unitmaps.js, through onPaint) the maps inside the nodes; the
+// SVG on top holds what stays (outlines, bias units, labels) and takes the pointer. Measured in
+// headless Chromium while playing: 150 SVG lines rewritten each frame cost about a tenth of a core
+// on MNIST (2026-12-02); a canvas in a foreignObject is painted into the SVG, so every frame
+// re-rasterized the whole diagram, and SVG fills restyled and repainted it (2026-12-03, xor with
+// the maps: the diagram 0.17 of a core). Hovering a link finds it by its distance from the pointer.
+// The canvas has a pixel per device pixel of the SVG's box (see resize).
 import { divergingCss } from './colors.js';
 import { at, fmt, maxAbs } from './tensor.js';
 import { activationsOf } from './stepview.js';
@@ -16,7 +17,8 @@ import { showTip, hideTip, onHover, onTap } from './tooltip.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const MAX_SHOWN = 10;
-const LINK_RES = Math.min(2, window.devicePixelRatio || 1);   // canvas pixels per SVG unit (2 on a sharp screen)
+const RES = Math.min(2, window.devicePixelRatio || 1);   // canvas pixels per CSS pixel (2 on a sharp screen)
+const NO_VALUE = '#e3e3e3';    // a neuron before its activation is known
 const UNKNOWN = { color: '#ccc', width: 0.6 };
 
 /** Distance from point (px, py) to the segment (x1, y1)–(x2, y2). */
@@ -45,6 +47,7 @@ export class Diagram {
     this.gap = 24;
     this.radius = 9;
     this.onBuild = null;         // called after each build (unit maps attach their canvases)
+    this.onPaint = null;         // called with the canvas's context after each paint, in SVG units (unit maps)
   }
 
   build(sizes, activations) {
@@ -57,11 +60,15 @@ export class Diagram {
     const box = document.createElement('div');
     box.className = 'diagram-box';
     this.root.appendChild(box);
-    this.linkCanvas = document.createElement('canvas');      // under the SVG, in its viewBox's units × LINK_RES
-    this.linkCanvas.className = 'links';
-    this.linkCanvas.width = W * LINK_RES;
-    this.linkCanvas.height = H * LINK_RES;
-    box.appendChild(this.linkCanvas);
+    this.canvas = document.createElement('canvas');      // under the SVG; its pixels: the box's, once measured
+    this.canvas.className = 'paint';
+    this.canvas.width = W * RES;
+    this.canvas.height = H * RES;
+    this.fit = { k: RES, x: 0, y: 0 };                   // SVG units → canvas pixels: x · k + x0
+    box.appendChild(this.canvas);
+    this.observer?.disconnect();
+    this.observer = new ResizeObserver((entries) => this.resize(entries[0].contentRect));
+    this.observer.observe(box);
     const svg = svgEl('svg', { viewBox: `0 0 ${W} ${H}`, class: 'diagram', role: 'img',
       'aria-label': 'network diagram' }, box);
     this.svg = svg;
@@ -114,7 +121,6 @@ export class Diagram {
         t.textContent = '+1';
       }
     });
-    this.gMaps = svgEl('g', { class: 'unit-maps' }, svg);
     this.W = W; this.H = H;
     onHover(svg, (ev) => this.hover(ev));           // mouse, pen and a finger's tap (static/js/tooltip.js)
     this.render(this.view);
@@ -133,13 +139,48 @@ export class Diagram {
       const scale = a ? maxAbs(a) || 1 : 1;
       layerNodes.forEach((n) => {
         const has = a && s < a.rows;
-        const fill = has ? divergingCss(at(a, s, n.j), l === 1 ? scale : Math.max(scale, 1)) : '#e3e3e3';
-        if (fill !== n.fill) { n.circle.setAttribute('fill', fill); n.fill = fill; }   // unchanged: no restyle
-        const sel = this.selected && this.selected.l === l && this.selected.j === n.j;
-        n.circle.classList.toggle('selected', Boolean(sel));
+        n.fill = has ? divergingCss(at(a, s, n.j), l === 1 ? scale : Math.max(scale, 1)) : NO_VALUE;
+        const sel = Boolean(this.selected && this.selected.l === l && this.selected.j === n.j);
+        if (sel !== n.selected) { n.circle.classList.toggle('selected', sel); n.selected = sel; }
       });
     });
-    this.drawLinks(view);
+    this.paint();
+  }
+
+  /** The canvas gets one pixel per device pixel of its box, and the viewBox's mapping (meet,
+   *  centred, as the SVG): a bitmap the compositor has to scale costs it a resampling every frame
+   *  (2026-12-03, xor playing in headless Chromium: 40 ms a second). */
+  resize(rect) {
+    const dpr = RES;
+    const w = rect.width;
+    const h = rect.height;
+    if (!(w > 0 && h > 0)) return;
+    Object.assign(this.canvas, { width: Math.round(w * dpr), height: Math.round(h * dpr) });
+    Object.assign(this.canvas.style, { width: `${w}px`, height: `${h}px` });
+    const s = Math.min(w / this.W, h / this.H);
+    this.fit = { k: s * dpr, x: ((w - this.W * s) / 2) * dpr, y: ((h - this.H * s) / 2) * dpr };
+    this.paint();
+  }
+
+  /** Canvas pixel of SVG point (x, y). */
+  toCanvas(x, y) { return [x * this.fit.k + this.fit.x, y * this.fit.k + this.fit.y]; }
+
+  /** The canvas again: links, then each neuron's fill, then whatever onPaint adds (the maps). */
+  paint() {
+    if (!this.canvas || !this.nodes) return;
+    const ctx = this.canvas.getContext('2d');
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    ctx.setTransform(this.fit.k, 0, 0, this.fit.k, this.fit.x, this.fit.y);
+    this.drawLinks(ctx, this.view);
+    this.nodes.forEach((layerNodes) => layerNodes.forEach((n) => {
+      ctx.fillStyle = n.fill || NO_VALUE;
+      ctx.beginPath();
+      ctx.arc(n.cx, n.cy, this.radius, 0, 2 * Math.PI);
+      ctx.fill();
+    }));
+    if (this.onPaint) this.onPaint(ctx);
+    this.canvas.step = this.view ? this.view.step : null;   // a property, not data-*: an attribute written each frame repainted the whole card
   }
 
   /** The weight a link stands for, or null before the weights are known. */
@@ -151,11 +192,8 @@ export class Diagram {
 
   /** Every link on the canvas: coloured by the sign of w, as thick as |w| (0.4-5 units, scaled to
    *  the layer's largest |w| or |b|); grey before the weights are known. */
-  drawLinks(view) {
-    const ctx = this.linkCanvas.getContext('2d');
-    ctx.setTransform(LINK_RES, 0, 0, LINK_RES, 0, 0);
-    ctx.clearRect(0, 0, this.W, this.H);
-    ctx.lineCap = 'round';
+  drawLinks(ctx, view) {
+    ctx.lineCap = 'butt';                         // the ends are under the neurons
     const maxW = {};
     (view ? view.layers : []).forEach((e) => { maxW[e.index] = Math.max(maxAbs(e.W), maxAbs(e.b)) || 1; });
     this.links.forEach((lk) => {
@@ -172,7 +210,6 @@ export class Diagram {
       ctx.lineTo(lk.x2, lk.y2);
       ctx.stroke();
     });
-    this.linkCanvas.dataset.drawn = String(view ? view.step : '');
   }
 
   /** The link under client point (x, y): the nearest within its half width + 2 units, or null. */

@@ -1,5 +1,5 @@
 // What each unit draws (TensorFlow Playground style): GET /unit-maps gives every unit's activation
-// over the input plane; each map is drawn as a small canvas inside its node of the network diagram
+// over the input plane; each map is drawn inside its node of the network diagram (on its canvas)
 // (the inputs too), with one colour scale per layer stated by a colour bar under the diagram.
 // Clicking a node enlarges its map beside the decision boundary. Requests are throttled: at most
 // one in flight and at most one every MIN_GAP ms while playing, so drawing never slows play.
@@ -10,7 +10,6 @@ import { NEG, POS, MID } from './colors.js';
 import { drawColorbar } from './colorbar.js';
 import { onTap } from './tooltip.js';
 
-const SVG = 'http://www.w3.org/2000/svg';
 const FEW = 8;              // layers wider than this show their first FEW units ("show all" toggles)
 const MIN_GAP = 350;        // ms between two requests while playing
 const RES = 32;
@@ -57,6 +56,17 @@ export function drawMap(canvas, data, off, res, scale, flip) {
   ctx.putImageData(img, 0, 0);
 }
 
+/** A map's corners made transparent (radius: a sixth of its side), once as it is drawn: a clip on
+ *  every frame's paint cost more. */
+function roundCorners(canvas) {
+  const ctx = canvas.getContext('2d');
+  ctx.globalCompositeOperation = 'destination-in';
+  ctx.beginPath();
+  ctx.roundRect(0, 0, canvas.width, canvas.height, canvas.width / 6);
+  ctx.fill();
+  ctx.globalCompositeOperation = 'source-over';
+}
+
 export class UnitMaps {
   /** @param diagram the Diagram; legend, zoom, help (the text about the maps): elements; getId() the session id (or null). */
   constructor(diagram, { legend, zoom, toggle, help, getId, onError }) {
@@ -93,34 +103,48 @@ export class UnitMaps {
     this.attach();
   }
 
-  /** After each build: one canvas per shown node (inside the SVG, under the pointer events). */
+  /** After each build: one res×res canvas per shown node (kept out of sight, in the diagram's
+   *  element: each frame the diagram paints them into its nodes, static/js/diagram.js onPaint). */
   attach() {
     const d = this.diagram;
-    if (!d.gMaps) return;
-    d.gMaps.innerHTML = '';
+    if (!d.nodes) return;
+    d.root.querySelector('.unit-map-store')?.remove();
+    const store = document.createElement('div');
+    store.className = 'unit-map-store';
+    store.hidden = true;
+    d.root.appendChild(store);
     const wide = Math.max(...d.sizes) > FEW;
     this.toggle.hidden = !wide || !this.enabled;
     this.toggle.textContent = this.all ? `show the first ${FEW} units` : 'show all units';
     this.canvases = [];
+    d.onPaint = null;
     if (!this.enabled) return;
-    const side = d.radius * 1.45;
     d.nodes.forEach((layerNodes, li) => {
       this.canvases[li] = layerNodes.map((n) => {
-        const fo = document.createElementNS(SVG, 'foreignObject');
-        Object.entries({ x: n.cx - side / 2, y: n.cy - side / 2, width: side, height: side, class: 'unit-map' })
-          .forEach(([k, v]) => fo.setAttribute(k, v));
         const c = document.createElement('canvas');
         c.className = 'unit-map-canvas';
         c.dataset.layer = String(li + 1);
         c.dataset.unit = String(n.j + 1);
-        fo.appendChild(c);
-        d.gMaps.appendChild(fo);
+        store.appendChild(c);
         if (!n.picks) onTap(n.circle, () => this.pick(li, n.j));   // once a node: attach() runs again on setAvailable
         n.picks = true;
         return c;
       });
     });
+    d.onPaint = (ctx) => this.paintInto(ctx);
     if (this.data) this.draw();
+  }
+
+  /** Each drawn map in its node: a square inside the circle (side 1.45 r). */
+  paintInto(ctx) {
+    const d = this.diagram;
+    const side = d.radius * 1.45;
+    ctx.imageSmoothingEnabled = true;
+    ctx.imageSmoothingQuality = 'high';          // 32 pixels into about 18: averaged, not sampled
+    this.canvases.forEach((row, li) => row.forEach((c, j) => {
+      const n = d.nodes[li] && d.nodes[li][j];
+      if (n && c.dataset.drawn) ctx.drawImage(c, n.cx - side / 2, n.cy - side / 2, side, side);
+    }));
   }
 
   /** Fetch the maps again if the step changed (force: always); throttled while playing. */
@@ -179,9 +203,11 @@ export class UnitMaps {
       row.forEach((c, j) => {
         if (j >= L.count) return;
         drawMap(c, L.mat.data, j * d.res * d.res, d.res, L.scales ? L.scales[j] : L.scale, d.flip);
+        roundCorners(c);
         c.dataset.drawn = String(d.step);
       });
     });
+    this.diagram.paint();                 // into the nodes
     this.drawLegend();
     if (this.picked) this.showZoom();
     document.body.dataset.unitMapsStep = String(d.step);

@@ -19,15 +19,15 @@ LINKS = """async () => {
     a: to(lk.x1, lk.y1), b: to(lk.x2, lk.y2) }));
 }"""
 
-# The link canvas's pixel (r, g, b) under client point (x, y): the point in the SVG's own units (its
-# matrix), times the canvas's pixels per unit (it is the SVG's sibling, scaled as its viewBox).
-PIXEL = """([x, y]) => {
-  const c = document.querySelector('#diagram canvas.links');
-  const svg = document.querySelector('#diagram svg.diagram');
-  const p = new DOMPoint(x, y).matrixTransform(svg.getScreenCTM().inverse());
-  const k = c.width / svg.viewBox.baseVal.width;
-  const px = c.getContext('2d').getImageData(Math.floor(p.x * k), Math.floor(p.y * k), 1, 1).data;
-  return [px[0], px[1], px[2], px[3]];
+# The diagram canvas's pixel (r, g, b) under client point (x, y): the point in the SVG's own units
+# (its matrix), then in the canvas's pixels (the diagram's own mapping, toCanvas).
+PIXEL = """async ([x, y]) => {
+  const { ui } = await import('/static/js/page.js');
+  const d = ui.diagram, c = d.canvas;
+  const p = new DOMPoint(x, y).matrixTransform(d.svg.getScreenCTM().inverse());
+  const [px, py] = d.toCanvas(p.x, p.y);
+  const data = c.getContext('2d').getImageData(Math.floor(px), Math.floor(py), 1, 1).data;
+  return [data[0], data[1], data[2], data[3]];
 }"""
 
 
@@ -59,7 +59,7 @@ def test_hovering_a_link_shows_its_weight_and_its_colour_is_the_sign(lab, server
     for k in range(1, 6):                   # weights that moved away from their initial values
         page.click('button[data-action="step"]')
         page.wait_for_function(f"document.body.dataset.step === '{k}'")
-    page.wait_for_function("document.querySelector('#diagram canvas.links').dataset.drawn === '5'")
+    page.wait_for_function("document.querySelector('#diagram canvas.paint').step === 5")
     api = weights(page, server_url)
     links = page.evaluate(LINKS)
     # 2-8-8-2 and a bias unit under every layer but the last: (2+1)·8 + (8+1)·8 + (8+1)·2 links

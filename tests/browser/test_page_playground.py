@@ -19,6 +19,23 @@ PIXELS = """(sel) => [...document.querySelectorAll(sel)].map((c) => {
 })"""
 
 
+# For every node: the mean colour of the middle half of its square on the diagram's canvas, and of
+# the middle half of its map (the map is scaled into a square of side 1.45 r around the centre).
+IN_NODES = """async () => {
+  const { ui } = await import('/static/js/page.js');
+  const d = ui.diagram, c = d.canvas, k = d.fit.k, ctx = c.getContext('2d');
+  const mean = (data) => { const s = [0, 0, 0]; for (let i = 0; i < data.length; i += 4) for (let q = 0; q < 3; q += 1) s[q] += data[i + q]; return s.map((v) => v / (data.length / 4)); };
+  const side = d.radius * 1.45;
+  return ui.unitmaps.canvases.flatMap((row, li) => row.map((m, j) => {
+    const n = d.nodes[li][j], half = Math.floor(side * k / 4);
+    const [px, py] = d.toCanvas(n.cx, n.cy);
+    const got = mean(ctx.getImageData(Math.round(px) - half, Math.round(py) - half, 2 * half, 2 * half).data);
+    const q = m.width / 4;
+    return [got, mean(m.getContext('2d').getImageData(q, q, 2 * q, 2 * q).data)];
+  }));
+}"""
+
+
 def maps_at(page, step):
     page.wait_for_function(f"document.body.dataset.unitMapsStep === '{step}'", timeout=15000)
 
@@ -31,6 +48,11 @@ def test_unit_maps_drawn_in_the_diagram(lab):
     before = page.evaluate(PIXELS, "#diagram canvas.unit-map-canvas")
     assert all(p and p[1] > 0 for p in before), before
     assert page.locator("#unit-legend canvas.cbar").count() == 4
+    # and each is what the diagram shows inside its node: the middle of the node's square on the
+    # diagram's canvas has the mean colour of the middle of the map (within 24 levels of 255: the
+    # square is some 18 pixels, so a pixel of rounding moves its mean; without the maps it fails)
+    for got, want in page.evaluate(IN_NODES):
+        assert all(abs(g - w) <= 24 for g, w in zip(got, want)), (got, want)
     page.fill('[name="learning_rate"]', "0.5")
     page.press('[name="learning_rate"]', "Enter")
     for k in range(1, 31):
