@@ -13,7 +13,8 @@ const BORDER = '#e5e7eb';
 const BAR = '#9ca3af';
 const css = (name, fallback) => getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 
-function argmax(arr, off, n) {
+/** The index of the largest of arr[off..off+n). */
+export function argmax(arr, off, n) {
   let best = 0;
   for (let k = 1; k < n; k += 1) if (arr[off + k] > arr[off + best]) best = k;
   return best;

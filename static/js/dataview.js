@@ -6,7 +6,7 @@
 import { CLASS_COLORS, PLOTLY_DIVERGING, PLOTLY_SEQUENTIAL, PLOT_CONFIG, baseLayout, divergingInto } from './colors.js';
 import { toMat } from './tensor.js';
 import { Surface } from './surface.js';
-import { BatchView } from './batchview.js';
+import { BatchView, argmax } from './batchview.js';
 
 const Plotly = window.Plotly;
 const MAX_DIGITS = 12;
@@ -15,12 +15,6 @@ const UNIT_COLS = 10;     // W(1) images per row of the one canvas that holds th
 const TILE = 28 + 3;      // a 28×28 image and a 3-pixel gap (transparent)
 const CONFUSION = `<h4>Confusion matrix <span class="muted" data-role="confusion-note">rows: true class, columns: predicted —
   the whole test set, after each epoch (run an Epoch)</span></h4><div class="chart small" data-role="confusion"></div>`;
-
-function argmax(arr, off, n) {
-  let best = 0;
-  for (let k = 1; k < n; k += 1) if (arr[off + k] > arr[off + best]) best = k;
-  return best;
-}
 
 /** W(1)'s first ``m`` rows as 28×28 images, each on its own diverging scale, tiled on one canvas
  *  (UNIT_COLS a row): one image upload a frame instead of 32 canvases (each its own texture). */

@@ -6,10 +6,9 @@
 // each neuron's fill and (static/js/unitmaps.js, through onPaint) the maps inside the nodes; the
 // SVG on top holds what stays (outlines, bias units, labels) and takes the pointer. Measured in
 // headless Chromium while playing: 150 SVG lines rewritten each frame cost about a tenth of a core
-// on MNIST (2026-12-02); a canvas in a foreignObject is painted into the SVG, so every frame
-// re-rasterized the whole diagram, and SVG fills restyled and repainted it (2026-12-03, xor with
-// the maps: the diagram 0.17 of a core). Hovering a link finds it by its distance from the pointer.
-// The canvas has a pixel per device pixel of the SVG's box (see resize).
+// on MNIST (2026-12-02); with the fills and the 20 maps (canvases in foreignObjects) in the SVG the
+// diagram cost xor 0.17 of a core (2026-12-03). Hovering a link finds it by its distance from the
+// pointer. The canvas has a pixel per device pixel of the SVG's box (see resize).
 import { divergingCss } from './colors.js';
 import { at, fmt, maxAbs } from './tensor.js';
 import { activationsOf } from './stepview.js';
@@ -151,14 +150,13 @@ export class Diagram {
    *  centred, as the SVG): a bitmap the compositor has to scale costs it a resampling every frame
    *  (2026-12-03, xor playing in headless Chromium: 40 ms a second). */
   resize(rect) {
-    const dpr = RES;
     const w = rect.width;
     const h = rect.height;
     if (!(w > 0 && h > 0)) return;
-    Object.assign(this.canvas, { width: Math.round(w * dpr), height: Math.round(h * dpr) });
+    Object.assign(this.canvas, { width: Math.round(w * RES), height: Math.round(h * RES) });
     Object.assign(this.canvas.style, { width: `${w}px`, height: `${h}px` });
     const s = Math.min(w / this.W, h / this.H);
-    this.fit = { k: s * dpr, x: ((w - this.W * s) / 2) * dpr, y: ((h - this.H * s) / 2) * dpr };
+    this.fit = { k: s * RES, x: ((w - this.W * s) / 2) * RES, y: ((h - this.H * s) / 2) * RES };
     this.paint();
   }
 
