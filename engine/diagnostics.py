@@ -105,13 +105,8 @@ def _flips_and_swing(losses: np.ndarray) -> tuple[float, float]:
 def _rank_correlation(losses: np.ndarray) -> float:
     """Spearman's ρ of the losses against their step: the Pearson correlation of their ranks (ties
     get their mean rank) with 0, 1, …, n − 1; 0 for a constant loss."""
-    order = np.argsort(losses, kind="stable")
-    ranks = np.empty(losses.size)
-    ranks[order] = np.arange(losses.size)
-    ordered = losses[order]
-    for value in np.unique(ordered[1:][np.diff(ordered) == 0]):
-        tied = losses == value
-        ranks[tied] = ranks[tied].mean()
+    _, inverse, counts = np.unique(losses, return_inverse=True, return_counts=True)
+    ranks = (np.cumsum(counts) - (counts + 1) / 2)[inverse]      # 0-based; a tie: its values' mean rank
     steps = np.arange(losses.size, dtype=np.float64)
     r, t = ranks - ranks.mean(), steps - steps.mean()
     denominator = float(np.sqrt(np.dot(r, r) * np.dot(t, t)))

@@ -11,9 +11,7 @@ import { $, app, ui, hooks, handleError } from './page.js';
 
 /** While playing, views off screen are not redrawn each frame (measured on MNIST, headless
  *  Chromium: the layer panels, digits and charts below the fold took most of a frame's script time). */
-// no margin: a view just below the fold waits too (the equations, 80 px below it at 1280 × 800,
-// were redrawn on every frame, 2026-12-03); each is drawn as it scrolls into view
-export const onScreen = new OnScreen('0px');
+export const onScreen = new OnScreen();
 const shown = (sel) => () => onScreen.visible($(sel));
 const live = (sel) => !app.playing || onScreen.visible($(sel));
 
