@@ -58,8 +58,10 @@ def unit_maps(session, resolution: int, encoding: str = "json") -> dict:
     return out
 
 
-def predict_grid(session, resolution: int) -> dict:
-    """The network's output over a resolution × resolution grid covering the 2-D points (rows: x2)."""
+def predict_grid(session, resolution: int, encoding: str = "json") -> dict:
+    """The network's output over a resolution × resolution grid covering the 2-D points (rows: x2);
+    ``encoding`` "b64": its tensors as float32 base64 (the page's, while playing: the JSON lists took
+    3.3 of the answer's 3.9 ms on xor at 40 × 40)."""
     data = session.data
     x1, x2, inputs, _ = _plane(session, resolution, "predict-grid")
     with overflow_ignored():            # huge (finite) weights may overflow: the tensors say so
@@ -68,11 +70,11 @@ def predict_grid(session, resolution: int) -> dict:
     outputs = out.reshape(resolution, resolution, units)
     value = outputs[..., 1] if data.kind == "classification" and units == 2 else outputs[..., 0]
     answer = {"resolution": resolution, "x1": x1.tolist(), "x2": x2.tolist(), "kind": data.kind,
-              "outputs": encode(outputs, "ŷ"), "value": encode(value, "P(class 1)" if data.kind ==
-                                                                 "classification" else "ŷ")}
+              "outputs": encode(outputs, "ŷ", encoding),
+              "value": encode(value, "P(class 1)" if data.kind == "classification" else "ŷ", encoding)}
     if data.kind == "classification":
         answer["predicted_class"] = encode(np.argmax(outputs, axis=-1) if units > 1 else
-                                           (outputs[..., 0] > 0.5).astype(np.int64), "class")
+                                           (outputs[..., 0] > 0.5).astype(np.int64), "class", encoding)
     return answer
 
 

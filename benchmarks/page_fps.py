@@ -304,6 +304,8 @@ def main(argv=None) -> int:
     p.add_argument("--seconds", type=float, default=8.0)
     p.add_argument("--quick", action="store_true", help="4 s per measurement, 2 pairs")
     p.add_argument("--rounds", type=int, default=None, help="pairs (alone, then the page) per case (default 3)")
+    p.add_argument("--case", action="append", default=None,
+                   help="only the cases whose name contains this (case-insensitive; repeatable)")
     p.add_argument("--json", type=Path)
     p.add_argument("--wire", choices=("bin", "b64", "json"),
                    help="the page's WebSocket encoding (default: its own, bin)")
@@ -317,6 +319,8 @@ def main(argv=None) -> int:
     with (Server() as server, httpx.Client(base_url=server.base, timeout=120) as client,
           browser(args.playwright) as open_tab):
         for name, case in CASES.items():
+            if args.case and not any(c.lower() in name.lower() for c in args.case):
+                continue
             if "mnist" in case["url"] and not SHARED_MNIST.is_dir():
                 rows[name] = {"skipped": f"no MNIST files in {SHARED_MNIST}"}
                 continue

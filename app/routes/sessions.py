@@ -224,6 +224,7 @@ async def progress(session_id: str, store: Store) -> dict:
     return store.get(session_id).progress()
 
 
+INLINE_POINTS = 4000     # a history thinned to at most this many values a curve is answered inline
 HistoryPoints = Annotated[int | None, Query(ge=2, description="At most this many values a curve: every "
                                            "stride-th and the newest (batch_step, epoch_number); all if omitted")]
 
@@ -231,16 +232,23 @@ HistoryPoints = Annotated[int | None, Query(ge=2, description="At most this many
 @router.get("/{session_id}/history", response_model=HistoryAnswer, responses=errors(404, 422))
 async def history(session_id: str, store: Store, points: HistoryPoints = None):
     session = store.get(session_id)
-    return await run_locked(session, session.history_public, points, inline=False, plain=True)
+    # thinned (the page's 4000 points): about a millisecond, answered on the event loop, so the
+    # player never waits for a worker thread; whole curves can be megabytes: a worker thread
+    return await run_locked(session, session.history_public, points, inline=points is not None and
+                            points <= INLINE_POINTS, plain=True)
 
 
 @router.get("/{session_id}/predict-grid", responses=errors(404, 409, 422))
 async def predict_grid(session_id: str, store: Store, settings: Annotated[Settings, Depends(get_settings)],
-                       resolution: Annotated[int, Query(ge=2)] = 50):
+                       resolution: Annotated[int, Query(ge=2)] = 50,
+                       encoding: Literal["json", "b64"] = Query("json", description="b64: float32 LE base64")):
+    """On a 2-D data set: the network's output over a resolution × resolution grid (rows at x2)."""
     if resolution > settings.max_grid:
         raise Unprocessable(["query", "resolution"], f"at most {settings.max_grid}, got {resolution}")
     session = store.get(session_id)
-    return await run_locked(session, session_io.predict_grid, session, resolution, inline=False)
+    # on the event loop when small (no thread hop, and the player never waits for a worker thread)
+    return await run_locked(session, session_io.predict_grid, session, resolution, encoding,
+                            inline=session.cheap_grid(resolution * resolution))
 
 
 @router.get("/{session_id}/data", responses=errors(404, 409, 422))

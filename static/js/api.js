@@ -83,8 +83,8 @@ export const progress = (id) => getJSON(`/api/sessions/${id}/progress`);
 // at most 4000 batch losses (the step chart's own limit, static/js/charts.js): a long play's whole curve was MBs
 export const history = (id) => getJSON(`/api/sessions/${id}/history?points=4000`);
 export const datasetPoints = (id) => getJSON(`/api/sessions/${id}/data`);
-export const predictGrid = (id, resolution = 40) =>
-  getJSON(`/api/sessions/${id}/predict-grid?resolution=${resolution}`);
+export const predictGrid = (id, resolution = 40) =>     // float32 base64: a tenth of the server's time
+  getJSON(`/api/sessions/${id}/predict-grid?resolution=${resolution}&encoding=b64`);
 export const reset = (id, weights = 'initial') =>
   postJSON(`/api/sessions/${id}/reset`, { weights });
 export const exportSession = (id) => getJSON(`/api/sessions/${id}/export`);

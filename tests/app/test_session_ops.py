@@ -41,6 +41,36 @@ async def test_predict_grid_shapes(client):
     assert strict_json(await client.get(f"/api/sessions/{reg}/predict-grid?resolution=3"))["value"]["shape"] == [3, 3]
 
 
+def b64(tensor: dict) -> np.ndarray:
+    """A tensor with encoding "b64" (float32 little-endian, base64) as an array of its shape."""
+    import base64
+    assert tensor["dtype"] == "float32le"
+    return np.frombuffer(base64.b64decode(tensor["values"]), dtype="<f4").reshape(tensor["shape"])
+
+
+async def test_predict_grid_is_the_forward_pass_over_the_grid_in_both_encodings(client):
+    sid = (await new_session(client))["id"]
+    await client.post(f"/api/sessions/{sid}/epoch")
+    w1, b1, w2, b2, w3, b3 = await weights_of(client, sid)           # Keras layout: (inputs, units)
+    grid = strict_json(await client.get(f"/api/sessions/{sid}/predict-grid?resolution=6"))
+    g1, g2 = np.meshgrid(grid["x1"], grid["x2"])                       # row i at x2[i], column j at x1[j]
+    a = np.stack([g1.ravel(), g2.ravel()], axis=1)
+    a = np.tanh(np.tanh(a @ w1 + b1) @ w2 + b2)
+    z = a @ w3 + b3
+    y = np.exp(z - z.max(axis=1, keepdims=True))
+    y = (y / y.sum(axis=1, keepdims=True)).reshape(6, 6, 2)
+    np.testing.assert_allclose(arr(grid["outputs"]), y, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(arr(grid["value"]), y[..., 1], rtol=1e-5, atol=1e-6)
+    assert arr(grid["predicted_class"]).tolist() == y.argmax(axis=-1).tolist()
+    packed = strict_json(await client.get(f"/api/sessions/{sid}/predict-grid?resolution=6&encoding=b64"))
+    assert packed["x1"] == grid["x1"] and packed["x2"] == grid["x2"]
+    for key in ("outputs", "value", "predicted_class"):               # the same numbers as float32
+        assert packed[key]["shape"] == grid[key]["shape"]
+        np.testing.assert_array_equal(b64(packed[key]), arr(grid[key]).astype(np.float32))
+    bad = await client.get(f"/api/sessions/{sid}/predict-grid?resolution=6&encoding=png")
+    assert bad.status_code == 422 and "encoding" in bad.text
+
+
 async def test_reset_gives_the_same_initial_weights(client):
     sid = (await new_session(client))["id"]
     initial = await weights_of(client, sid)
