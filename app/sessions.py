@@ -27,8 +27,9 @@ from .timeline import DEFAULT_BUDGET, Timeline, layer_penalties, set_penalties
 ORDER_HELP = "the cycle is forward → backward → update (or /step for all three)"
 CHEAP_WORK = 20_000     # parameters × batch size below which one step takes well under a millisecond
 # parameters × rows below which a forward pass over a grid (predict-grid at 40 × 40) takes about a
-# millisecond: 0.7 ms for 2-8-8-2 (182,400), 1.1 ms for 2-64-64-2 (7.2 million), 2026-12-03
-CHEAP_GRID_WORK = 8_000_000
+# millisecond: 0.7 ms for 2-8-8-2 (182,400), 1.1 ms for 2-64-64-2 (7.2 million), 2026-12-03; and
+# at most 64 × 64 rows (a bigger grid's answer is megabytes of JSON to write: a worker thread)
+CHEAP_GRID_WORK, CHEAP_GRID_ROWS = 8_000_000, 64 * 64
 
 
 def _quiet(method):
@@ -116,7 +117,7 @@ class Session:
 
     def cheap_grid(self, rows: int) -> bool:
         """True when one forward pass over ``rows`` rows is small enough to answer on the event loop."""
-        return self._n_params * rows <= CHEAP_GRID_WORK
+        return rows <= CHEAP_GRID_ROWS and self._n_params * rows <= CHEAP_GRID_WORK
 
     def touch(self) -> None:
         self.last_used = time.monotonic()

@@ -29,7 +29,8 @@ async def unit_maps(session_id: str, store: Store, settings: Annotated[Settings,
     if resolution > settings.max_grid:
         raise Unprocessable(["query", "resolution"], f"at most {settings.max_grid}, got {resolution}")
     session = store.get(session_id)
-    return await run_locked(session, session_io.unit_maps, session, resolution, encoding)
+    return await run_locked(session, session_io.unit_maps, session, resolution, encoding,
+                            inline=session.cheap_grid(resolution * resolution))
 
 
 @router.get("/{session_id}/training-health", responses=errors(404))

@@ -71,6 +71,28 @@ async def test_predict_grid_is_the_forward_pass_over_the_grid_in_both_encodings(
     assert bad.status_code == 422 and "encoding" in bad.text
 
 
+async def test_small_grids_are_answered_on_the_event_loop_and_big_ones_in_a_worker_thread(client, monkeypatch):
+    """The page's grids of a small network (boundary 40 x 40, unit maps 32 x 32) skip the thread hop
+    the player would wait for; a 200 x 200 grid (megabytes of JSON) still goes to a worker thread."""
+    from app import responses
+    hops = []
+    real = responses.run_in_threadpool
+
+    async def counted(func, *args, **kwargs):
+        hops.append(func)
+        return await real(func, *args, **kwargs)
+
+    monkeypatch.setattr(responses, "run_in_threadpool", counted)
+    sid = (await new_session(client))["id"]
+    for url in ("predict-grid?resolution=40&encoding=b64", "unit-maps?resolution=32&encoding=b64",
+                "history?points=4000"):
+        assert (await client.get(f"/api/sessions/{sid}/{url}")).status_code == 200
+    assert hops == []
+    for url in ("predict-grid?resolution=200", "unit-maps?resolution=200", "history"):
+        assert (await client.get(f"/api/sessions/{sid}/{url}")).status_code == 200
+    assert len(hops) == 3
+
+
 async def test_reset_gives_the_same_initial_weights(client):
     sid = (await new_session(client))["id"]
     initial = await weights_of(client, sid)
