@@ -38,7 +38,14 @@ let asked = null;    // the "rows" last sent while playing
 function askRows(lean) {
   const rows = wantedRows(lean);
   if (rows !== asked && app.socket) app.socket.send({ command: 'options', rows });
+  setAsked(rows);
+}
+
+/** The rows asked for, also as data-play-rows (benchmarks/page_fps.py asks its bare client for the same). */
+function setAsked(rows) {
+  if (rows === asked && document.body.dataset.playRows !== undefined) return;
   asked = rows;
+  document.body.dataset.playRows = rows === null ? '' : String(rows);
 }
 
 export function play() {
@@ -53,7 +60,7 @@ export function play() {
   app.socket.paced(true);
   const lean = app.options.limits.play_lean_weights;
   const fps = bigLayers(ui.diagram.sizes, lean) ? PLAY_FPS_BIG : PLAY_FPS;
-  asked = wantedRows(lean);
+  setAsked(wantedRows(lean));
   app.socket.send({ command: 'options', fields: null, big: lean, rows: asked, ack: true, max_fps: fps });
   app.socket.send(s ? { command: 'play', speed: s } : { command: 'play' });
 }

@@ -95,12 +95,14 @@ def test_big_layers_frames_carry_the_rows_drawn_and_all_of_them_once_the_panel_s
     page.wait_for_function("Number(document.body.dataset.step) > 20", timeout=15000)
     rows = lambda: [json.loads(p)["rows"] for p in sent if isinstance(p, str) and '"rows"' in p]  # noqa: E731
     assert rows() == [32]
+    assert page.get_attribute("body", "data-play-rows") == "32"      # what benchmarks/page_fps.py reads
     panel = page.locator('.layer-panel[data-layer="2"]')
     panel.scroll_into_view_if_needed()
     page.wait_for_function("""() => { const f = document.querySelector('.layer-panel[data-layer="2"] '
         + 'figure[data-key="W"]'); return f && f.dataset.shape === '[128,128]'
         && Number(f.closest('.layer-panel').dataset.step) > 20; }""", timeout=10000)
     assert rows() == [32, None]
+    assert page.get_attribute("body", "data-play-rows") == ""
     assert panel.locator('figure[data-key="dW"]').get_attribute("data-shape") == "[128,128]"
     assert "not sent while playing" in panel.locator('figure[data-key="dW_applied"] .hm-empty').inner_text()
     page.evaluate("window.scrollTo(0, 0)")
